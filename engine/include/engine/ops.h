@@ -1,0 +1,89 @@
+#pragma once
+// The differentiable ops, as free functions on Tensors. Each checks its arguments (one line naming
+// the op, what it expected and what it got), dispatches to kernels::cpu or kernels::cuda by the
+// inputs' device, and records its backward. One op per file in engine/ops/, forward and backward
+// side by side. Legend: N batch, C channels, H height, W width, K kernel size.
+#include <cstdint>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace engine {
+
+// ---- elementwise arithmetic, NumPy/PyTorch broadcasting (engine/ops/binary.cpp) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+// y = alpha * x + beta (engine/ops/affine_scalar.cpp): every scalar +, -, * and / below.
+Tensor affine_scalar(const Tensor& x, float alpha, float beta);
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& x, float s) { return affine_scalar(x, 1.f, s); }
+inline Tensor operator+(float s, const Tensor& x) { return affine_scalar(x, 1.f, s); }
+inline Tensor operator-(const Tensor& x, float s) { return affine_scalar(x, 1.f, -s); }
+inline Tensor operator-(float s, const Tensor& x) { return affine_scalar(x, -1.f, s); }
+inline Tensor operator*(const Tensor& x, float s) { return affine_scalar(x, s, 0.f); }
+inline Tensor operator*(float s, const Tensor& x) { return affine_scalar(x, s, 0.f); }
+inline Tensor operator/(const Tensor& x, float s) { return affine_scalar(x, 1.f / s, 0.f); }
+inline Tensor operator-(const Tensor& x) { return affine_scalar(x, -1.f, 0.f); }
+
+// ---- unary (engine/ops/<name>.cpp) ----
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, float negative_slope = 0.01f);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor pow(const Tensor& x, float exponent);
+Tensor abs(const Tensor& x);
+Tensor clamp(const Tensor& x, float lo, float hi);
+
+// ---- reductions (engine/ops/sum.cpp) ----
+Tensor sum(const Tensor& x);                                           // all elements -> []
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+// Sums broadcast dimensions away so that the result has `shape` (the backward of broadcasting).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- shape ops ----
+Tensor expand(const Tensor& x, const Shape& shape);  // broadcast to shape (a copy, not a view)
+Tensor repeat(const Tensor& x, const Shape& repeats);
+Tensor cat(const std::vector<Tensor>& xs, int64_t dim);  // engine/ops/cat.cpp
+Tensor flatten(const Tensor& x, int64_t start_dim = 1);
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+
+// ---- convolution (engine/ops/conv2d.cpp) ----
+struct Conv2dOptions {
+  int stride = 1;
+  int padding = 0;  // zeros, on every side
+};
+// x [N,Ci,H,W], weight [Co,Ci,K,K] (square or not), bias [Co] or undefined -> [N,Co,Ho,Wo]
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              Conv2dOptions options = {});
+// PyTorch ConvTranspose2d: x [N,Ci,H,W], weight [Ci,Co,K,K] -> [N,Co,(H-1)s-2p+K, ...].
+// output_size (H, W) picks among the sizes that stride rounding allows (the input_grad of conv2d).
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                        Conv2dOptions options = {}, std::vector<int64_t> output_size = {});
+// d conv2d(x, w) / dw contracted with grad_y: [Co,Ci,K,K]. Differentiable (second order).
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& weight_shape,
+                          Conv2dOptions options);
+
+// ---- image ops ----
+Tensor reflection_pad2d(const Tensor& x, int padding);             // engine/ops/reflection_pad2d.cpp
+Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w);  // F.interpolate(size)
+inline Tensor upsample_nearest2d_x2(const Tensor& x) {
+  return upsample_nearest2d(x, x.size(2) * 2, x.size(3) * 2);
+}
+// Per-(n, c) plane normalisation with biased variance; weight/bias [C] or undefined.
+Tensor instance_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+// ---- losses ----
+// F.cross_entropy(logits [N,K], labels) with mean reduction.
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
+Tensor l1_loss(const Tensor& a, const Tensor& b);  // mean |a - b|
+
+}  // namespace engine

@@ -1,0 +1,118 @@
+#include "engine/device.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+
+#include "engine/allocator.h"
+#include "engine/check.h"
+#include "engine/dispatch.h"
+#if ENGINE_WITH_CUDA
+#include "kernels/cuda_device.h"
+#endif
+
+namespace engine {
+namespace {
+constexpr size_t cpu_alignment = 64;  // a cache line; also what AVX-512 loads like
+}
+
+Device Device::parse(const std::string& name) {
+  if (name == "cpu") return cpu();
+  if (name == "cuda") {
+    ENGINE_CHECK(cuda_available(), "device 'cuda' requested but ",
+#if ENGINE_WITH_CUDA
+                 "no CUDA device was found",
+#else
+                 "this build has no CUDA device (configure with -DENGINE_CUDA=ON or EMU)",
+#endif
+                 "; use --device cpu");
+    return cuda();
+  }
+  if (name == "auto") return cuda_available() ? cuda() : cpu();
+  ENGINE_FAIL("unknown device '", name, "': expected cpu, cuda or auto");
+}
+
+bool cuda_available() {
+#if ENGINE_WITH_CUDA
+  static const bool available = [] {
+    const bool found = kernels::cuda::device_count() > 0;
+    if (found) std::cerr << "engine: cuda device: " << kernels::cuda::device_description() << "\n";
+    return found;
+  }();
+  return available;
+#else
+  return false;
+#endif
+}
+
+void* device_alloc(Device device, size_t bytes) {
+  if (device.is_cuda()) return cuda_caching_allocator().allocate(bytes);
+  void* ptr = std::aligned_alloc(cpu_alignment, (bytes + cpu_alignment - 1) / cpu_alignment * cpu_alignment);
+  ENGINE_CHECK(ptr != nullptr || bytes == 0, "out of host memory allocating ", bytes, " bytes");
+  return ptr;
+}
+
+void device_free(Device device, void* ptr, size_t bytes) {
+  if (device.is_cuda())
+    cuda_caching_allocator().release(ptr, bytes);
+  else
+    std::free(ptr);
+}
+
+void device_copy(Device dst_device, void* dst, Device src_device, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#if ENGINE_WITH_CUDA
+  if (dst_device.is_cuda() && src_device.is_cuda())
+    kernels::cuda::copy_device_to_device(dst, src, bytes);
+  else if (dst_device.is_cuda())
+    kernels::cuda::copy_host_to_device(dst, src, bytes);
+  else
+    kernels::cuda::copy_device_to_host(dst, src, bytes);
+#else
+  detail::no_cuda_in_build("device_copy");
+#endif
+}
+
+void device_zero(Device device, void* ptr, size_t bytes) {
+  if (device.is_cpu()) {
+    std::memset(ptr, 0, bytes);
+    return;
+  }
+#if ENGINE_WITH_CUDA
+  kernels::cuda::memset_zero(ptr, bytes);
+#else
+  detail::no_cuda_in_build("device_zero");
+#endif
+}
+
+namespace detail {
+
+void no_cuda_in_build(const char* fn) {
+  ENGINE_FAIL(fn, ": tensor is on 'cuda' but this build has no CUDA device (configure with "
+              "-DENGINE_CUDA=ON or EMU)");
+}
+
+void after_cuda_op(const char* fn) {
+#if ENGINE_WITH_CUDA
+  static const bool sync_each_op = [] {
+    const char* value = std::getenv("ENGINE_CUDA_SYNC");
+    return value && std::string(value) == "1";
+  }();
+  if (!sync_each_op) return;
+  try {
+    kernels::cuda::synchronize();
+  } catch (const std::exception& e) {
+    ENGINE_FAIL("CUDA error after op '", fn, "' (ENGINE_CUDA_SYNC=1): ", e.what());
+  }
+#else
+  (void)fn;
+#endif
+}
+
+}  // namespace detail
+}  // namespace engine

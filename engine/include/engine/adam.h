@@ -1,0 +1,42 @@
+#pragma once
+// Adam as torch.optim.Adam (L2 weight decay off, amsgrad off): with bias correction,
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+// Parameters whose .grad is undefined are skipped, as PyTorch does. The learning rate may change
+// between steps. State (step count, m, v per parameter) can be saved and loaded by name.
+#include <string>
+#include <vector>
+
+#include "engine/module.h"
+
+namespace engine {
+
+struct AdamOptions {
+  float lr = 1e-4f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+};
+
+class Adam {
+ public:
+  Adam(NamedTensors parameters, AdamOptions options);
+  void step();
+  void zero_grad();
+  void set_lr(float lr) { options_.lr = lr; }
+  float lr() const { return options_.lr; }
+  int64_t step_count() const { return step_; }
+  const AdamOptions& options() const { return options_; }
+
+  // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter, and "step" as a one-element tensor.
+  NamedTensors state() const;
+  void load_state(const NamedTensors& state);  // throws naming a missing key or a shape mismatch
+
+ private:
+  NamedTensors parameters_;
+  std::vector<Tensor> exp_avg_, exp_avg_sq_;
+  AdamOptions options_;
+  int64_t step_ = 0;
+};
+
+}  // namespace engine

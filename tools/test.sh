@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The project's test command: every build variant, each with its tests.
+#   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
+#   2. Where the CUDA toolkit is installed:
+#      - the CUDA kernels compiled by nvcc for sm_80 and sm_90, warnings and register spills fatal;
+#      - the kernel-source lint;
+#      - ThreadSanitizer and AddressSanitizer+UBSan builds running the emulator and kernel tests;
+#      - the emulated CUDA build running the whole suite under the schedule matrix.
+# The output ends with the last ctest summary. Variants build in build-ci-*/ beside the sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+failed=()
+
+configure_build() {  # dir, cmake args..., then -- targets
+  local dir=$1; shift
+  local args=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  targets=("$@")
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "${args[@]}" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  if [ ${#targets[@]} -gt 0 ]; then
+    cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  else
+    cmake --build "$dir" -j"$jobs"
+  fi
+}
+
+stage() {  # name, command...
+  local name=$1; shift
+  echo "==== $name"
+  if "$@"; then echo "==== $name: ok"; else echo "==== $name: FAILED"; failed+=("$name"); fi
+}
+
+run_ctest() {  # dir, extra ctest args...
+  local dir=$1; shift
+  (cd "$dir" && ctest --output-on-failure "$@")
+}
+
+mkdir -p build-ci
+stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
+stage "cpu-only tests" run_ctest build-ci/cpu
+
+if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=/usr/local/cuda/bin:$PATH
+  stage "kernel source lint" tools/lint_kernels.sh
+  stage "nvcc sm_80 and sm_90, warnings and spills fatal" \
+    configure_build build-ci/nvcc -DENGINE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=80;90" -DBUILD_TESTING=OFF -- kernels_cuda
+  if [ -x tools/check_kernel_docs.sh ]; then
+    stage "docs/kernels.md matches ptxas" tools/check_kernel_docs.sh build-ci/nvcc
+  fi
+  stage "thread sanitizer build" configure_build build-ci/tsan -DENGINE_CUDA=EMU -DENGINE_SANITIZE=thread -- test_emu test_cuda
+  stage "thread sanitizer: emulator and kernel tests" \
+    env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENGINE_TEST_SMALL=1 run_ctest build-ci/tsan -L "emu|cuda"
+  stage "address sanitizer build" configure_build build-ci/asan -DENGINE_CUDA=EMU -DENGINE_SANITIZE=address -- test_emu test_cuda
+  stage "address sanitizer: emulator and kernel tests" \
+    env ASAN_OPTIONS="detect_leaks=0" ENGINE_TEST_SMALL=1 run_ctest build-ci/asan -L "emu|cuda"
+  stage "emulated cuda build" configure_build build-ci/emu -DENGINE_CUDA=EMU
+  for schedule in reverse random:7; do
+    stage "emulated kernels, schedule $schedule, 2 workers" \
+      env ENGINE_EMU_SCHEDULE=$schedule ENGINE_EMU_THREADS=2 run_ctest build-ci/emu -L "cuda|emu"
+  done
+  stage "emulated cuda: every suite, schedule forward" env ENGINE_EMU_SCHEDULE=forward run_ctest build-ci/emu
+else
+  echo "==== no CUDA toolkit (nvcc) found: the emulated and nvcc variants are skipped"
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi

@@ -21,13 +21,14 @@ Tensor apply(const char* name, UnaryOp op, UnaryParams params, const Tensor& x) 
   return y;
 }
 
-// dx = dy * f'(x) by the fused kernel; its result cannot be differentiated again.
-Tensor fused_backward(const char* name, UnaryOp op, UnaryParams params, const Tensor& x,
-                      const Tensor& y, const Tensor& dy) {
+// dx = dy * f'(x) by the fused kernel, from the values of x and y; the result cannot be
+// differentiated again (w.r.t. dy or the op's input), which once_differentiable enforces.
+Tensor fused_backward(const char* name, UnaryOp op, UnaryParams params, const Tensor& input,
+                      const Tensor& x, const Tensor& y, const Tensor& dy) {
   Tensor dx = Tensor::empty(x.shape(), x.device());
   ENGINE_DISPATCH(x.device(), unary_backward, op, params, x.numel(), x.data(), y.data(), dy.data(),
                   dx.data());
-  return once_differentiable(name, {dy}, dx);
+  return once_differentiable(name, {input, dy}, dx);
 }
 
 }  // namespace
@@ -52,16 +53,16 @@ Tensor leaky_relu(const Tensor& x, float negative_slope) {
 Tensor sigmoid(const Tensor& x) {
   Tensor y = apply("sigmoid", UnaryOp::sigmoid, {}, x);
   const Tensor saved_y = y.detach();
-  return record("sigmoid", {x}, y, [saved_y](const Tensor& g) -> std::vector<Tensor> {
-    return {fused_backward("sigmoid_backward", UnaryOp::sigmoid, {}, saved_y, saved_y, g)};
+  return record("sigmoid", {x}, y, [x, saved_y](const Tensor& g) -> std::vector<Tensor> {
+    return {fused_backward("sigmoid_backward", UnaryOp::sigmoid, {}, x, saved_y, saved_y, g)};
   });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor y = apply("tanh", UnaryOp::tanh, {}, x);
   const Tensor saved_y = y.detach();
-  return record("tanh", {x}, y, [saved_y](const Tensor& g) -> std::vector<Tensor> {
-    return {fused_backward("tanh_backward", UnaryOp::tanh, {}, saved_y, saved_y, g)};
+  return record("tanh", {x}, y, [x, saved_y](const Tensor& g) -> std::vector<Tensor> {
+    return {fused_backward("tanh_backward", UnaryOp::tanh, {}, x, saved_y, saved_y, g)};
   });
 }
 
@@ -90,9 +91,8 @@ Tensor abs(const Tensor& x) {
 Tensor clamp(const Tensor& x, float lo, float hi) {
   ENGINE_CHECK(lo <= hi, "clamp: lower bound ", lo, " above upper bound ", hi);
   Tensor y = apply("clamp", UnaryOp::clamp, {lo, hi}, x);
-  const Tensor saved_x = x.detach();
-  return record("clamp", {x}, y, [saved_x, lo, hi](const Tensor& g) -> std::vector<Tensor> {
-    return {fused_backward("clamp_backward", UnaryOp::clamp, {lo, hi}, saved_x, saved_x, g)};
+  return record("clamp", {x}, y, [x, lo, hi](const Tensor& g) -> std::vector<Tensor> {
+    return {fused_backward("clamp_backward", UnaryOp::clamp, {lo, hi}, x, x, x, g)};
   });
 }
 

@@ -12,6 +12,7 @@ namespace engine {
 namespace {
 
 thread_local bool grad_enabled = true;
+thread_local const Node* running_backward = nullptr;  // for anomaly messages
 bool anomaly_enabled = false;
 
 bool all_finite(const Tensor& t) {
@@ -121,7 +122,9 @@ std::unordered_map<Node*, Tensor> execute(const std::vector<std::shared_ptr<Node
                    "' was already freed by a backward pass; pass retain_graph = true to the first "
                    "backward or grad call to run it twice");
       std::vector<Tensor> input_grads;
+      running_backward = node;
       if (grad_output.defined()) input_grads = node->backward(grad_output);
+      running_backward = nullptr;
       if (!retain_graph) node->release();
       for (size_t i = 0; i < node->next.size(); ++i) {
         Node* next = node->next[i].get();
@@ -140,6 +143,7 @@ std::unordered_map<Node*, Tensor> execute(const std::vector<std::shared_ptr<Node
       }
     }
   } catch (...) {
+    running_backward = nullptr;
     grad_enabled = previous_mode;
     throw;
   }
@@ -176,7 +180,9 @@ std::vector<Tensor> resolve_grad_outputs(const std::vector<Tensor>& outputs,
 Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output, BackwardFn backward) {
   if (anomaly_enabled && !all_finite(output))
     ENGINE_FAIL("anomaly: op '", name, "' produced NaN or Inf in its output of shape ",
-                shape_str(output.shape()));
+                shape_str(output.shape()),
+                running_backward ? " while computing the backward of '" + running_backward->name + "'"
+                                 : std::string());
   if (!grad_enabled) return output;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());

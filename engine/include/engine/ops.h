@@ -53,6 +53,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 Tensor expand(const Tensor& x, const Shape& shape);  // broadcast to shape (a copy, not a view)
 Tensor repeat(const Tensor& x, const Shape& repeats);
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);  // engine/ops/cat.cpp
+// torch.narrow as a copy: `length` indices of `dim` from `start` (engine/ops/narrow.cpp).
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 Tensor flatten(const Tensor& x, int64_t start_dim = 1);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 
@@ -78,12 +80,24 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w);  // F.
 inline Tensor upsample_nearest2d_x2(const Tensor& x) {
   return upsample_nearest2d(x, x.size(2) * 2, x.size(3) * 2);
 }
-// Per-(n, c) plane normalisation with biased variance; weight/bias [C] or undefined.
+// Per-(n, c) plane normalisation with biased variance; weight/bias [C] or undefined
+// (engine/ops/instance_norm2d.cpp).
 Tensor instance_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+// relu(instance_norm2d(...)) in one kernel pass (engine/ops/instance_norm2d.cpp).
+Tensor instance_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            float eps = 1e-5f);
+
+// SARGAN's spatial attention: x * sigmoid(a), a [N,1,H,W] broadcast over x [N,C,H,W], in one
+// pass forward and backward (engine/ops/attention_gate.cpp).
+Tensor attention_gate(const Tensor& x, const Tensor& a);
 
 // ---- losses ----
 // F.cross_entropy(logits [N,K], labels) with mean reduction.
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
 Tensor l1_loss(const Tensor& a, const Tensor& b);  // mean |a - b|
+// WGAN-GP's penalty term on a gradient g [N,...]: mean_n (||g_n||_2 - 1)^2, fused; differentiable
+// once w.r.t. g, which is all training needs: g itself carries the graph to the critic's weights
+// (engine/ops/gradient_penalty.cpp).
+Tensor gradient_penalty(const Tensor& g);
 
 }  // namespace engine

@@ -1,0 +1,43 @@
+#pragma once
+// What the kernel files share: the current stream, grid sizing for grid-stride loops, and
+// deterministic warp and block sums (a fixed shuffle tree, so a sum does not depend on the
+// order in which threads run).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda_stream.h"
+#include "launch.cuh"
+
+namespace kernels::cuda {
+
+inline cudaStream_t stream() { return static_cast<cudaStream_t>(current_stream()); }
+
+constexpr int elementwise_block = 256;
+
+// Blocks for a grid-stride loop over n items: enough to fill a large GPU, never more than needed.
+inline unsigned grid_for(int64_t n, int block = elementwise_block) {
+  const int64_t blocks = (n + block - 1) / block;
+  return static_cast<unsigned>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); the result is valid in
+// thread 0. `scratch` is 32 floats of shared memory. Every thread of the block must call it.
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  v = warp_sum(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  const unsigned warps = blockDim.x / 32;
+  v = threadIdx.x < warps ? scratch[threadIdx.x] : 0.f;
+  if (warp == 0) v = warp_sum(v);
+  __syncthreads();  // scratch may be reused by the caller's next block_sum
+  return v;
+}
+
+}  // namespace kernels::cuda

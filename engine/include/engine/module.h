@@ -40,12 +40,15 @@ class Module {
   Tensor& register_buffer(const std::string& name, Tensor value);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    check_child_name(name);
     children_.emplace_back(name, module);
     return module;
   }
 
  private:
-  void collect(const std::string& prefix, bool parameters, NamedTensors& out) const;
+  enum class Kind { parameters, buffers, both };
+  void collect(const std::string& prefix, Kind kind, NamedTensors& out) const;
+  void check_child_name(const std::string& name) const;
   std::vector<std::pair<std::string, Tensor>> parameters_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -24,16 +24,21 @@ class Generator {
   std::vector<float> uniform(int64_t count);
   Tensor uniform(const Shape& shape, float lo, float hi, Device device = Device::cpu());
   std::vector<float> normal(int64_t count);  // Box-Muller on pairs of uniforms
-  uint32_t next_u32();
+  uint32_t next_u32();  // consumes a whole block, so the state stays (seed, offset)
   // A uniformly random permutation of 0..n-1 (Fisher-Yates on this generator).
   std::vector<int64_t> permutation(int64_t n);
 
  private:
+  // The next `count` 32-bit words: ceil(count / 4) blocks, the unused tail of the last discarded.
+  std::vector<uint32_t> blocks(int64_t count);
   uint64_t seed_;
   uint64_t offset_ = 0;  // in blocks of four 32-bit draws
 };
 
-// One Philox-4x32-10 block: four 32-bit values for (key, counter).
+// One Philox-4x32-10 block: four 32-bit values for (key, counter). The 64-bit form is the one the
+// generator uses: key {lo, hi} and counter {lo, hi, 0, 0}; the full form matches Random123's
+// philox4x32_R(10, counter, key) word for word (its known-answer vectors are the test).
 void philox4x32(uint64_t key, uint64_t counter, uint32_t out[4]);
+void philox4x32(const uint32_t key[2], const uint32_t counter[4], uint32_t out[4]);
 
 }  // namespace engine

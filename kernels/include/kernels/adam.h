@@ -1,0 +1,35 @@
+#pragma once
+// One Adam step over many parameter tensors in one call (torch.optim.Adam, PyTorch 1.13
+// _single_tensor_adam, no weight decay, no amsgrad), per element:
+//   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2          (= in exp_avg, exp_avg_sq)
+//   p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps)          (= in param)
+// with step_size = lr / (1 - beta1^t) and bias_correction2_sqrt = sqrt(1 - beta2^t), computed by the
+// caller in double and passed rounded to float, as PyTorch's Python scalars reach its kernels.
+// Tensor i has sizes[i] contiguous elements at params[i], grads[i], exp_avgs[i], exp_avg_sqs[i];
+// the four pointers of a tensor address distinct memory. The pointer and size arrays themselves
+// are host arrays (count entries) holding device pointers: the CUDA launcher packs them into its
+// kernel arguments, so one launch can update every parameter of a model.
+#include <cstdint>
+
+namespace kernels {
+
+struct AdamStepParams {
+  float beta1;
+  float beta2;
+  float one_minus_beta1;        // 1 - beta1 rounded from double: float(1 - 0.999) != 1.f - 0.999f
+  float one_minus_beta2;
+  float eps;
+  float step_size;              // lr / (1 - beta1^t)
+  float bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+};
+
+namespace cpu {
+void adam_step(int64_t count, float* const* params, const float* const* grads, float* const* exp_avgs,
+               float* const* exp_avg_sqs, const int64_t* sizes, AdamStepParams p);
+}
+namespace cuda {
+void adam_step(int64_t count, float* const* params, const float* const* grads, float* const* exp_avgs,
+               float* const* exp_avg_sqs, const int64_t* sizes, AdamStepParams p);
+}
+
+}  // namespace kernels

@@ -1,0 +1,96 @@
+// The SARGAN generator and discriminator: construction with the authors' module names, forward.
+#include "models/sargan/networks.h"
+
+#include "engine/check.h"
+#include "engine/ops.h"
+
+namespace models::sargan {
+
+using engine::Tensor;
+namespace nn = engine::nn;
+
+namespace {
+std::shared_ptr<nn::InstanceNorm2d> instance_norm(int64_t channels) {
+  return std::make_shared<nn::InstanceNorm2d>(channels, /*affine=*/true, /*track_running_stats=*/true);
+}
+}  // namespace
+
+Generator::Generator(const GeneratorConfig& config, engine::Generator& rng) : config_(config) {
+  ENGINE_CHECK(config.conv_dim > 0 && config.c_dim > 0 && config.hourglass_dim > 0,
+               "Generator: sizes must be positive, got conv_dim ", config.conv_dim, ", c_dim ",
+               config.c_dim, ", hourglass_dim ", config.hourglass_dim);
+  const int64_t d = config.conv_dim;
+  main_ = register_module("main", std::make_shared<engine::Sequential>());
+  main_->add(std::make_shared<nn::Conv2d>(3 + config.c_dim, d, 7, 1, 3, false, rng));
+  main_->add(instance_norm(d)).add(std::make_shared<nn::ReLU>());
+  main_->add(std::make_shared<nn::Conv2d>(d, 2 * d, 4, 2, 1, false, rng));
+  main_->add(instance_norm(2 * d)).add(std::make_shared<nn::ReLU>());
+  main_->add(std::make_shared<nn::Conv2d>(2 * d, 4 * d, 4, 2, 1, false, rng));
+  main_->add(instance_norm(4 * d)).add(std::make_shared<nn::ReLU>());
+  main_->add(std::make_shared<SARB>(4 * d, config.hourglass_dim, rng));
+  main_->add(std::make_shared<nn::ConvTranspose2d>(4 * d, 2 * d, 4, 2, 1, false, rng));
+  main_->add(instance_norm(2 * d)).add(std::make_shared<nn::ReLU>());
+  main_->add(std::make_shared<nn::ConvTranspose2d>(2 * d, d, 4, 2, 1, false, rng));
+  main_->add(instance_norm(d)).add(std::make_shared<nn::ReLU>());
+  main_->add(std::make_shared<nn::Conv2d>(d, 3, 7, 1, 3, false, rng));
+  main_->add(std::make_shared<nn::Tanh>());
+  att_func_ = register_module("att_func", std::make_shared<Hourglass>(2, 3, 1, config.hourglass_dim, rng));
+}
+
+Tensor Generator::forward(const Tensor& x, const Tensor& c) {
+  ENGINE_CHECK(x.dim() == 4 && x.size(1) == 3, "Generator: x must be [N,3,H,W], got ", engine::shape_str(x.shape()));
+  ENGINE_CHECK(c.dim() == 2 && c.size(0) == x.size(0) && c.size(1) == config_.c_dim, "Generator: c must be [",
+               x.size(0), ",", config_.c_dim, "], got ", engine::shape_str(c.shape()));
+  // Two stride-2 convolutions and two stride-2 transposed ones: only multiples of 4 come back at
+  // the input's size, which the residual `+ x` needs.
+  ENGINE_CHECK(x.size(2) % 4 == 0 && x.size(3) % 4 == 0, "Generator: H and W must be multiples of 4, got ",
+               x.size(2), "x", x.size(3));
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  Tensor c_map = engine::expand(c.reshape({n, config_.c_dim, 1, 1}), {n, config_.c_dim, h, w});
+  Tensor a = engine::cat({x, c_map}, 1);
+  // main as Sequential::forward would run it, except that each InstanceNorm2d followed by a ReLU
+  // goes through the fused kernel: one pass over the activations instead of two.
+  for (size_t i = 0; i < main_->size(); ++i) {
+    auto norm = std::dynamic_pointer_cast<nn::InstanceNorm2d>((*main_)[i]);
+    if (norm && i + 1 < main_->size() && std::dynamic_pointer_cast<nn::ReLU>((*main_)[i + 1])) {
+      a = engine::instance_norm2d_relu(a, norm->weight, norm->bias, norm->eps);
+      ++i;
+    } else {
+      a = (*main_)[i]->forward(a);
+    }
+  }
+  return a + x;
+}
+
+Discriminator::Discriminator(const DiscriminatorConfig& config, engine::Generator& rng) : config_(config) {
+  ENGINE_CHECK(config.repeat_num >= 1 && config.repeat_num < 20 && config.conv_dim > 0 && config.c_dim > 0,
+               "Discriminator: bad sizes: conv_dim ", config.conv_dim, ", c_dim ", config.c_dim,
+               ", repeat_num ", config.repeat_num);
+  const int64_t reduction = int64_t(1) << config.repeat_num;
+  ENGINE_CHECK(config.image_size >= reduction && config.image_size % reduction == 0,
+               "Discriminator: --image_size ", config.image_size, " must be a multiple of 2^d_repeat_num = ",
+               reduction);
+  main_ = register_module("main", std::make_shared<engine::Sequential>());
+  int64_t d = config.conv_dim;
+  main_->add(std::make_shared<nn::Conv2d>(3, d, 4, 2, 1, true, rng)).add(std::make_shared<nn::LeakyReLU>(0.01f));
+  for (int64_t i = 1; i < config.repeat_num; ++i, d *= 2)
+    main_->add(std::make_shared<nn::Conv2d>(d, 2 * d, 4, 2, 1, true, rng)).add(std::make_shared<nn::LeakyReLU>(0.01f));
+  conv1_ = register_module("conv1", std::make_shared<nn::Conv2d>(d, 1, 3, 1, 1, false, rng));
+  conv2_ = register_module("conv2", std::make_shared<nn::Conv2d>(d, config.c_dim, config.image_size / reduction, 1, 0,
+                                                                 false, rng));
+}
+
+std::pair<Tensor, Tensor> Discriminator::forward(const Tensor& x) {
+  ENGINE_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == config_.image_size && x.size(3) == config_.image_size,
+               "Discriminator: x must be [N,3,", config_.image_size, ",", config_.image_size, "], got ",
+               engine::shape_str(x.shape()));
+  Tensor h = main_->forward(x);
+  return {conv1_->forward(h), conv2_->forward(h).reshape({x.size(0), config_.c_dim})};
+}
+
+std::string expression_name(int64_t k) {
+  static const char* const names[] = {"AFS", "ANS", "DIS", "HAS", "NES", "SAS", "SUS"};
+  return k >= 0 && k < 7 ? names[k] : std::to_string(k);
+}
+
+}  // namespace models::sargan

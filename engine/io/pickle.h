@@ -7,12 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "element_type.h"
+
 namespace engine::io {
 
-// The element types of torch.<Name>Storage, as named by the checkpoint's persistent ids.
-enum class StorageType { float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, boolean };
+// torch.<Name>Storage types are named by their element type.
+using StorageType = ElementType;
 const char* storage_type_global(StorageType type);  // "torch.FloatStorage", ...
-size_t storage_type_size(StorageType type);         // bytes per element
 
 struct StorageRef {
   std::string key;  // the record <archive>/data/<key>

@@ -22,7 +22,8 @@
 #define __managed__
 #define __shared__ thread_local
 #define __launch_bounds__(...)
-#define __noinline__ __attribute__((noinline))
+// __noinline__ stays undefined: libstdc++ spells `__attribute__((__noinline__))`, which any
+// macro would break. Kernels do not use it.
 
 #include <cuda_runtime.h>  // dim3, uint3, float4, driver_types, the runtime API the shim defines
 

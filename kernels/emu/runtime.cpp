@@ -1,0 +1,506 @@
+// The CUDA runtime the emulated build links instead of libcudart: device memory is exact-size
+// host heap memory, streams and launches are synchronous, and launches are validated as the
+// driver validates them before the blocks run on a pool of worker OS threads.
+// Definitions match the toolkit's declarations (cuda_runtime_api.h), so the same host code
+// compiles under nvcc and g++.
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <thread>
+
+#include "scheduler.h"
+
+struct CUstream_st {
+  int unused = 0;
+};
+struct CUevent_st {
+  std::chrono::steady_clock::time_point time;
+  bool recorded = false;
+};
+
+namespace kernels::emu {
+namespace {
+
+using detail::GridRun;
+
+constexpr std::size_t default_shared_limit = 48 * 1024;
+constexpr std::size_t opt_in_shared_limit = 227 * 1024;
+constexpr int max_worker_threads = 64;
+
+// ---- error state, per host thread as in CUDA ----
+thread_local cudaError_t t_last_error = cudaSuccess;
+thread_local std::string t_last_message;
+
+cudaError_t fail(cudaError_t code, std::string message) {
+  t_last_error = code;
+  t_last_message = std::move(message);
+  return code;
+}
+
+// ---- settings ----
+Settings settings_from_environment() {
+  Settings s;
+  if (const char* v = std::getenv("ENGINE_EMU_SCHEDULE"); v != nullptr && *v != '\0') {
+    const std::string text = v;
+    if (text == "forward") {
+      s.schedule = Schedule::forward;
+    } else if (text == "reverse") {
+      s.schedule = Schedule::reverse;
+    } else if (text.rfind("random:", 0) == 0 && text.size() > 7 &&
+               text.find_first_not_of("0123456789", 7) == std::string::npos) {
+      s.schedule = Schedule::random;
+      s.seed = std::stoull(text.substr(7));
+    } else {
+      throw std::invalid_argument("ENGINE_EMU_SCHEDULE='" + text +
+                                  "' is not one of forward, reverse, random:<seed> (seed a decimal integer)");
+    }
+  }
+  if (const char* v = std::getenv("ENGINE_EMU_THREADS"); v != nullptr && *v != '\0') {
+    const std::string text = v;
+    if (text.size() > 2 || text.find_first_not_of("0123456789") != std::string::npos || std::stoi(text) < 1 ||
+        std::stoi(text) > max_worker_threads) {
+      throw std::invalid_argument("ENGINE_EMU_THREADS='" + text + "' is not a worker count from 1 to 64");
+    }
+    s.worker_threads = std::stoi(text);
+  }
+  return s;
+}
+
+std::mutex g_settings_mutex;
+Settings& settings_storage() {
+  static Settings s = settings_from_environment();
+  return s;
+}
+
+// ---- worker pool: persistent threads; each runs whole blocks, so fibers never migrate ----
+class WorkerPool {
+public:
+  ~WorkerPool() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    stop_all(lock);
+  }
+
+  void run(GridRun& run, int workers) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (static_cast<int>(threads_.size()) != workers) {
+      stop_all(lock);
+      for (int i = 0; i < workers; ++i) threads_.emplace_back([this, g = generation_] { loop(g); });
+    }
+    job_ = &run;
+    busy_ = static_cast<int>(threads_.size());
+    ++generation_;
+    wake_.notify_all();
+    done_.wait(lock, [this] { return busy_ == 0; });
+    job_ = nullptr;
+  }
+
+private:
+  void loop(std::uint64_t seen) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      GridRun* job = job_;
+      lock.unlock();
+      detail::run_blocks(*job);
+      lock.lock();
+      if (--busy_ == 0) done_.notify_all();
+    }
+  }
+
+  void stop_all(std::unique_lock<std::mutex>& lock) {
+    stop_ = true;
+    wake_.notify_all();
+    std::vector<std::thread> threads = std::move(threads_);
+    threads_.clear();
+    lock.unlock();
+    for (auto& t : threads) t.join();
+    lock.lock();
+    stop_ = false;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::vector<std::thread> threads_;
+  GridRun* job_ = nullptr;
+  int busy_ = 0;
+  bool stop_ = false;
+  std::uint64_t generation_ = 0;
+};
+
+std::mutex g_launch_mutex;  // one grid at a time: launches are synchronous anyway
+WorkerPool& pool() {
+  static WorkerPool p;
+  return p;
+}
+std::uint64_t g_launch_count = 0;
+
+// ---- function attributes set through cudaFuncSetAttribute ----
+std::mutex g_attribute_mutex;
+std::map<const void*, int> g_max_dynamic_shared;
+
+// ---- device allocations: exact-size heap blocks, tracked to check copies ----
+std::mutex g_memory_mutex;
+std::map<std::uintptr_t, std::size_t> g_allocations;
+std::size_t g_allocated_bytes = 0;
+
+std::size_t physical_memory() {
+  return static_cast<std::size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string dim_text(dim3 d) {
+  return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
+}
+
+// The allocation containing p, or {0, 0}.
+std::pair<std::uintptr_t, std::size_t> allocation_of(const void* p) {
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  std::lock_guard<std::mutex> lock(g_memory_mutex);
+  auto it = g_allocations.upper_bound(address);
+  if (it == g_allocations.begin()) return {0, 0};
+  --it;
+  if (address >= it->first + std::max<std::size_t>(it->second, 1)) return {0, 0};
+  return *it;
+}
+
+// A device range must lie inside one cudaMalloc allocation, as on the GPU.
+cudaError_t check_device_range(const char* call, const char* role, const void* p, std::size_t bytes) {
+  if (bytes == 0) return cudaSuccess;
+  const auto [base, size] = allocation_of(p);
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  if (base == 0) {
+    return fail(cudaErrorInvalidValue, std::string(call) + ": the " + role + " pointer is not inside any cudaMalloc allocation");
+  }
+  if (address + bytes > base + size) {
+    return fail(cudaErrorInvalidValue, std::string(call) + ": " + std::to_string(bytes) + " bytes at offset " +
+                                           std::to_string(address - base) + " of the " + role + " run past its allocation of " +
+                                           std::to_string(size) + " bytes");
+  }
+  return cudaSuccess;
+}
+
+cudaError_t copy(const char* call, void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if (kind == cudaMemcpyDefault) {  // unified addressing: the pointer says where it lives
+    dst_device = allocation_of(dst).first != 0;
+    src_device = allocation_of(src).first != 0;
+  } else if (kind != cudaMemcpyHostToHost && !dst_device && !src_device) {
+    return fail(cudaErrorInvalidMemcpyDirection, std::string(call) + ": invalid cudaMemcpyKind");
+  }
+  if (dst_device) {
+    if (const cudaError_t e = check_device_range(call, "destination", dst, bytes); e != cudaSuccess) return e;
+  }
+  if (src_device) {
+    if (const cudaError_t e = check_device_range(call, "source", src, bytes); e != cudaSuccess) return e;
+  }
+  if (bytes != 0) std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t set_memory(const char* call, void* p, int value, std::size_t bytes) {
+  if (const cudaError_t e = check_device_range(call, "destination", p, bytes); e != cudaSuccess) return e;
+  if (bytes != 0) std::memset(p, value, bytes);
+  return cudaSuccess;
+}
+
+}  // namespace
+
+Settings settings() {
+  std::lock_guard<std::mutex> lock(g_settings_mutex);
+  return settings_storage();
+}
+
+void set_settings(const Settings& s) {
+  if (s.worker_threads < 1 || s.worker_threads > max_worker_threads) {
+    throw std::invalid_argument("kernels::emu::set_settings: worker_threads = " + std::to_string(s.worker_threads) +
+                                " is not from 1 to 64");
+  }
+  std::lock_guard<std::mutex> lock(g_settings_mutex);
+  settings_storage() = s;
+}
+
+std::string last_error_message() { return t_last_message; }
+
+std::uint64_t fiber_switch_count() { return detail::switch_total(); }
+
+namespace detail {
+
+cudaError_t launch_kernel(const KernelLaunch& k) {
+  const auto refuse = [](cudaError_t code, const std::string& why) { return fail(code, "kernel launch refused: " + why); };
+  const dim3 b = k.block;
+  const dim3 g = k.grid;
+  if (b.x == 0 || b.y == 0 || b.z == 0 || g.x == 0 || g.y == 0 || g.z == 0) {
+    return refuse(cudaErrorInvalidConfiguration, "grid " + dim_text(g) + " or block " + dim_text(b) + " has a zero dimension");
+  }
+  const std::uint64_t threads = std::uint64_t{b.x} * b.y * b.z;
+  if (threads > 1024) {
+    return refuse(cudaErrorInvalidConfiguration, "block " + dim_text(b) + " has " + std::to_string(threads) +
+                                                     " threads; a block has at most 1024 threads");
+  }
+  if (b.y > 1024 || b.z > 64) {
+    return refuse(cudaErrorInvalidConfiguration, "block " + dim_text(b) + " exceeds the per-dimension limits (1024,1024,64)");
+  }
+  if (g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
+    return refuse(cudaErrorInvalidConfiguration, "grid " + dim_text(g) + " exceeds the limits (2147483647,65535,65535)");
+  }
+  int opted_in = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_attribute_mutex);
+    if (auto it = g_max_dynamic_shared.find(k.kernel); it != g_max_dynamic_shared.end()) opted_in = it->second;
+  }
+  const std::size_t shared_limit = opted_in > 0 ? static_cast<std::size_t>(opted_in) : default_shared_limit;
+  if (k.dynamic_shared_bytes > shared_limit) {
+    const std::string bytes = std::to_string(k.dynamic_shared_bytes);
+    return refuse(cudaErrorInvalidValue,
+                  opted_in > 0 ? bytes + " bytes of dynamic shared memory exceed the " + std::to_string(opted_in) +
+                                     " bytes set with cudaFuncSetAttribute(kernel, "
+                                     "cudaFuncAttributeMaxDynamicSharedMemorySize, ...)"
+                               : bytes + " bytes of dynamic shared memory exceed the default limit of 49152 bytes; "
+                                         "opt in with cudaFuncSetAttribute(kernel, "
+                                         "cudaFuncAttributeMaxDynamicSharedMemorySize, " + bytes + ") (at most 232448)");
+  }
+
+  std::lock_guard<std::mutex> lock(g_launch_mutex);
+  GridRun run;
+  run.kernel = &k;
+  run.settings = settings();
+  run.launch_index = g_launch_count++;
+  run.block_order.resize(static_cast<std::size_t>(g.x) * g.y * g.z);
+  schedule_order(run.settings, run.launch_index * 0x2545f4914f6cdd1dull, run.block_order);
+  pool().run(run, run.settings.worker_threads);
+  if (run.failed) return fail(cudaErrorLaunchFailure, "kernel failed in " + run.error);
+  return cudaSuccess;
+}
+
+}  // namespace detail
+}  // namespace kernels::emu
+
+using kernels::emu::fail;
+
+// ---------------------------------------------------------------------------------------------
+// The CUDA runtime API subset (C linkage, from the toolkit's declarations).
+
+cudaError_t cudaMalloc(void** p, size_t bytes) {
+  if (p == nullptr) return fail(cudaErrorInvalidValue, "cudaMalloc: null result pointer");
+  // Its own heap block per allocation, exactly sized, so ASan reports a kernel's overrun.
+  void* memory = std::malloc(bytes);
+  if (memory == nullptr && bytes != 0) {
+    *p = nullptr;
+    return fail(cudaErrorMemoryAllocation, "cudaMalloc: out of host memory for " + std::to_string(bytes) + " bytes");
+  }
+  *p = memory;
+  if (memory != nullptr) {
+    std::lock_guard<std::mutex> lock(kernels::emu::g_memory_mutex);
+    kernels::emu::g_allocations[reinterpret_cast<std::uintptr_t>(memory)] = bytes;
+    kernels::emu::g_allocated_bytes += bytes;
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void* p) {
+  if (p == nullptr) return cudaSuccess;
+  {
+    std::lock_guard<std::mutex> lock(kernels::emu::g_memory_mutex);
+    auto it = kernels::emu::g_allocations.find(reinterpret_cast<std::uintptr_t>(p));
+    if (it == kernels::emu::g_allocations.end()) {
+      return fail(cudaErrorInvalidValue, "cudaFree: pointer is not the start of a live cudaMalloc allocation");
+    }
+    kernels::emu::g_allocated_bytes -= it->second;
+    kernels::emu::g_allocations.erase(it);
+  }
+  std::free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  return kernels::emu::copy("cudaMemcpy", dst, src, bytes, kind);
+}
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  return kernels::emu::copy("cudaMemcpyAsync", dst, src, bytes, kind);
+}
+cudaError_t cudaMemset(void* p, int value, size_t bytes) { return kernels::emu::set_memory("cudaMemset", p, value, bytes); }
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
+  return kernels::emu::set_memory("cudaMemsetAsync", p, value, bytes);
+}
+
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
+  if (free_bytes == nullptr || total_bytes == nullptr) return fail(cudaErrorInvalidValue, "cudaMemGetInfo: null pointer");
+  const std::size_t total = kernels::emu::physical_memory();
+  std::lock_guard<std::mutex> lock(kernels::emu::g_memory_mutex);
+  *total_bytes = total;
+  *free_bytes = total > kernels::emu::g_allocated_bytes ? total - kernels::emu::g_allocated_bytes : 0;
+  return cudaSuccess;
+}
+
+// Launches complete before they return, so streams only need to exist.
+cudaError_t cudaStreamCreate(cudaStream_t* stream) {
+  if (stream == nullptr) return fail(cudaErrorInvalidValue, "cudaStreamCreate: null pointer");
+  *stream = new CUstream_st;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  if (stream == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: the default stream cannot be destroyed");
+  delete stream;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  if (event == nullptr) return fail(cudaErrorInvalidValue, "cudaEventCreate: null pointer");
+  *event = new CUevent_st;
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  if (event == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaEventDestroy: null event");
+  delete event;
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+  if (event == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: null event");
+  event->time = std::chrono::steady_clock::now();
+  event->recorded = true;
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  if (event == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: null event");
+  return cudaSuccess;
+}
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  if (ms == nullptr || start == nullptr || end == nullptr) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventElapsedTime: null event or result");
+  }
+  if (!start->recorded || !end->recorded) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventElapsedTime: an event was never recorded");
+  }
+  *ms = std::chrono::duration<float, std::milli>(end->time - start->time).count();
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetLastError() {
+  const cudaError_t e = kernels::emu::t_last_error;
+  kernels::emu::t_last_error = cudaSuccess;
+  return e;
+}
+cudaError_t cudaPeekAtLastError() { return kernels::emu::t_last_error; }
+
+namespace {
+struct ErrorText {
+  cudaError_t code;
+  const char* name;
+  const char* text;
+};
+// The codes the emulator produces, with CUDA's own wording.
+constexpr ErrorText error_texts[] = {
+    {cudaSuccess, "cudaSuccess", "no error"},
+    {cudaErrorInvalidValue, "cudaErrorInvalidValue", "invalid argument"},
+    {cudaErrorMemoryAllocation, "cudaErrorMemoryAllocation", "out of memory"},
+    {cudaErrorInvalidConfiguration, "cudaErrorInvalidConfiguration", "invalid configuration argument"},
+    {cudaErrorInvalidMemcpyDirection, "cudaErrorInvalidMemcpyDirection", "invalid copy direction for memcpy"},
+    {cudaErrorInvalidDevice, "cudaErrorInvalidDevice", "invalid device ordinal"},
+    {cudaErrorInvalidResourceHandle, "cudaErrorInvalidResourceHandle", "invalid resource handle"},
+    {cudaErrorInvalidDeviceFunction, "cudaErrorInvalidDeviceFunction", "invalid device function"},
+    {cudaErrorLaunchFailure, "cudaErrorLaunchFailure", "unspecified launch failure"},
+};
+const ErrorText* find_error(cudaError_t e) {
+  for (const auto& t : error_texts) {
+    if (t.code == e) return &t;
+  }
+  return nullptr;
+}
+}  // namespace
+
+const char* cudaGetErrorString(cudaError_t e) {
+  const ErrorText* t = find_error(e);
+  return t != nullptr ? t->text : "unrecognized error code";
+}
+const char* cudaGetErrorName(cudaError_t e) {
+  const ErrorText* t = find_error(e);
+  return t != nullptr ? t->name : "cudaErrorUnknown";
+}
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  if (count == nullptr) return fail(cudaErrorInvalidValue, "cudaGetDeviceCount: null pointer");
+  *count = 1;
+  return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int* device) {
+  if (device == nullptr) return fail(cudaErrorInvalidValue, "cudaGetDevice: null pointer");
+  *device = 0;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  if (device != 0) return fail(cudaErrorInvalidDevice, "cudaSetDevice(" + std::to_string(device) + "): the emulator has device 0 only");
+  return cudaSuccess;
+}
+
+// sm_80-like limits, except the shared-memory opt-in, which is sm_90's 227 KiB (the most any
+// of our targets allows; docs/emulator.md).
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
+  if (prop == nullptr) return fail(cudaErrorInvalidValue, "cudaGetDeviceProperties: null pointer");
+  if (device != 0) return fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties: the emulator has device 0 only");
+  std::memset(prop, 0, sizeof *prop);
+  std::snprintf(prop->name, sizeof prop->name, "CUDA emulator on CPU");
+  prop->totalGlobalMem = kernels::emu::physical_memory();
+  prop->sharedMemPerBlock = kernels::emu::default_shared_limit;
+  prop->sharedMemPerBlockOptin = kernels::emu::opt_in_shared_limit;
+  prop->sharedMemPerMultiprocessor = kernels::emu::opt_in_shared_limit + 1024;
+  prop->regsPerBlock = 65536;
+  prop->regsPerMultiprocessor = 65536;
+  prop->warpSize = 32;
+  prop->memPitch = 2147483647;
+  prop->maxThreadsPerBlock = 1024;
+  prop->maxThreadsDim[0] = 1024;
+  prop->maxThreadsDim[1] = 1024;
+  prop->maxThreadsDim[2] = 64;
+  prop->maxGridSize[0] = 2147483647;
+  prop->maxGridSize[1] = 65535;
+  prop->maxGridSize[2] = 65535;
+  prop->totalConstMem = 65536;
+  prop->major = 8;
+  prop->minor = 0;
+  prop->multiProcessorCount = kernels::emu::settings().worker_threads;
+  prop->maxThreadsPerMultiProcessor = 2048;
+  prop->maxBlocksPerMultiProcessor = 32;
+  prop->unifiedAddressing = 1;
+  prop->textureAlignment = 512;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* attr, const void* func) {
+  if (attr == nullptr || func == nullptr) return fail(cudaErrorInvalidDeviceFunction, "cudaFuncGetAttributes: null kernel");
+  std::memset(attr, 0, sizeof *attr);
+  attr->maxThreadsPerBlock = 1024;
+  attr->ptxVersion = 80;
+  attr->binaryVersion = 80;
+  std::lock_guard<std::mutex> lock(kernels::emu::g_attribute_mutex);
+  const auto it = kernels::emu::g_max_dynamic_shared.find(func);
+  attr->maxDynamicSharedSizeBytes =
+      it != kernels::emu::g_max_dynamic_shared.end() ? it->second : static_cast<int>(kernels::emu::default_shared_limit);
+  return cudaSuccess;
+}
+
+cudaError_t cudaFuncSetAttribute(const void* func, cudaFuncAttribute attr, int value) {
+  if (func == nullptr) return fail(cudaErrorInvalidDeviceFunction, "cudaFuncSetAttribute: null kernel");
+  if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
+    if (value < 0 || static_cast<std::size_t>(value) > kernels::emu::opt_in_shared_limit) {
+      return fail(cudaErrorInvalidValue, "cudaFuncSetAttribute: cudaFuncAttributeMaxDynamicSharedMemorySize = " +
+                                             std::to_string(value) + " is outside 0..232448 bytes");
+    }
+    std::lock_guard<std::mutex> lock(kernels::emu::g_attribute_mutex);
+    kernels::emu::g_max_dynamic_shared[func] = value;
+    return cudaSuccess;
+  }
+  if (attr == cudaFuncAttributePreferredSharedMemoryCarveout) return cudaSuccess;  // a hint only
+  return fail(cudaErrorInvalidValue, "cudaFuncSetAttribute: attribute " + std::to_string(static_cast<int>(attr)) +
+                                         " is not supported by the emulator");
+}

@@ -1,0 +1,622 @@
+// The cooperative fiber scheduler of the emulator: runs one block at a time on one OS thread,
+// each CUDA thread a fiber, and implements __syncthreads and the warp collectives as counting
+// barriers. A fiber that blocks hands control straight to the next ready fiber (one switch
+// per event); the order in which released threads resume is the schedule (kernels/emu.h).
+// Errors (deadlock, divergent barrier, bad collective) abandon the block: its fibers own
+// nothing that needs destroying, and their stacks are rebuilt for the next block.
+#include "scheduler.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <sstream>
+
+#include "fiber.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define EMU_ASAN 1
+#endif
+#if defined(ENGINE_EMU_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace kernels::emu::detail {
+namespace {
+
+constexpr int max_block_threads = 1024;
+#if defined(EMU_ASAN)
+constexpr std::size_t fiber_stack_bytes = 256 * 1024;  // ASan's redzones inflate frames
+#else
+constexpr std::size_t fiber_stack_bytes = 64 * 1024;
+#endif
+
+std::atomic<std::uint64_t> g_switches{0};
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+enum class State : std::uint8_t { ready, running, at_barrier, at_warp, exited };
+
+const char* block_op_name(BlockOp op) {
+  switch (op) {
+    case BlockOp::sync: return "__syncthreads";
+    case BlockOp::count: return "__syncthreads_count";
+    case BlockOp::all: return "__syncthreads_and";
+    case BlockOp::any: return "__syncthreads_or";
+  }
+  return "?";
+}
+
+const char* warp_op_name(WarpOp op) {
+  switch (op) {
+    case WarpOp::sync: return "__syncwarp";
+    case WarpOp::shfl_idx: return "__shfl_sync";
+    case WarpOp::shfl_up: return "__shfl_up_sync";
+    case WarpOp::shfl_down: return "__shfl_down_sync";
+    case WarpOp::shfl_xor: return "__shfl_xor_sync";
+    case WarpOp::ballot: return "__ballot_sync";
+    case WarpOp::any: return "__any_sync";
+    case WarpOp::all: return "__all_sync";
+  }
+  return "?";
+}
+
+bool same_site(const char* file_a, int line_a, const char* file_b, int line_b) {
+  return line_a == line_b && (file_a == file_b || std::strcmp(file_a, file_b) == 0);
+}
+
+#if defined(ENGINE_EMU_TSAN)
+// Happens-before object of one warp collective: released by every arriving lane, acquired by
+// every departing one, freed by the last (freeing resets TSan's clock, so a later collective
+// with other lanes cannot inherit it).
+struct TsanSync {
+  int refs = 0;
+};
+#endif
+
+struct Fiber {
+  void* sp = nullptr;
+  uint3 index{};
+  State state = State::ready;
+  const char* what = nullptr;  // the primitive it waits in, for reports
+  const char* file = nullptr;
+  int line = 0;
+  std::unique_ptr<FiberStack> stack;
+  void* asan_fake_stack = nullptr;
+#if defined(ENGINE_EMU_TSAN)
+  void* tsan_fiber = nullptr;
+  TsanSync* tsan_sync = nullptr;
+#endif
+};
+
+struct Warp {
+  bool pending = false;  // a collective has arrivals and is not complete
+  WarpOp op = WarpOp::sync;
+  unsigned mask = 0;
+  int width = 32;
+  const char* file = nullptr;
+  int line = 0;
+  std::uint32_t live = 0;      // lanes that exist in the block and have not exited
+  std::uint32_t expected = 0;  // mask & live when the collective is pending
+  std::uint32_t arrived = 0;
+  std::uint64_t in[32] = {};
+  int arg[32] = {};
+  std::uint64_t out[32] = {};
+#if defined(ENGINE_EMU_TSAN)
+  TsanSync* sync = nullptr;
+#endif
+};
+
+struct Barrier {
+  int arrived = 0;
+  BlockOp op = BlockOp::sync;
+  const char* file = nullptr;
+  int line = 0;
+  int predicate_sum = 0;
+  int result = 0;
+  unsigned generation = 0;
+};
+
+struct Worker {
+  Worker();
+  std::vector<Fiber> fibers{max_block_threads};
+  Warp warps[max_block_threads / 32];
+  Barrier barrier;
+  std::vector<int> ready = std::vector<int>(max_block_threads);  // ring
+  int ready_head = 0;
+  int ready_count = 0;
+  std::vector<int> scratch = std::vector<int>(max_block_threads);
+  const KernelLaunch* kernel = nullptr;
+  Settings settings;
+  std::uint64_t rng = 0;
+  int threads = 0;
+  int current = -1;  // running fiber, -1 for the worker's own stack
+  int exited = 0;
+  int first_exited = -1;
+  bool failed = false;
+  bool stacks_dirty = false;  // an abandoned block left ASan poison on its stacks
+  std::string error;
+  void* dynamic_shared = nullptr;
+  std::uint64_t switches = 0;
+  void* host_sp = nullptr;
+  void* host_fake_stack = nullptr;
+  const void* host_stack_bottom = nullptr;
+  std::size_t host_stack_size = 0;
+#if defined(ENGINE_EMU_TSAN)
+  void* host_tsan_fiber = nullptr;
+  char barrier_sync[2] = {};  // alternate per barrier, so late leavers of one cannot acquire the next
+  char start_sync = 0;
+  char exit_sync = 0;
+#endif
+};
+
+Worker::Worker() {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    pthread_attr_getstack(&attr, &addr, &host_stack_size);
+    host_stack_bottom = addr;
+    pthread_attr_destroy(&attr);
+  }
+#if defined(ENGINE_EMU_TSAN)
+  host_tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+thread_local std::unique_ptr<Worker> tls_worker;
+
+Worker& worker_of_this_thread() {
+  if (!tls_worker) tls_worker = std::make_unique<Worker>();
+  return *tls_worker;
+}
+
+// The running kernel's worker; a device primitive called outside a kernel is a usage error
+// that cannot be reported through a launch, so it stops the program with the call site.
+Worker& running_worker(const char* what, const char* file, int line) {
+  Worker* w = tls_worker.get();
+  if (w == nullptr || w->current < 0) {
+    std::fprintf(stderr, "%s:%d: %s called outside a kernel launched by the CUDA emulator\n", file, line, what);
+    std::abort();
+  }
+  return *w;
+}
+
+std::string thread_name(const Worker& w, int tid) {
+  const uint3 i = w.fibers[tid].index;
+  std::ostringstream s;
+  s << "thread " << tid << " (" << i.x << "," << i.y << "," << i.z << ")";
+  return s.str();
+}
+
+// Leaves the current context for fiber `to` (-1: the worker's own stack). `dying`: the
+// current fiber is never resumed (exit or failure), which ASan must be told.
+void transfer(Worker& w, int to, bool dying) {
+  const int from = w.current;
+  void** save = from < 0 ? &w.host_sp : &w.fibers[from].sp;
+  void* next_sp;
+  const void* bottom;
+  std::size_t size;
+  if (to < 0) {
+    next_sp = w.host_sp;
+    bottom = w.host_stack_bottom;
+    size = w.host_stack_size;
+  } else {
+    Fiber& f = w.fibers[to];
+    threadIdx = f.index;
+    f.state = State::running;
+    next_sp = f.sp;
+    bottom = f.stack->bottom();
+    size = f.stack->size();
+  }
+  w.current = to;
+  ++w.switches;
+#if defined(ENGINE_EMU_TSAN)
+  // no_sync: a switch alone creates no happens-before; only CUDA's synchronisation does.
+  __tsan_switch_to_fiber(to < 0 ? w.host_tsan_fiber : w.fibers[to].tsan_fiber, __tsan_switch_to_fiber_no_sync);
+#endif
+#if defined(EMU_ASAN)
+  void** fake_save = dying ? nullptr : (from < 0 ? &w.host_fake_stack : &w.fibers[from].asan_fake_stack);
+  __sanitizer_start_switch_fiber(fake_save, bottom, size);
+#else
+  (void)bottom;
+  (void)size;
+  (void)dying;
+#endif
+  emu_fiber_switch(save, next_sp);
+#if defined(EMU_ASAN)
+  __sanitizer_finish_switch_fiber(from < 0 ? w.host_fake_stack : w.fibers[from].asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+// Abandons the block: w.error says why. Callers build the message before calling, so that no
+// heap object is left alive in the frames of the abandoned fiber.
+[[noreturn]] void abandon(Worker& w) {
+  w.failed = true;
+  transfer(w, -1, true);
+  __builtin_trap();
+}
+
+void push_ready(Worker& w, int tid) {
+  w.fibers[tid].state = State::ready;
+  w.ready[(w.ready_head + w.ready_count) % max_block_threads] = tid;
+  ++w.ready_count;
+}
+
+// Queues the released threads ids[0..n) (ascending) in the order the schedule asks for.
+void release_in_order(Worker& w, int* ids, int n) {
+  switch (w.settings.schedule) {
+    case Schedule::forward:
+      for (int i = 0; i < n; ++i) push_ready(w, ids[i]);
+      break;
+    case Schedule::reverse:
+      for (int i = n - 1; i >= 0; --i) push_ready(w, ids[i]);
+      break;
+    case Schedule::random:
+      for (int i = n - 1; i > 0; --i) std::swap(ids[i], ids[splitmix64(w.rng) % static_cast<std::uint64_t>(i + 1)]);
+      for (int i = 0; i < n; ++i) push_ready(w, ids[i]);
+      break;
+  }
+}
+
+std::string deadlock_report(const Worker& w) {
+  std::ostringstream s;
+  s << "deadlock: no thread of the block can continue;";
+  // Runs of consecutive thread ids in the same state at the same site.
+  for (int begin = 0; begin < w.threads;) {
+    const Fiber& f = w.fibers[begin];
+    int end = begin + 1;
+    while (end < w.threads && w.fibers[end].state == f.state && w.fibers[end].line == f.line &&
+           w.fibers[end].what == f.what && w.fibers[end].file == f.file) {
+      ++end;
+    }
+    s << (begin == 0 ? " " : "; ") << (end - begin == 1 ? "thread " : "threads ") << begin;
+    if (end - begin > 1) s << "-" << end - 1;
+    if (f.state == State::exited) {
+      s << " exited";
+    } else {
+      s << " wait" << (end - begin == 1 ? "s" : "") << " in " << f.what << " at " << f.file << ":" << f.line;
+    }
+    begin = end;
+  }
+  return s.str();
+}
+
+// The current fiber has recorded why it waits (or is queued); run the next ready fiber.
+void wait_turn(Worker& w) {
+  if (w.ready_count == 0) {
+    w.error = deadlock_report(w);
+    abandon(w);
+  }
+  const int next = w.ready[w.ready_head];
+  w.ready_head = (w.ready_head + 1) % max_block_threads;
+  --w.ready_count;
+  if (next == w.current) {
+    w.fibers[next].state = State::running;
+    return;
+  }
+  transfer(w, next, false);
+}
+
+std::uint64_t shuffle_result(const Warp& wp, std::uint32_t participants, int lane) {
+  const int width = wp.width;
+  const int base = lane & ~(width - 1);
+  const int b = wp.arg[lane] & 31;  // PTX uses the low five bits of the lane operand
+  int source = lane;
+  bool in_range = true;
+  switch (wp.op) {
+    case WarpOp::shfl_idx: source = base | (b & (width - 1)); break;
+    case WarpOp::shfl_up: source = lane - b; in_range = source >= base; break;
+    case WarpOp::shfl_down: source = lane + b; in_range = source <= base + width - 1; break;
+    case WarpOp::shfl_xor: source = lane ^ b; in_range = source <= base + width - 1; break;
+    default: break;
+  }
+  if (!in_range) return wp.in[lane];  // CUDA: the lane keeps its own value
+  // Reading a lane that did not take part is undefined in CUDA: all-ones bits (NaN, -1) make
+  // any use of it visible instead of plausible.
+  if (((participants >> source) & 1u) == 0) return ~std::uint64_t{0};
+  return wp.in[source];
+}
+
+// Every expected lane has arrived: compute each participant's result, release them.
+void complete_warp(Worker& w, int warp) {
+  Warp& wp = w.warps[warp];
+  const std::uint32_t participants = wp.arrived;
+  std::uint32_t ballot = 0;
+  for (int lane = 0; lane < 32; ++lane) {
+    if ((participants >> lane) & 1u && wp.in[lane] != 0) ballot |= 1u << lane;
+  }
+  int n = 0;
+  for (int lane = 0; lane < 32; ++lane) {
+    if (((participants >> lane) & 1u) == 0) continue;
+    switch (wp.op) {
+      case WarpOp::sync: wp.out[lane] = 0; break;
+      case WarpOp::ballot: wp.out[lane] = ballot; break;
+      case WarpOp::any: wp.out[lane] = ballot != 0; break;
+      case WarpOp::all: wp.out[lane] = ballot == participants; break;
+      default: wp.out[lane] = shuffle_result(wp, participants, lane); break;
+    }
+    w.scratch[n++] = warp * 32 + lane;
+  }
+  wp.pending = false;
+  release_in_order(w, w.scratch.data(), n);
+}
+
+[[noreturn]] void thread_exit(Worker& w) {
+  const int me = w.current;
+  Fiber& f = w.fibers[me];
+  f.state = State::exited;
+  f.what = nullptr;
+  f.file = nullptr;
+  f.line = 0;
+  if (w.exited++ == 0) w.first_exited = me;
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_release(&w.exit_sync);  // to the launcher only: thread exit orders nothing in CUDA
+#endif
+  if (w.barrier.arrived > 0) {
+    w.error = thread_name(w, me) + " exited while " + std::to_string(w.barrier.arrived) + " thread(s) wait in " +
+              block_op_name(w.barrier.op) + " at " + w.barrier.file + ":" + std::to_string(w.barrier.line) +
+              ": every thread of the block must reach every barrier (early return before a barrier?)";
+    abandon(w);
+  }
+  Warp& wp = w.warps[me / 32];
+  const std::uint32_t bit = 1u << (me % 32);
+  wp.live &= ~bit;
+  if (wp.pending && (wp.expected & bit) != 0) {
+    wp.expected &= ~bit;  // CUDA waits only for lanes of the mask that have not exited
+    if (wp.arrived == wp.expected) complete_warp(w, me / 32);
+  }
+  if (w.exited == w.threads) {
+    transfer(w, -1, true);  // the whole block is done
+    __builtin_trap();
+  }
+  if (w.ready_count == 0) {
+    w.error = deadlock_report(w);
+    abandon(w);
+  }
+  const int next = w.ready[w.ready_head];
+  w.ready_head = (w.ready_head + 1) % max_block_threads;
+  --w.ready_count;
+  transfer(w, next, true);
+  __builtin_trap();
+}
+
+void fiber_entry(void* arg) {
+  Worker& w = *static_cast<Worker*>(arg);
+#if defined(EMU_ASAN)
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_acquire(&w.start_sync);  // launch -> every thread
+#endif
+  w.kernel->thread_entry(w.kernel->closure);
+  thread_exit(w);
+}
+
+std::string block_name(uint3 b) {
+  return "block (" + std::to_string(b.x) + "," + std::to_string(b.y) + "," + std::to_string(b.z) + ")";
+}
+
+bool run_block(Worker& w, const GridRun& run, std::uint32_t linear_block) {
+  const KernelLaunch& k = *run.kernel;
+  const int n = static_cast<int>(k.block.x * k.block.y * k.block.z);
+  w.kernel = &k;
+  w.settings = run.settings;
+  w.rng = run.settings.seed ^ (run.launch_index * 0x9e3779b97f4a7c15ull) ^ (std::uint64_t{linear_block} << 32);
+  w.threads = n;
+  w.exited = 0;
+  w.first_exited = -1;
+  w.failed = false;
+  w.barrier = Barrier{};
+  w.ready_head = 0;
+  w.ready_count = 0;
+  for (int t = 0; t < n; ++t) {
+    Fiber& f = w.fibers[t];
+    if (!f.stack) {
+      f.stack = std::make_unique<FiberStack>(fiber_stack_bytes);
+#if defined(ENGINE_EMU_TSAN)
+      f.tsan_fiber = __tsan_create_fiber(0);
+#endif
+    }
+#if defined(EMU_ASAN)
+    if (w.stacks_dirty) __asan_unpoison_memory_region(f.stack->bottom(), f.stack->size());
+#endif
+    f.index = uint3{t % k.block.x, (t / k.block.x) % k.block.y, t / (k.block.x * k.block.y)};
+    f.state = State::ready;
+    f.what = nullptr;
+    f.file = nullptr;
+    f.line = 0;
+    f.sp = f.stack->make_context(&fiber_entry, &w, static_cast<std::size_t>(t % 64) * 64);
+    w.scratch[t] = t;
+  }
+  w.stacks_dirty = false;
+  for (int warp = 0; warp * 32 < n; ++warp) {
+    const int lanes = n - warp * 32 < 32 ? n - warp * 32 : 32;
+    w.warps[warp] = Warp{};
+    w.warps[warp].live = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
+  }
+  blockIdx = uint3{linear_block % k.grid.x, (linear_block / k.grid.x) % k.grid.y, linear_block / (k.grid.x * k.grid.y)};
+  blockDim = k.block;
+  gridDim = k.grid;
+  // Exactly sized, so ASan sees overruns; all-ones so reads before writes show (NaN, -1).
+  w.dynamic_shared = std::malloc(k.dynamic_shared_bytes);
+  if (k.dynamic_shared_bytes != 0) std::memset(w.dynamic_shared, 0xff, k.dynamic_shared_bytes);
+  release_in_order(w, w.scratch.data(), n);
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_release(&w.start_sync);
+#endif
+  const int first = w.ready[w.ready_head];
+  w.ready_head = (w.ready_head + 1) % max_block_threads;
+  --w.ready_count;
+  transfer(w, first, false);
+  // Back on the worker's stack: every thread exited, or the block failed.
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_acquire(&w.exit_sync);
+#endif
+  std::free(w.dynamic_shared);
+  w.dynamic_shared = nullptr;
+  w.kernel = nullptr;
+  if (w.failed) {
+    w.stacks_dirty = true;
+    w.error = block_name(blockIdx) + ": " + w.error;
+  }
+  return !w.failed;
+}
+
+}  // namespace
+
+int sync_block(BlockOp op, int predicate, const char* file, int line) {
+  Worker& w = running_worker(block_op_name(op), file, line);
+  const int me = w.current;
+  if (w.exited > 0) {
+    w.error = block_op_name(op) + std::string(" at ") + file + ":" + std::to_string(line) + " reached by " +
+              thread_name(w, me) + " after " + thread_name(w, w.first_exited) +
+              " exited: every thread of the block must reach every barrier (early return before a barrier?)";
+    abandon(w);
+  }
+  Barrier& b = w.barrier;
+  if (b.arrived == 0) {
+    b.op = op;
+    b.file = file;
+    b.line = line;
+    b.predicate_sum = 0;
+  } else if (b.op != op || !same_site(b.file, b.line, file, line)) {
+    w.error = std::string("divergent barriers: ") + thread_name(w, me) + " reached " + block_op_name(op) + " at " +
+              file + ":" + std::to_string(line) + " while " + std::to_string(b.arrived) + " thread(s) wait in " +
+              block_op_name(b.op) + " at " + b.file + ":" + std::to_string(b.line) +
+              ": all threads of a block must reach the same barriers in the same order";
+    abandon(w);
+  }
+  Fiber& f = w.fibers[me];
+  f.state = State::at_barrier;
+  f.what = block_op_name(op);
+  f.file = file;
+  f.line = line;
+  b.predicate_sum += predicate != 0;
+  [[maybe_unused]] const unsigned generation = b.generation;
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_release(&w.barrier_sync[generation & 1]);
+#endif
+  if (++b.arrived == w.threads) {
+    b.result = op == BlockOp::count ? b.predicate_sum
+               : op == BlockOp::all ? (b.predicate_sum == w.threads)
+               : op == BlockOp::any ? (b.predicate_sum > 0)
+                                    : 0;
+    b.arrived = 0;
+    ++b.generation;
+    for (int t = 0; t < w.threads; ++t) w.scratch[t] = t;
+    release_in_order(w, w.scratch.data(), w.threads);
+  }
+  wait_turn(w);
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_acquire(&w.barrier_sync[generation & 1]);
+#endif
+  return w.barrier.result;
+}
+
+std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int arg, int width, const char* file,
+                              int line) {
+  Worker& w = running_worker(warp_op_name(op), file, line);
+  const int me = w.current;
+  const int warp = me / 32;
+  const int lane = me % 32;
+  const std::uint32_t bit = 1u << lane;
+  Warp& wp = w.warps[warp];
+  const auto site = [&] { return std::string(warp_op_name(op)) + " at " + file + ":" + std::to_string(line); };
+  if ((mask & bit) == 0) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", mask);
+    w.error = site() + ": " + thread_name(w, me) + " (lane " + std::to_string(lane) + ") calls it with mask " + hex +
+              ", which does not name its own lane";
+    abandon(w);
+  }
+  if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
+    w.error = site() + ": width " + std::to_string(width) + " is not a power of two from 1 to 32";
+    abandon(w);
+  }
+  if (!wp.pending) {
+    wp.pending = true;
+    wp.op = op;
+    wp.mask = mask;
+    wp.width = width;
+    wp.file = file;
+    wp.line = line;
+    wp.arrived = 0;
+    wp.expected = mask & wp.live;
+#if defined(ENGINE_EMU_TSAN)
+    wp.sync = new TsanSync;
+#endif
+  } else if (wp.op != op || wp.mask != mask || wp.width != width || !same_site(wp.file, wp.line, file, line)) {
+    char masks[64];
+    std::snprintf(masks, sizeof masks, "mask 0x%08x width %d, others mask 0x%08x width %d", mask, width, wp.mask,
+                  wp.width);
+    w.error = site() + ": " + thread_name(w, me) + " (lane " + std::to_string(lane) + " of warp " +
+              std::to_string(warp) + ") disagrees with the lanes waiting in " + warp_op_name(wp.op) + " at " +
+              wp.file + ":" + std::to_string(wp.line) + " (" + masks +
+              "): every lane named in the mask must call the same collective with the same mask";
+    abandon(w);
+  }
+  wp.in[lane] = value;
+  wp.arg[lane] = arg;
+  wp.arrived |= bit;
+  Fiber& f = w.fibers[me];
+  f.state = State::at_warp;
+  f.what = warp_op_name(op);
+  f.file = file;
+  f.line = line;
+#if defined(ENGINE_EMU_TSAN)
+  f.tsan_sync = wp.sync;
+  ++wp.sync->refs;
+  __tsan_release(wp.sync);
+#endif
+  if (wp.arrived == wp.expected) complete_warp(w, warp);
+  wait_turn(w);
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_acquire(f.tsan_sync);
+  if (--f.tsan_sync->refs == 0) delete f.tsan_sync;
+  f.tsan_sync = nullptr;
+#endif
+  return wp.out[lane];
+}
+
+void* dynamic_shared_base() {
+  Worker& w = running_worker("dynamic_shared", __builtin_FILE(), __builtin_LINE());
+  return w.dynamic_shared;
+}
+
+void run_blocks(GridRun& run) {
+  Worker& w = worker_of_this_thread();
+  const std::uint64_t switches_before = w.switches;
+  while (!run.failed.load(std::memory_order_relaxed)) {
+    const std::size_t i = run.next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= run.block_order.size()) break;
+    if (!run_block(w, run, run.block_order[i])) {
+      std::lock_guard<std::mutex> lock(run.error_mutex);
+      if (!run.failed.exchange(true)) run.error = w.error;
+      break;
+    }
+  }
+  g_switches.fetch_add(w.switches - switches_before, std::memory_order_relaxed);
+}
+
+std::uint64_t switch_total() { return g_switches.load(std::memory_order_relaxed); }
+
+void schedule_order(const Settings& s, std::uint64_t stream_seed, std::vector<std::uint32_t>& ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::uint32_t>(i);
+  if (s.schedule == Schedule::reverse) {
+    for (std::size_t i = 0; i < ids.size() / 2; ++i) std::swap(ids[i], ids[ids.size() - 1 - i]);
+  } else if (s.schedule == Schedule::random) {
+    std::uint64_t rng = s.seed ^ stream_seed;
+    for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[splitmix64(rng) % i]);
+  }
+}
+
+}  // namespace kernels::emu::detail

@@ -45,6 +45,9 @@ Tensor Generator::forward(const Tensor& x, const Tensor& c) {
   // the input's size, which the residual `+ x` needs.
   ENGINE_CHECK(x.size(2) % 4 == 0 && x.size(3) % 4 == 0, "Generator: H and W must be multiples of 4, got ",
                x.size(2), "x", x.size(3));
+  // The SARB's Hourglass halves H/4 twice more (rounding up) and pads by reflection, which needs 2.
+  ENGINE_CHECK(x.size(2) >= min_generator_size && x.size(3) >= min_generator_size, "Generator: H and W must be at least ",
+               min_generator_size, ", got ", x.size(2), "x", x.size(3));
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   Tensor c_map = engine::expand(c.reshape({n, config_.c_dim, 1, 1}), {n, config_.c_dim, h, w});
   Tensor a = engine::cat({x, c_map}, 1);

@@ -27,6 +27,10 @@ struct DiscriminatorConfig {
   int64_t repeat_num = 6;    // --d_repeat_num
 };
 
+// The smallest H and W the generator takes: H/4 = 5 is halved to 3, then 2, the least that a
+// reflection pad of 1 accepts.
+constexpr int64_t min_generator_size = 20;
+
 // main: 0 Conv2d(3+c,d,7,p3) 1 IN 2 ReLU 3 Conv2d(d,2d,4,s2,p1) 4 IN 5 ReLU 6 Conv2d(2d,4d,4,s2,p1)
 // 7 IN 8 ReLU 9 SARB(4d) 10 ConvT(4d,2d,4,s2,p1) 11 IN 12 ReLU 13 ConvT(2d,d,4,s2,p1) 14 IN 15 ReLU
 // 16 Conv2d(d,3,7,p3) 17 Tanh, no conv biases; the INs are affine with running-stat buffers that
@@ -35,7 +39,7 @@ struct DiscriminatorConfig {
 class Generator : public engine::Module {
  public:
   Generator(const GeneratorConfig& config, engine::Generator& rng);
-  // x [N,3,H,W] in [-1,1], H and W multiples of 4; c [N,c_dim] (one-hot targets) ->
+  // x [N,3,H,W] in [-1,1], H and W multiples of 4, at least min_generator_size; c [N,c_dim] (one-hot targets) ->
   // main(cat(x, c broadcast to [N,c_dim,H,W])) + x, [N,3,H,W], not clamped.
   engine::Tensor forward(const engine::Tensor& x, const engine::Tensor& c);
   const GeneratorConfig& config() const { return config_; }

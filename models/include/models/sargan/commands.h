@@ -1,0 +1,55 @@
+#pragma once
+// The `sargan --model SARGAN` commands (flags in models/sargan/options.h and models/cli.h):
+//   --mode test            --image_dir, --model_save_dir (or --weights), --result_dir
+//   --mode test_inthewild  --test_dataset_dir, --weights_dir (or --weights), --results_dir
+//   convert IN OUT         .ckpt <-> .safetensors
+// Both test modes translate every image into each expression: <result>/<name>_SARGAN_<EXP>.png
+// and <name>_grid.png (name: the file name up to its first '.'). A file that cannot be decoded is
+// skipped with one warning naming it; the exit code is 1 only when nothing was translated. User
+// errors (missing folder, no images, unwritable output, wrong checkpoint) throw engine::Error with
+// a one-line message. Progress goes to `log` (stderr), the summary line to `out` (stdout).
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "engine/device.h"
+#include "models/cli.h"
+#include "models/sargan/networks.h"
+#include "models/sargan/translator.h"
+
+namespace models::sargan {
+
+int run(const CliOptions& options);
+int run(const CliOptions& options, std::ostream& log, std::ostream& out);
+
+// The image files under `path`, as torchvision's ImageFolder finds them (extensions .jpg .jpeg
+// .png .ppm .bmp .pgm .tif .tiff .webp, any letter case; each sub-folder searched recursively,
+// sorted), plus the images directly in `path`; `path` may also be one image file. Throws when
+// `path` does not exist.
+std::vector<std::string> list_images(const std::string& path);
+
+// <dir>/sargan_G.ckpt, else <dir>/sargan_G.safetensors; throws naming both when neither exists.
+std::string find_generator_weights(const std::string& dir);
+
+struct TranslateJob {
+  std::string input;       // folder or file
+  std::string weights;     // generator weights file
+  std::string output_dir;  // created if absent
+  int image_size = 128;
+  Crop crop = Crop::centre;
+  GeneratorConfig generator;
+  engine::Device device = engine::Device::cpu();
+  int batch_size = 1;       // images per forward
+  bool progress_bar = false;  // redraw one line with '\r' (a terminal), else a line now and then
+};
+
+struct TranslateReport {
+  int translated = 0;
+  int skipped = 0;
+  double seconds = 0.0;
+};
+
+// The work behind both test modes; warnings and progress go to `log`.
+TranslateReport translate_images(const TranslateJob& job, std::ostream& log);
+
+}  // namespace models::sargan

@@ -1,0 +1,249 @@
+// The SARGAN commands of the `sargan` executable (contract in commands.h).
+#include "models/sargan/commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "engine/check.h"
+#include "engine/image.h"
+#include "engine/random.h"
+#include "models/sargan/weights.h"
+
+namespace models::sargan {
+
+namespace fs = std::filesystem;
+using engine::Image;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+bool has_image_extension(const fs::path& path) {
+  static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".ppm", ".bmp",
+                                                   ".pgm", ".tif",  ".tiff", ".webp"};
+  return extensions.count(lower(path.extension().string())) > 0;
+}
+
+// The output name: the file name up to its first '.', as the authors' result files are named.
+std::string output_stem(const std::string& path) {
+  const std::string name = fs::path(path).filename().string();
+  return name.substr(0, name.find('.'));
+}
+
+// Creates the folder and proves it writable before any work, so a permission problem is one
+// clear line at the start rather than a failure after the first batch.
+void prepare_output_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) ENGINE_FAIL("cannot create the output folder '", dir, "': ", ec.message());
+  const fs::path probe = fs::path(dir) / (".sargan-write-test-" + std::to_string(::getpid()));
+  std::FILE* file = std::fopen(probe.c_str(), "wb");
+  if (!file) ENGINE_FAIL("cannot write into the output folder '", dir, "': ", std::strerror(errno));
+  std::fclose(file);
+  fs::remove(probe, ec);
+}
+
+std::string format_duration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char text[32];
+  std::snprintf(text, sizeof(text), "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  return text;
+}
+
+// Images done, images/s and ETA on one line: redrawn in place on a terminal, else printed at most
+// every 5 seconds so that logs stay short.
+class ProgressBar {
+ public:
+  ProgressBar(std::ostream& log, size_t total, bool redraw)
+      : log_(log), total_(total), redraw_(redraw), start_(clock_type::now()), last_(start_) {}
+
+  void update(size_t done) {
+    const auto now = clock_type::now();
+    const bool finished = done == total_;
+    if (!redraw_ && (finished || std::chrono::duration<double>(now - last_).count() < 5.0)) return;
+    last_ = now;
+    const double elapsed = seconds_since(start_);
+    const double rate = elapsed > 0 ? done / elapsed : 0.0;
+    const int width = 30, filled = total_ ? int(width * done / total_) : width;
+    log_ << (redraw_ ? "\r" : "") << "[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
+         << done << "/" << total_ << " images  " << std::fixed << std::setprecision(2) << rate
+         << " images/s  ETA " << format_duration(rate > 0 ? (total_ - done) / rate : 0.0)
+         << std::defaultfloat << (redraw_ ? (finished ? "\n" : "") : "\n") << std::flush;
+  }
+
+ private:
+  std::ostream& log_;
+  size_t total_;
+  bool redraw_;
+  clock_type::time_point start_, last_;
+};
+
+struct Pending {
+  std::string stem;
+  Image prepared;
+};
+
+void warn_duplicate_names(const std::vector<std::string>& images, std::ostream& log) {
+  std::map<std::string, std::string> first;
+  for (const std::string& path : images) {
+    auto [it, inserted] = first.emplace(output_stem(path), path);
+    if (!inserted)
+      log << "warning: '" << path << "' and '" << it->second << "' give the same output name '" << it->first
+          << "'; the later one's files replace the earlier's\n";
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> list_images(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) ENGINE_FAIL("input '", path, "' does not exist");
+  if (!fs::is_directory(status)) return {path};
+  std::vector<std::string> direct, classes;
+  for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
+    if (entry.is_directory(ec)) classes.push_back(entry.path().string());
+    else if (has_image_extension(entry.path())) direct.push_back(entry.path().string());
+  }
+  if (ec) ENGINE_FAIL("cannot read the folder '", path, "': ", ec.message());
+  std::sort(direct.begin(), direct.end());
+  std::sort(classes.begin(), classes.end());
+  std::vector<std::string> images = direct;
+  for (const std::string& folder : classes) {
+    std::vector<std::string> found;
+    auto options = fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
+    for (auto it = fs::recursive_directory_iterator(folder, options, ec); !ec && it != fs::end(it); it.increment(ec))
+      if (it->is_regular_file(ec) && has_image_extension(it->path())) found.push_back(it->path().string());
+    if (ec) ENGINE_FAIL("cannot read the folder '", folder, "': ", ec.message());
+    std::sort(found.begin(), found.end());
+    images.insert(images.end(), found.begin(), found.end());
+  }
+  return images;
+}
+
+std::string find_generator_weights(const std::string& dir) {
+  for (const char* name : {"sargan_G.ckpt", "sargan_G.safetensors"}) {
+    const fs::path candidate = fs::path(dir) / name;
+    if (fs::is_regular_file(candidate)) return candidate.string();
+  }
+  ENGINE_FAIL("no sargan_G.ckpt or sargan_G.safetensors in '", dir, "' (or name the file with --weights)");
+}
+
+TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
+  const std::vector<std::string> images = list_images(job.input);
+  if (images.empty())
+    ENGINE_FAIL("no images (.jpg .jpeg .png .bmp ...) in '", job.input, "'");
+  ENGINE_CHECK(job.batch_size >= 1, "--batch_size must be at least 1, got ", job.batch_size);
+  if (job.image_size < min_generator_size)
+    ENGINE_FAIL("--image_size must be at least ", min_generator_size, " for the SARGAN generator, got ", job.image_size);
+  warn_duplicate_names(images, log);
+  prepare_output_dir(job.output_dir);
+  engine::Generator rng(0);  // the initial values are all overwritten by the checkpoint
+  Generator g(job.generator, rng);
+  load_generator(g, job.weights);
+  Translator translator(g, job.device);
+
+  TranslateReport report;
+  const auto start = clock_type::now();
+  ProgressBar progress(log, images.size(), job.progress_bar);
+  std::vector<Pending> pending;
+  size_t done = 0;
+  auto flush = [&] {
+    if (pending.empty()) return;
+    std::vector<Image> batch;
+    for (const Pending& p : pending) batch.push_back(p.prepared);
+    const std::vector<std::vector<Image>> outputs = translator.translate(batch);
+    for (size_t n = 0; n < pending.size(); ++n) {
+      const fs::path base = fs::path(job.output_dir) / pending[n].stem;
+      for (size_t k = 0; k < outputs[n].size(); ++k)
+        engine::save_png(base.string() + "_SARGAN_" + expression_name(int64_t(k)) + ".png", outputs[n][k]);
+      engine::save_png(base.string() + "_grid.png", make_grid_row(pending[n].prepared, outputs[n]));
+      ++report.translated;
+    }
+    done += pending.size();
+    pending.clear();
+    progress.update(done);
+  };
+  for (const std::string& path : images) {
+    Image prepared;
+    try {
+      prepared = prepare_image(engine::load_image(path, 3), job.image_size, job.crop);
+    } catch (const engine::Error& e) {
+      log << (job.progress_bar ? "\n" : "") << "warning: skipping " << e.what() << "\n";
+      ++report.skipped;
+      progress.update(++done);
+      continue;
+    }
+    // One forward holds images of one size: with --crop none they may differ.
+    if (!pending.empty() && (pending[0].prepared.width != prepared.width ||
+                             pending[0].prepared.height != prepared.height))
+      flush();
+    pending.push_back({output_stem(path), std::move(prepared)});
+    if (int(pending.size()) == job.batch_size) flush();
+  }
+  flush();
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+int run(const CliOptions& options) { return run(options, std::cerr, std::cout); }
+
+int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
+  const Options& o = options.sargan;
+  if (o.convert) {
+    convert_weights(o.convert_in, o.convert_out);
+    out << "sargan: wrote " << o.convert_out << "\n";
+    return 0;
+  }
+  if (options.mode != "test" && options.mode != "test_inthewild")
+    ENGINE_FAIL("--model SARGAN: unknown --mode '", options.mode, "' (expected test or test_inthewild)");
+  TranslateJob job;
+  job.input = !o.image_dir.empty() ? o.image_dir : options.test_dataset_dir;
+  if (job.input.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --image_dir or --test_dataset_dir");
+  if (!o.weights.empty()) {
+    job.weights = o.weights;
+  } else {
+    const std::string dir = !o.model_save_dir.empty() ? o.model_save_dir : options.weights_dir;
+    if (dir.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --model_save_dir, --weights_dir or --weights");
+    job.weights = find_generator_weights(dir);
+  }
+  job.output_dir = !o.result_dir.empty() ? o.result_dir : options.results_dir;
+  job.image_size = options.image_size;
+  if (o.crop != "centre" && o.crop != "center" && o.crop != "none")
+    ENGINE_FAIL("--crop must be centre or none, got '", o.crop, "'");
+  job.crop = o.crop == "none" ? Crop::none : Crop::centre;
+  job.generator.conv_dim = o.g_conv_dim;
+  job.generator.c_dim = o.c_dim;
+  job.device = engine::Device::parse(o.device);
+  job.batch_size = o.batch_size;
+  job.progress_bar = &log == &std::cerr && ::isatty(STDERR_FILENO);
+  const TranslateReport report = translate_images(job, log);
+  out << "sargan: translated " << report.translated << " image" << (report.translated == 1 ? "" : "s") << " into "
+      << o.c_dim << " expressions in " << std::fixed << std::setprecision(2) << report.seconds << " s on "
+      << job.device.str() << std::defaultfloat;
+  if (report.skipped) out << " (" << report.skipped << " skipped)";
+  out << " -> " << job.output_dir << "\n";
+  return report.translated > 0 ? 0 : 1;
+}
+
+}  // namespace models::sargan

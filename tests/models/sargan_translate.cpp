@@ -1,0 +1,309 @@
+// The SARGAN test pipeline and the `--mode test` / `test_inthewild` commands: the images match
+// what the authors' PyTorch pipeline makes from the fixture generator (tests/fixtures/sargan/
+// expected_*, from tools/make_sargan_fixtures.py), outputs are named and sized as specified,
+// repeated runs give identical bytes, and bad input gives one clear line.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "engine/check.h"
+#include "engine/image.h"
+#include "models/cli.h"
+#include "models/sargan/commands.h"
+#include "models/sargan/translator.h"
+#include "models/sargan/weights.h"
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using engine::Image;
+using namespace models::sargan;
+
+const char* const expressions[] = {"AFS", "ANS", "DIS", "HAS", "NES", "SAS", "SUS"};
+
+std::string fixture(const std::string& name) { return test::source_dir("tests/fixtures/sargan/" + name); }
+
+// A fresh empty folder under the system temp dir, removed at scope exit.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& tag) {
+    path = fs::temp_directory_path() / ("sargan_test_" + tag + "_" + std::to_string(::getpid()));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Pixels equal, except that float rounding may move a value sitting on a .5 boundary by one
+// level: at most 1 level anywhere and at most 0.5% of the values off.
+void expect_same_pixels(const Image& ours, const Image& theirs, const std::string& what) {
+  INFO(what);
+  REQUIRE(ours.width == theirs.width);
+  REQUIRE(ours.height == theirs.height);
+  REQUIRE(ours.channels == theirs.channels);
+  size_t off = 0;
+  int worst = 0;
+  for (size_t i = 0; i < ours.pixels.size(); ++i) {
+    const int d = std::abs(int(ours.pixels[i]) - int(theirs.pixels[i]));
+    off += d != 0;
+    worst = std::max(worst, d);
+  }
+  CHECK(worst <= 1);
+  CHECK(off <= ours.pixels.size() / 200);
+}
+
+models::CliOptions test_options(const std::string& input, const std::string& weights, const std::string& out) {
+  models::CliOptions o;
+  o.mode = "test";
+  o.image_size = 32;
+  o.sargan.image_dir = input;
+  o.sargan.weights = weights;
+  o.sargan.result_dir = out;
+  o.sargan.g_conv_dim = 16;
+  o.sargan.device = "cpu";
+  return o;
+}
+
+// A small generator with random weights (conv_dim 8), saved in the authors' checkpoint format.
+std::string small_random_checkpoint(const TempDir& dir) {
+  engine::Generator rng(11);
+  Generator g({8, 7, 64}, rng);
+  const std::string path = dir / "sargan_G.ckpt";
+  write_weights(path, g.state_dict());
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("sargan pipeline: centre crop and resize follow torchvision", "[sargan]") {
+  Image src(7, 4, 3);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 7; ++x) src.at(y, x, 0) = uint8_t(10 * x + y);
+  // (7 - 4) / 2 = 1.5 rounds to 2 (half to even), so columns 2..5 remain; no resize at size 4.
+  Image cropped = prepare_image(src, 4, Crop::centre);
+  REQUIRE(cropped.width == 4);
+  REQUIRE(cropped.height == 4);
+  CHECK(cropped.at(0, 0, 0) == 20);
+  CHECK(cropped.at(3, 3, 0) == 53);
+  // --crop none: shorter side to the size, the other int(size * long / short) = int(8 * 7 / 4).
+  Image kept = prepare_image(src, 8, Crop::none);
+  CHECK(kept.width == 14);
+  CHECK(kept.height == 8);
+  Image portrait(5, 9, 3);
+  Image resized = prepare_image(portrait, 4, Crop::none);
+  CHECK(resized.width == 4);
+  CHECK(resized.height == 7);  // int(4 * 9 / 5) = int(7.2)
+}
+
+TEST_CASE("sargan pipeline: pixels round-trip and padding reflects", "[sargan]") {
+  Image image(6, 5, 3);
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = uint8_t(i * 37 % 256);
+  engine::Tensor x = images_to_tensor({image}, 4, engine::Device::cpu());
+  REQUIRE(x.shape() == engine::Shape{1, 3, 8, 8});
+  const std::vector<float> v = x.to_vector();
+  // Column 6 mirrors column 4 and row 5 mirrors row 3 (torch's reflect padding).
+  CHECK(v[size_t(0 * 64 + 2 * 8 + 6)] == v[size_t(0 * 64 + 2 * 8 + 4)]);
+  CHECK(v[size_t(1 * 64 + 5 * 8 + 1)] == v[size_t(1 * 64 + 3 * 8 + 1)]);
+  CHECK(v[0] == Approx(image.at(0, 0, 0) / 127.5 - 1.0).margin(1e-6));
+  Image back = tensor_to_image(v, x.shape(), 0, 5, 6);
+  CHECK(back.pixels == image.pixels);
+  // Saturation and save_image's rounding: y = -1 -> 0, 1 -> 255, 2 -> 255, 0 -> floor(127.5 + 0.5).
+  const std::vector<float> y = {-1.f, 1.f, 2.f, 0.f, -3.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  Image edge = tensor_to_image(y, {1, 3, 2, 2}, 0, 2, 2);
+  CHECK(edge.at(0, 0, 0) == 0);
+  CHECK(edge.at(0, 1, 0) == 255);
+  CHECK(edge.at(1, 0, 0) == 255);
+  CHECK(edge.at(1, 1, 0) == 128);
+  CHECK(edge.at(0, 0, 1) == 0);
+}
+
+TEST_CASE("sargan test mode: images equal the authors' PyTorch pipeline", "[sargan]") {
+  for (const std::string crop : {"centre", "none"}) {
+    INFO("--crop " << crop);
+    TempDir out("pipeline_" + crop);
+    fs::copy_file(fixture("face_67x50.png"), out / "face.png");  // outputs face_SARGAN_<EXP>.png
+    // g16.ckpt has an Hourglass width of 8, which no flag sets: call translate_images directly.
+    std::ostringstream log;
+    TranslateJob job;
+    job.input = out / "face.png";
+    job.weights = fixture("g16.ckpt");
+    job.output_dir = out / "results";
+    job.image_size = 32;
+    job.crop = crop == "none" ? Crop::none : Crop::centre;
+    job.generator = {16, 7, 8};
+    const TranslateReport report = translate_images(job, log);
+    CHECK(report.translated == 1);
+    CHECK(report.skipped == 0);
+    const std::string expected_dir = crop == "none" ? "expected_nocrop/" : "expected_crop/";
+    for (const char* e : expressions) {
+      const std::string name = std::string("face_SARGAN_") + e + ".png";
+      expect_same_pixels(engine::load_image(out / ("results/" + name)), engine::load_image(fixture(expected_dir + name)),
+                         name);
+    }
+    expect_same_pixels(engine::load_image(out / "results/face_grid.png"),
+                       engine::load_image(fixture(expected_dir + "face_grid.png")), "grid");
+  }
+}
+
+TEST_CASE("sargan test mode: end to end on the authors' test faces, deterministic", "[sargan]") {
+  const std::string faces = test::shared_dir("data/sargan_testing_imgs");
+  if (faces.empty()) return;
+  TempDir work("e2e");
+  const std::string weights = small_random_checkpoint(work);
+  auto run_once = [&](const std::string& out, int batch_size) {
+    models::CliOptions o = test_options(faces, weights, out);
+    o.sargan.g_conv_dim = 8;
+    o.sargan.batch_size = batch_size;
+    std::ostringstream log, summary;
+    REQUIRE(run(o, log, summary) == 0);
+    CHECK_THAT(summary.str(), Catch::Contains("translated 8 images") && Catch::Contains(out));
+  };
+  run_once(work / "a", 1);
+  run_once(work / "b", 3);  // batches of 3 images (21 samples), the last one partial
+  const std::vector<std::string> list = list_images(faces);
+  REQUIRE(list.size() == 8);
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(work / "a")) {
+    ++files;
+    const std::string name = entry.path().filename().string();
+    CHECK(read_bytes(entry.path().string()) == read_bytes(work / ("b/" + name)));
+  }
+  CHECK(files == 8 * 8);
+  for (const std::string& input : list) {
+    std::string stem = fs::path(input).filename().string();
+    stem = stem.substr(0, stem.find('.'));
+    for (const char* e : expressions) {
+      const Image out = engine::load_image(work / ("a/" + stem + "_SARGAN_" + e + ".png"));
+      CHECK(out.width == 32);
+      CHECK(out.height == 32);
+      CHECK(out.channels == 3);
+    }
+    const Image grid = engine::load_image(work / ("a/" + stem + "_grid.png"));
+    CHECK(grid.width == 32 * 8);
+    CHECK(grid.height == 32);
+  }
+}
+
+TEST_CASE("sargan test mode: the seed README's flags (test_inthewild)", "[sargan]") {
+  TempDir work("inthewild");
+  small_random_checkpoint(work);  // <weights_dir>/sargan_G.ckpt
+  fs::create_directories(work / "in/NES");
+  fs::copy_file(fixture("face_67x50.png"), work / "in/NES/face.one.png");
+  models::CliOptions o;
+  o.mode = "test_inthewild";
+  o.test_dataset_dir = work / "in";
+  o.weights_dir = work.path.string();
+  o.results_dir = work / "out";
+  o.image_size = 20;
+  o.sargan.g_conv_dim = 8;
+  o.sargan.device = "cpu";
+  std::ostringstream log, summary;
+  REQUIRE(run(o, log, summary) == 0);
+  CHECK(fs::exists(work / "out/face_SARGAN_SUS.png"));  // the name stops at the first '.'
+  CHECK(engine::load_image(work / "out/face_grid.png").width == 20 * 8);
+  o.image_size = 16;
+  CHECK_THROWS_WITH(run(o, log, summary), Catch::Contains("--image_size must be at least 20"));
+}
+
+TEST_CASE("sargan test mode: bad input gives one clear line", "[sargan]") {
+  TempDir work("bad");
+  const std::string weights = small_random_checkpoint(work);
+  auto error_of = [&](const models::CliOptions& o) -> std::string {
+    std::ostringstream log, summary;
+    try {
+      run(o, log, summary);
+    } catch (const engine::Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto options = [&](const std::string& input, const std::string& out) {
+    models::CliOptions o = test_options(input, weights, out);
+    o.sargan.g_conv_dim = 8;
+    return o;
+  };
+  CHECK_THAT(error_of(options(work / "absent", work / "out")), Catch::Contains("does not exist"));
+  fs::create_directories(work / "empty/NES");
+  CHECK_THAT(error_of(options(work / "empty", work / "out")), Catch::Contains("no images"));
+
+  // One good image, one text file named .jpg, one truncated PNG: two warnings, exit code 0.
+  fs::create_directories(work / "mixed");
+  fs::copy_file(fixture("face_67x50.png"), work / "mixed/good.png");
+  std::ofstream(work / "mixed/notes.jpg") << "not an image";
+  const std::string png = read_bytes(fixture("face_67x50.png"));
+  std::ofstream(work / "mixed/cut.png", std::ios::binary) << png.substr(0, png.size() / 2);
+  {
+    std::ostringstream log, summary;
+    CHECK(run(options(work / "mixed", work / "mixed_out"), log, summary) == 0);
+    CHECK_THAT(log.str(), Catch::Contains("warning: skipping") && Catch::Contains("notes.jpg") &&
+                              Catch::Contains("cut.png"));
+    CHECK_THAT(summary.str(), Catch::Contains("translated 1 image ") && Catch::Contains("(2 skipped)"));
+    CHECK(fs::exists(work / "mixed_out/good_grid.png"));
+    CHECK(!fs::exists(work / "mixed_out/cut_grid.png"));
+    size_t files = 0;
+    for (const auto& entry : fs::directory_iterator(work / "mixed_out")) files += entry.is_regular_file();
+    CHECK(files == 8);  // no partial or temporary files
+  }
+  // Nothing translatable: exit code 1, not an exception.
+  fs::create_directories(work / "junk");
+  std::ofstream(work / "junk/a.png") << "junk";
+  {
+    std::ostringstream log, summary;
+    CHECK(run(options(work / "junk", work / "junk_out"), log, summary) == 1);
+  }
+  // Output folder that cannot be created (a file is in the way) or written.
+  std::ofstream(work / "blocker") << "x";
+  CHECK_THAT(error_of(options(work / "mixed/good.png", work / "blocker/out")),
+             Catch::Contains("cannot create the output folder"));
+  if (::geteuid() != 0) {  // root writes anywhere
+    fs::create_directories(work / "readonly");
+    fs::permissions(work / "readonly", fs::perms::owner_read | fs::perms::owner_exec);
+    CHECK_THAT(error_of(options(work / "mixed/good.png", work / "readonly")),
+               Catch::Contains("cannot write into the output folder"));
+    fs::permissions(work / "readonly", fs::perms::owner_all);
+  }
+  // A checkpoint of another architecture: the key and both shapes, and the flags that fit.
+  {
+    models::CliOptions o = options(work / "mixed/good.png", work / "out2");
+    o.sargan.g_conv_dim = 16;
+    CHECK_THAT(error_of(o), Catch::Contains("main.0.weight is [8, 10, 7, 7] in the file, [16, 10, 7, 7] in the model") &&
+                                Catch::Contains("--g_conv_dim 8 --c_dim 7"));
+  }
+  // No weights file in the folder.
+  {
+    models::CliOptions o = options(work / "mixed/good.png", work / "out3");
+    o.sargan.weights.clear();
+    o.sargan.model_save_dir = work / "empty";
+    CHECK_THAT(error_of(o), Catch::Contains("no sargan_G.ckpt or sargan_G.safetensors"));
+  }
+}
+
+TEST_CASE("sargan: list_images follows ImageFolder", "[sargan]") {
+  TempDir work("list");
+  fs::create_directories(work / "b_class/deeper");
+  fs::create_directories(work / "a_class");
+  for (const char* name : {"top.PNG", "a_class/2.jpg", "a_class/1.JPEG", "b_class/deeper/x.bmp", "b_class/readme.txt"})
+    std::ofstream(work / name) << "x";
+  const std::vector<std::string> found = list_images(work.path.string());
+  REQUIRE(found.size() == 4);
+  CHECK(found[0] == work / "top.PNG");
+  CHECK(found[1] == work / "a_class/1.JPEG");
+  CHECK(found[2] == work / "a_class/2.jpg");
+  CHECK(found[3] == work / "b_class/deeper/x.bmp");
+  CHECK(list_images(work / "top.PNG") == std::vector<std::string>{work / "top.PNG"});
+}

@@ -1,0 +1,40 @@
+#pragma once
+// 2-d convolution (cross-correlation, as torch.nn.functional.conv2d) with one stride and one zero
+// padding for both spatial dimensions, and its two gradients. Legend: N batch, Ci input channels,
+// Co output channels, H/W input size, Kh/Kw kernel size, Ho/Wo output size.
+//
+//   x  [N, Ci, H, W]     w  [Co, Ci, Kh, Kw]     y  [N, Co, Ho, Wo]
+//   Ho = (H + 2 pad - Kh) / stride + 1 (floor), Wo likewise; the caller fills every field.
+//
+// All tensors are contiguous NCHW float32 on the kernel's device. Every output is overwritten (=),
+// never accumulated into, and must not alias an input.
+//   conv2d_forward          y  = conv2d(x, w)
+//   conv2d_backward_input   dx = d<conv2d(x, w), dy>/dx, i.e. conv_transpose2d(dy, w) cropped to
+//                           [N, Ci, H, W]; input positions no kernel tap reaches get 0. This is
+//                           also the forward of conv_transpose2d (with the conv's roles swapped).
+//   conv2d_backward_weight  dw = d<conv2d(x, w), dy>/dw, summed over the batch.
+#include <cstdint>
+
+namespace kernels {
+
+struct Conv2dShape {
+  int64_t n = 0;
+  int64_t c_in = 0, h_in = 0, w_in = 0;
+  int64_t c_out = 0;
+  int64_t k_h = 0, k_w = 0;
+  int64_t stride = 1, pad = 0;
+  int64_t h_out = 0, w_out = 0;
+};
+
+namespace cpu {
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+}  // namespace cpu
+namespace cuda {
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+}  // namespace cuda
+
+}  // namespace kernels

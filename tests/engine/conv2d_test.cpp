@@ -1,0 +1,294 @@
+// conv2d, conv_transpose2d and conv2d_weight_grad, forward and autograd gradients, against direct
+// loops (not the im2col + GEMM path) on a table of shapes: odd sizes, batch 1 and 2, C = 1,
+// H != W, and every kernel/stride/padding SARGAN uses. Each case runs twice: with random floats
+// (tolerance from the float summation error) and with small integers, where every product and
+// partial sum is an exactly representable integer, so any indexing slip shows as an exact mismatch.
+// Legend: N batch, Ci/Co channels, H/W height/width, K kernel size, s stride, p padding.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+#include "test_util.h"
+
+using engine::Shape;
+using engine::Tensor;
+
+namespace {
+
+// One convolution, x [N,Ci,H,W] * w [Co,Ci,Kh,Kw]; for conv_transpose2d the same numbers describe
+// the conv whose input gradient the transpose computes.
+struct ConvCase {
+  const char* name;
+  int64_t n, c_in, h, w, c_out, k_h, k_w;
+  int stride, padding;
+  int64_t h_out() const { return (h + 2 * padding - k_h) / stride + 1; }
+  int64_t w_out() const { return (w + 2 * padding - k_w) / stride + 1; }
+  Shape x_shape() const { return {n, c_in, h, w}; }
+  Shape w_shape() const { return {c_out, c_in, k_h, k_w}; }
+  Shape y_shape() const { return {n, c_out, h_out(), w_out()}; }
+  int64_t contraction() const { return c_in * k_h * k_w; }  // terms in one output sum
+};
+
+const ConvCase conv_cases[] = {
+    {"odd sizes 3x3 s1 p1", 2, 3, 7, 5, 4, 3, 3, 1, 1},
+    {"C=1, H!=W, 3x3 s1 p0", 1, 1, 6, 9, 1, 3, 3, 1, 0},
+    {"7x7 s1 p3 (stem)", 1, 3, 9, 11, 2, 7, 7, 1, 3},
+    {"4x4 s2 p1 (downsampling)", 2, 3, 8, 10, 5, 4, 4, 2, 1},
+    {"4x4 s2 p1, odd input", 1, 2, 9, 7, 3, 4, 4, 2, 1},
+    {"3x3 s1 p0", 1, 4, 5, 6, 3, 3, 3, 1, 0},
+    {"3x3 s2 p1", 2, 3, 9, 8, 4, 3, 3, 2, 1},
+    {"3x3 s2 p0", 1, 2, 8, 7, 2, 3, 3, 2, 0},
+    {"3x3 p1 on a 2x2 map", 2, 5, 2, 2, 3, 3, 3, 1, 1},
+    {"2x2 kernel on a 2x2 map (classifier head)", 2, 6, 2, 2, 7, 2, 2, 1, 0},
+    {"4x4 s2 p1 onto a 1x1 map", 1, 3, 2, 2, 2, 4, 4, 2, 1},
+    {"non-square 1x3 kernel", 1, 2, 5, 7, 3, 1, 3, 1, 1},
+    // Large enough that the CPU kernels split the output rows into two blocks (66 and 65 rows).
+    {"3x3 s1 p1 over two row blocks", 1, 16, 131, 64, 4, 3, 3, 1, 1},
+};
+
+// y = conv2d(x, w) and, for an upstream gradient dy, dx = d<y,dy>/dx and dw = d<y,dy>/dw, by the
+// definition y[n,co,oh,ow] = sum x[n,ci,oh*s-p+kh,ow*s-p+kw] w[co,ci,kh,kw], accumulated in double.
+struct Reference {
+  std::vector<float> y, dx, dw;
+};
+
+Reference reference_conv2d(const ConvCase& c, const std::vector<float>& x, const std::vector<float>& w,
+                           const std::vector<float>& dy) {
+  const int64_t ho = c.h_out(), wo = c.w_out();
+  std::vector<double> y(c.n * c.c_out * ho * wo, 0.0), dx(x.size(), 0.0), dw(w.size(), 0.0);
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t co = 0; co < c.c_out; ++co)
+      for (int64_t oh = 0; oh < ho; ++oh)
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          const int64_t iy = ((n * c.c_out + co) * ho + oh) * wo + ow;
+          for (int64_t ci = 0; ci < c.c_in; ++ci)
+            for (int64_t kh = 0; kh < c.k_h; ++kh)
+              for (int64_t kw = 0; kw < c.k_w; ++kw) {
+                const int64_t ih = oh * c.stride - c.padding + kh, iw = ow * c.stride - c.padding + kw;
+                if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w) continue;
+                const int64_t ix = ((n * c.c_in + ci) * c.h + ih) * c.w + iw;
+                const int64_t iwt = ((co * c.c_in + ci) * c.k_h + kh) * c.k_w + kw;
+                y[iy] += double(x[ix]) * w[iwt];
+                dx[ix] += double(dy[iy]) * w[iwt];
+                dw[iwt] += double(dy[iy]) * x[ix];
+              }
+        }
+  auto to_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  return {to_float(y), to_float(dx), to_float(dw)};
+}
+
+// Inputs of a case: random floats in [-1, 1), or integers in [-3, 3] whose every sum is exact.
+struct Values {
+  bool integers;
+  uint64_t seed;
+  std::vector<float> operator()(int64_t count, uint64_t offset) const {
+    std::vector<float> v = test::random_values(count, seed + offset, integers ? -3.49f : -1.f,
+                                               integers ? 3.49f : 1.f);
+    if (integers)
+      for (float& e : v) e = std::nearbyint(e);
+    return v;
+  }
+};
+
+// Float tolerance: a sum of `terms` products of magnitude <= 1 rounds by far less than
+// 1e-6 * terms (about 16 float epsilons per term), while one misplaced term moves it by O(0.1).
+double atol_for(const Values& values, int64_t terms) { return values.integers ? 0.0 : 1e-6 * terms + 1e-6; }
+double rtol_for(const Values& values) { return values.integers ? 0.0 : 1e-5; }
+
+Tensor leaf(const std::vector<float>& v, const Shape& shape) {
+  Tensor t = Tensor::from_vector(v, shape);
+  t.set_requires_grad(true);
+  return t;
+}
+
+void check_conv2d(const ConvCase& c, const Values& values) {
+  INFO("case: " << c.name << (values.integers ? ", integers" : ", floats"));
+  const auto xv = values(engine::numel(c.x_shape()), 1), wv = values(engine::numel(c.w_shape()), 2);
+  const auto bv = values(c.c_out, 3), dyv = values(engine::numel(c.y_shape()), 4);
+  const Reference ref = reference_conv2d(c, xv, wv, dyv);
+  const double rtol = rtol_for(values);
+  const int64_t output_terms = c.n * c.h_out() * c.w_out();
+
+  Tensor x = leaf(xv, c.x_shape()), w = leaf(wv, c.w_shape()), b = leaf(bv, {c.c_out});
+  const engine::Conv2dOptions options{c.stride, c.padding};
+  Tensor y = engine::conv2d(x, w, b, options);
+  REQUIRE(y.shape() == c.y_shape());
+  std::vector<float> y_bias = ref.y;
+  const int64_t plane = c.h_out() * c.w_out();
+  for (size_t i = 0; i < y_bias.size(); ++i) y_bias[i] += bv[(i / plane) % c.c_out];
+  test::expect_close(y.to_vector(), y_bias, atol_for(values, c.contraction()), rtol, "conv2d forward");
+  test::expect_close(engine::conv2d(x, w, Tensor(), options).to_vector(), ref.y,
+                     atol_for(values, c.contraction()), rtol, "conv2d forward, no bias");
+
+  const std::vector<Tensor> grads = engine::grad({y}, {x, w, b}, {Tensor::from_vector(dyv, c.y_shape())});
+  test::expect_close(grads[0].to_vector(), ref.dx, atol_for(values, c.c_out * c.k_h * c.k_w), rtol,
+                     "conv2d input gradient");
+  test::expect_close(grads[1].to_vector(), ref.dw, atol_for(values, output_terms), rtol,
+                     "conv2d weight gradient");
+  std::vector<float> db(c.c_out, 0.f);
+  for (size_t i = 0; i < dyv.size(); ++i) db[(i / plane) % c.c_out] += dyv[i];
+  test::expect_close(grads[2].to_vector(), db, atol_for(values, output_terms), rtol, "conv2d bias gradient");
+}
+
+// conv2d_weight_grad(x, dy) is the weight gradient; with upstream V its gradients are
+// d/dx = the conv's input gradient with weight V, d/ddy = conv2d(x, V).
+void check_conv2d_weight_grad(const ConvCase& c, const Values& values) {
+  INFO("case: " << c.name << (values.integers ? ", integers" : ", floats"));
+  const auto xv = values(engine::numel(c.x_shape()), 5), dyv = values(engine::numel(c.y_shape()), 6);
+  const auto vv = values(engine::numel(c.w_shape()), 7);
+  const Reference ref = reference_conv2d(c, xv, vv, dyv);
+  const double rtol = rtol_for(values);
+  Tensor x = leaf(xv, c.x_shape()), dy = leaf(dyv, c.y_shape());
+  Tensor dw = engine::conv2d_weight_grad(x, dy, c.w_shape(), {c.stride, c.padding});
+  REQUIRE(dw.shape() == c.w_shape());
+  test::expect_close(dw.to_vector(), ref.dw, atol_for(values, c.n * c.h_out() * c.w_out()), rtol,
+                     "conv2d_weight_grad forward");
+  const std::vector<Tensor> grads = engine::grad({dw}, {x, dy}, {Tensor::from_vector(vv, c.w_shape())});
+  test::expect_close(grads[0].to_vector(), ref.dx, atol_for(values, c.c_out * c.k_h * c.k_w), rtol,
+                     "conv2d_weight_grad, gradient in x");
+  test::expect_close(grads[1].to_vector(), ref.y, atol_for(values, c.contraction()), rtol,
+                     "conv2d_weight_grad, gradient in grad_y");
+}
+
+// PyTorch ConvTranspose2d: x [N,Ci,H,W], w [Ci,Co,K,K],
+// y[n,co,ih*s-p+kh,iw*s-p+kw] += x[n,ci,ih,iw] w[ci,co,kh,kw] inside y's extent.
+struct TransposeCase {
+  const char* name;
+  int64_t n, c_in, h, w, c_out, k;
+  int stride, padding;
+  int64_t extra;  // output_size minus the smallest output size (0 .. stride - 1)
+  int64_t h_out() const { return (h - 1) * stride - 2 * padding + k + extra; }
+  int64_t w_out() const { return (w - 1) * stride - 2 * padding + k + extra; }
+};
+
+const TransposeCase transpose_cases[] = {
+    {"4x4 s2 p1 (upsampling)", 2, 3, 4, 5, 2, 4, 2, 1, 0},
+    {"4x4 s2 p1, C=1, odd", 1, 1, 3, 7, 1, 4, 2, 1, 0},
+    {"3x3 s2 p1, output_size +1", 2, 2, 4, 3, 3, 3, 2, 1, 1},
+    {"3x3 s1 p1", 1, 4, 5, 6, 3, 3, 1, 1, 0},
+    {"3x3 s3 p0, output_size +2", 1, 2, 3, 2, 2, 3, 3, 0, 2},
+    {"2x2 s1 p0 from a 1x1 map", 2, 3, 1, 1, 4, 2, 1, 0, 0},
+};
+
+// y, and for upstream u the gradients d<y,u>/dx and d<y,u>/dw, by the scatter definition.
+Reference reference_conv_transpose2d(const TransposeCase& c, const std::vector<float>& x,
+                                     const std::vector<float>& w, const std::vector<float>& u) {
+  const int64_t ho = c.h_out(), wo = c.w_out();
+  std::vector<double> y(c.n * c.c_out * ho * wo, 0.0), dx(x.size(), 0.0), dw(w.size(), 0.0);
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t ci = 0; ci < c.c_in; ++ci)
+      for (int64_t ih = 0; ih < c.h; ++ih)
+        for (int64_t iw = 0; iw < c.w; ++iw) {
+          const int64_t ix = ((n * c.c_in + ci) * c.h + ih) * c.w + iw;
+          for (int64_t co = 0; co < c.c_out; ++co)
+            for (int64_t kh = 0; kh < c.k; ++kh)
+              for (int64_t kw = 0; kw < c.k; ++kw) {
+                const int64_t oh = ih * c.stride - c.padding + kh, ow = iw * c.stride - c.padding + kw;
+                if (oh < 0 || oh >= ho || ow < 0 || ow >= wo) continue;
+                const int64_t iy = ((n * c.c_out + co) * ho + oh) * wo + ow;
+                const int64_t iwt = ((ci * c.c_out + co) * c.k + kh) * c.k + kw;
+                y[iy] += double(x[ix]) * w[iwt];
+                dx[ix] += double(u[iy]) * w[iwt];
+                dw[iwt] += double(u[iy]) * x[ix];
+              }
+        }
+  auto to_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  return {to_float(y), to_float(dx), to_float(dw)};
+}
+
+void check_conv_transpose2d(const TransposeCase& c, const Values& values) {
+  INFO("case: " << c.name << (values.integers ? ", integers" : ", floats"));
+  const Shape x_shape{c.n, c.c_in, c.h, c.w}, w_shape{c.c_in, c.c_out, c.k, c.k};
+  const Shape y_shape{c.n, c.c_out, c.h_out(), c.w_out()};
+  const auto xv = values(engine::numel(x_shape), 8), wv = values(engine::numel(w_shape), 9);
+  const auto bv = values(c.c_out, 10), uv = values(engine::numel(y_shape), 11);
+  const Reference ref = reference_conv_transpose2d(c, xv, wv, uv);
+  const double rtol = rtol_for(values);
+  Tensor x = leaf(xv, x_shape), w = leaf(wv, w_shape), b = leaf(bv, {c.c_out});
+  const std::vector<int64_t> output_size =
+      c.extra == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{c.h_out(), c.w_out()};
+  Tensor y = engine::conv_transpose2d(x, w, b, {c.stride, c.padding}, output_size);
+  REQUIRE(y.shape() == y_shape);
+  std::vector<float> y_bias = ref.y;
+  const int64_t plane = c.h_out() * c.w_out();
+  for (size_t i = 0; i < y_bias.size(); ++i) y_bias[i] += bv[(i / plane) % c.c_out];
+  test::expect_close(y.to_vector(), y_bias, atol_for(values, c.c_in * c.k * c.k), rtol,
+                     "conv_transpose2d forward");
+  const std::vector<Tensor> grads = engine::grad({y}, {x, w, b}, {Tensor::from_vector(uv, y_shape)});
+  test::expect_close(grads[0].to_vector(), ref.dx, atol_for(values, c.c_out * c.k * c.k), rtol,
+                     "conv_transpose2d input gradient");
+  test::expect_close(grads[1].to_vector(), ref.dw, atol_for(values, c.n * c.h * c.w), rtol,
+                     "conv_transpose2d weight gradient");
+  std::vector<float> db(c.c_out, 0.f);
+  for (size_t i = 0; i < uv.size(); ++i) db[(i / plane) % c.c_out] += uv[i];
+  test::expect_close(grads[2].to_vector(), db, atol_for(values, c.n * plane), rtol,
+                     "conv_transpose2d bias gradient");
+}
+
+}  // namespace
+
+TEST_CASE("conv2d and its gradients match direct loops", "[cpu]") {
+  for (const ConvCase& c : conv_cases) {
+    check_conv2d(c, {false, 100});
+    check_conv2d(c, {true, 200});
+  }
+}
+
+TEST_CASE("conv2d_weight_grad and its gradients match direct loops", "[cpu]") {
+  for (const ConvCase& c : conv_cases) {
+    check_conv2d_weight_grad(c, {false, 300});
+    check_conv2d_weight_grad(c, {true, 400});
+  }
+}
+
+TEST_CASE("conv_transpose2d and its gradients match direct loops", "[cpu]") {
+  for (const TransposeCase& c : transpose_cases) {
+    check_conv_transpose2d(c, {false, 500});
+    check_conv_transpose2d(c, {true, 600});
+  }
+}
+
+TEST_CASE("conv2d indexing on hand-computed values", "[cpu]") {
+  // x = 1..9 in a 3x3 map, w = [[1, 2], [3, 4]].
+  Tensor x = Tensor::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3});
+  Tensor w = Tensor::from_vector({1, 2, 3, 4}, {1, 1, 2, 2});
+  CHECK(engine::conv2d(x, w).to_vector() == std::vector<float>{37, 47, 67, 77});
+  // Padding 1, stride 2: the taps at (-1,-1), (-1,1), (1,-1), (1,1) of the padded map.
+  CHECK(engine::conv2d(x, w, Tensor(), {2, 1}).to_vector() == std::vector<float>{4, 3 * 2 + 4 * 3, 2 * 4 + 4 * 7,
+                                                                                  1 * 5 + 2 * 6 + 3 * 8 + 4 * 9});
+  // The transpose scatters each input value times the kernel: a 1x1 input of 2 gives 2 w.
+  Tensor t = engine::conv_transpose2d(Tensor::from_vector({2}, {1, 1, 1, 1}), w);
+  CHECK(t.to_vector() == std::vector<float>{2, 4, 6, 8});
+  // Stride 2 without overlap puts two scaled copies of the kernel side by side.
+  Tensor t2 = engine::conv_transpose2d(Tensor::from_vector({1, -1}, {1, 1, 1, 2}), w, Tensor(), {2, 0});
+  CHECK(t2.to_vector() == std::vector<float>{1, 2, -1, -2, 3, 4, -3, -4});
+}
+
+TEST_CASE("conv ops refuse bad arguments naming the op, the expectation and what they got", "[cpu]") {
+  Tensor x = Tensor::zeros({2, 3, 5, 5}), w = Tensor::zeros({4, 3, 3, 3});
+  using Catch::Contains;
+  REQUIRE_THROWS_WITH(engine::conv2d(Tensor::zeros({3, 5, 5}), w),
+                      Contains("conv2d") && Contains("4 dimensions") && Contains("[3, 5, 5]"));
+  REQUIRE_THROWS_WITH(engine::conv2d(x, Tensor::zeros({4, 2, 3, 3})),
+                      Contains("conv2d") && Contains("2 channels") && Contains("[2, 3, 5, 5]"));
+  REQUIRE_THROWS_WITH(engine::conv2d(x, Tensor::zeros({4, 3, 8, 8}), Tensor(), {1, 1}),
+                      Contains("conv2d") && Contains("padded input 7x7") && Contains("8x8"));
+  REQUIRE_THROWS_WITH(engine::conv2d(x, w, Tensor(), {0, 1}), Contains("conv2d") && Contains("stride >= 1, got 0"));
+  REQUIRE_THROWS_WITH(engine::conv2d(x, w, Tensor(), {1, -1}),
+                      Contains("conv2d") && Contains("padding >= 0, got -1"));
+  REQUIRE_THROWS_WITH(engine::conv2d(x, w, Tensor::zeros({3})),
+                      Contains("conv2d") && Contains("bias of shape [4]") && Contains("[3]"));
+  REQUIRE_THROWS_WITH(engine::conv_transpose2d(x, Tensor::zeros({4, 2, 4, 4})),
+                      Contains("conv_transpose2d") && Contains("4 channels") && Contains("[2, 3, 5, 5]"));
+  // 4x4 s2 p1 from 5x5 allows 10x10 or 11x11.
+  REQUIRE_THROWS_WITH(engine::conv_transpose2d(x, Tensor::zeros({3, 2, 4, 4}), Tensor(), {2, 1}, {12, 10}),
+                      Contains("conv_transpose2d") && Contains("from 10x10 to 11x11") && Contains("got 12x10"));
+  REQUIRE_THROWS_WITH(engine::conv_transpose2d(x, Tensor::zeros({3, 2, 4, 4}), Tensor(), {2, 1}, {10}),
+                      Contains("conv_transpose2d") && Contains("output_size"));
+  REQUIRE_THROWS_WITH(engine::conv2d_weight_grad(x, Tensor::zeros({2, 4, 5, 5}), w.shape(), {1, 0}),
+                      Contains("conv2d_weight_grad") && Contains("grad_y of shape [2, 4, 3, 3]") &&
+                          Contains("[2, 4, 5, 5]"));
+  REQUIRE_THROWS_WITH(engine::conv2d_weight_grad(x, Tensor::zeros({2, 4, 3, 3}), {4, 3, 3}, {1, 0}),
+                      Contains("conv2d_weight_grad") && Contains("[Co, Ci, Kh, Kw]") && Contains("[4, 3, 3]"));
+}

@@ -14,10 +14,10 @@ namespace engine {
 
 Adam::Adam(NamedTensors parameters, AdamOptions options)
     : parameters_(std::move(parameters)), options_(options) {
-  ENGINE_CHECK(options.lr >= 0.f && options.eps >= 0.f, "Adam: invalid lr ", options.lr, " or eps ",
+  ENGINE_CHECK(options.lr >= 0.0 && options.eps >= 0.0, "Adam: invalid lr ", options.lr, " or eps ",
                options.eps);
-  ENGINE_CHECK(options.beta1 >= 0.f && options.beta1 < 1.f && options.beta2 >= 0.f &&
-                   options.beta2 < 1.f,
+  ENGINE_CHECK(options.beta1 >= 0.0 && options.beta1 < 1.0 && options.beta2 >= 0.0 &&
+                   options.beta2 < 1.0,
                "Adam: betas must lie in [0, 1), got ", options.beta1, ", ", options.beta2);
   for (const auto& [name, p] : parameters_) {
     ENGINE_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), "Adam: parameter '", name,
@@ -30,15 +30,15 @@ Adam::Adam(NamedTensors parameters, AdamOptions options)
 void Adam::step() {
   ++step_;
   const double t = double(step_);
-  const double bias_correction1 = 1.0 - std::pow(double(options_.beta1), t);
-  const double bias_correction2 = 1.0 - std::pow(double(options_.beta2), t);
+  const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
+  const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
   kernels::AdamStepParams params{};
-  params.beta1 = options_.beta1;
-  params.beta2 = options_.beta2;
-  params.one_minus_beta1 = float(1.0 - double(options_.beta1));
-  params.one_minus_beta2 = float(1.0 - double(options_.beta2));
-  params.eps = options_.eps;
-  params.step_size = float(double(options_.lr) / bias_correction1);
+  params.beta1 = float(options_.beta1);
+  params.beta2 = float(options_.beta2);
+  params.one_minus_beta1 = float(1.0 - options_.beta1);
+  params.one_minus_beta2 = float(1.0 - options_.beta2);
+  params.eps = float(options_.eps);
+  params.step_size = float(options_.lr / bias_correction1);
   params.bias_correction2_sqrt = float(std::sqrt(bias_correction2));
 
   struct Batch {

@@ -33,12 +33,12 @@ struct Reference {
 TEST_CASE("Adam follows the update rule; lr changes between steps; no-grad parameters skipped", "[cpu]") {
   Tensor a = parameter({7, 5}, 1), b = parameter({3}, 2);
   const std::vector<float> b_initial = b.to_vector();
-  engine::Adam adam({{"a", a}, {"b", b}}, {1e-2f, 0.5f, 0.999f, 1e-8f});
+  engine::Adam adam({{"a", a}, {"b", b}}, {1e-2, 0.5, 0.999, 1e-8});
   Reference ref;
   for (float x : a.to_vector()) ref.p.push_back(x);
   ref.m.assign(ref.p.size(), 0.0);
   ref.v.assign(ref.p.size(), 0.0);
-  const float lrs[] = {1e-2f, 1e-2f, 3e-3f, 3e-3f};
+  const double lrs[] = {1e-2, 1e-2, 3e-3, 3e-3};
   for (int t = 1; t <= 4; ++t) {
     adam.set_lr(lrs[t - 1]);
     // Gradients from 1e-6 (where eps matters) to 10.
@@ -61,7 +61,7 @@ TEST_CASE("Adam follows the update rule; lr changes between steps; no-grad param
 
 TEST_CASE("Adam state: saved and loaded, the next step is bit-identical", "[cpu]") {
   Tensor a = parameter({4, 3}, 3), b = parameter({5}, 4);
-  engine::Adam adam({{"a", a}, {"b", b}}, {1e-3f, 0.5f, 0.999f, 1e-8f});
+  engine::Adam adam({{"a", a}, {"b", b}}, {1e-3, 0.5, 0.999, 1e-8});
   for (int t = 0; t < 2; ++t) {
     a.set_grad(test::random_tensor({4, 3}, 20 + t));
     b.set_grad(test::random_tensor({5}, 30 + t));
@@ -76,7 +76,7 @@ TEST_CASE("Adam state: saved and loaded, the next step is bit-identical", "[cpu]
 
   Tensor a2 = parameter({4, 3}, 0), b2 = parameter({5}, 0);
   a2.set_grad(Tensor());
-  engine::Adam resumed({{"a", a2}, {"b", b2}}, {1e-3f, 0.5f, 0.999f, 1e-8f});
+  engine::Adam resumed({{"a", a2}, {"b", b2}}, {1e-3, 0.5, 0.999, 1e-8});
   resumed.load_state(state);
   CHECK(resumed.step_count() == 2);
   // Copy the parameters over, then take the same third step in both.
@@ -104,5 +104,5 @@ TEST_CASE("Adam::load_state names a missing key or a wrong shape and changes not
   wrong.back().second = Tensor::from_vector({3.f}, {1});
   CHECK_THROWS_WITH(adam.load_state(wrong), Catch::Contains("'a.exp_avg_sq' has shape [4], expected [2, 2]"));
   CHECK(adam.step_count() == 0);
-  CHECK_THROWS_WITH(engine::Adam({{"a", a}}, {1e-3f, 1.f, 0.999f, 1e-8f}), Catch::Contains("betas"));
+  CHECK_THROWS_WITH(engine::Adam({{"a", a}}, {1e-3, 1.0, 0.999, 1e-8}), Catch::Contains("betas"));
 }

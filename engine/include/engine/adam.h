@@ -11,11 +11,13 @@
 
 namespace engine {
 
+// Doubles, as PyTorch's Python floats: 1 - beta2 is formed in double before rounding to float
+// (float(1 - 0.999) and 1.f - 0.999f differ by 1.3e-5 relative, which v would inherit).
 struct AdamOptions {
-  float lr = 1e-4f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
+  double lr = 1e-4;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
 };
 
 class Adam {
@@ -23,8 +25,8 @@ class Adam {
   Adam(NamedTensors parameters, AdamOptions options);
   void step();
   void zero_grad();
-  void set_lr(float lr) { options_.lr = lr; }
-  float lr() const { return options_.lr; }
+  void set_lr(double lr) { options_.lr = lr; }
+  double lr() const { return options_.lr; }
   int64_t step_count() const { return step_; }
   const AdamOptions& options() const { return options_; }
 

@@ -1,4 +1,4 @@
-// A restricted unpickler for PyTorch state_dicts and the matching protocol-2 writer.
+// A restricted unpickler for PyTorch state_dicts (the writer is in pickle_writer.cpp).
 //
 // Python's pickle is a stack machine whose GLOBAL + REDUCE opcodes call arbitrary functions;
 // loading an untrusted pickle with it runs code. Here nothing is called: GLOBAL resolves only
@@ -86,6 +86,8 @@ class Unpickler {
   Value* reduce(Value* callable, Value* args);
   Value* rebuild_tensor(const std::vector<Value*>& args);
   void set_item(Value* dict, Value* key, Value* value);
+  Value* read_scalar(uint8_t op);
+  bool build_container(uint8_t op);
   bool step(uint8_t op);
 
   const std::vector<uint8_t>& bytes_;
@@ -286,42 +288,29 @@ void Unpickler::set_item(Value* dict, Value* key, Value* value) {
   dict->items.push_back(value);
 }
 
-// Executes one opcode; returns false at STOP.
-bool Unpickler::step(uint8_t op) {
+// Opcodes that push one new scalar or string; nullptr for any other opcode.
+Value* Unpickler::read_scalar(uint8_t op) {
   switch (op) {
-    case 0x80: {  // PROTO
-      uint64_t protocol = take_uint(1);
-      if (protocol > 5) corrupt("pickle protocol ", protocol, " is newer than 5");
-      return true;
-    }
-    case 0x95: take(8); return true;  // FRAME: a length hint only
-    case '}': stack_.push_back(make(Value::Kind::dict)); return true;
-    case ']': stack_.push_back(make(Value::Kind::list)); return true;
-    case ')': stack_.push_back(make(Value::Kind::tuple)); return true;
-    case '(': marks_.push_back(stack_.size()); return true;
-    case 'N': stack_.push_back(make(Value::Kind::none)); return true;
+    case 'N': return make(Value::Kind::none);
     case 0x88:
     case 0x89: {  // NEWTRUE, NEWFALSE
       Value* v = make(Value::Kind::boolean);
       v->integer = op == 0x88;
-      stack_.push_back(v);
-      return true;
+      return v;
     }
     case 'J': case 'K': case 'M': {  // BININT (signed 32), BININT1, BININT2
       Value* v = make(Value::Kind::integer);
       v->integer = op == 'J' ? static_cast<int32_t>(take_uint(4)) : static_cast<int64_t>(take_uint(op == 'K' ? 1 : 2));
-      stack_.push_back(v);
-      return true;
+      return v;
     }
     case 0x8a: {  // LONG1: n-byte little-endian two's complement
-      uint64_t n = take_uint(1);
+      const uint64_t n = take_uint(1);
       if (n > 8) corrupt("integer of ", n, " bytes does not fit in 64 bits");
       uint64_t raw = n ? take_uint(static_cast<int>(n)) : 0;
       if (n > 0 && n < 8 && (raw >> (8 * n - 1)) & 1) raw |= ~uint64_t(0) << (8 * n);  // sign-extend
       Value* v = make(Value::Kind::integer);
       v->integer = static_cast<int64_t>(raw);
-      stack_.push_back(v);
-      return true;
+      return v;
     }
     case 'G': {  // BINFLOAT: big-endian double
       const uint8_t* p = take(8);
@@ -329,44 +318,28 @@ bool Unpickler::step(uint8_t op) {
       for (int i = 0; i < 8; ++i) bits = (bits << 8) | p[i];
       Value* v = make(Value::Kind::floating);
       std::memcpy(&v->floating, &bits, 8);
-      stack_.push_back(v);
-      return true;
+      return v;
     }
-    case 'X': case 0x8c: case 0x8d:  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+    case 'X': case 0x8c: case 0x8d:            // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
     case 'T': case 'U': case 'B': case 'C': {  // BINSTRING, SHORT_BINSTRING, BINBYTES, SHORT_BINBYTES
-      int width = (op == 0x8c || op == 'U' || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
-      uint64_t length = take_uint(width);
-      Value* v = make(Value::Kind::string);
+      const int width = (op == 0x8c || op == 'U' || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
+      const uint64_t length = take_uint(width);
       const uint8_t* p = take(length);
+      Value* v = make(Value::Kind::string);
       v->text.assign(reinterpret_cast<const char*>(p), length);
-      stack_.push_back(v);
-      return true;
+      return v;
     }
-    case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
-      uint64_t index = op == 'q' ? take_uint(1) : op == 'r' ? take_uint(4) : memo_.size();
-      if (stack_.empty()) corrupt("memoize with an empty stack");
-      memo_[index] = stack_.back();
-      return true;
-    }
-    case 'h': case 'j': {  // BINGET, LONG_BINGET
-      auto it = memo_.find(take_uint(op == 'h' ? 1 : 4));
-      if (it == memo_.end()) corrupt("memo lookup of an unset index");
-      stack_.push_back(it->second);
-      return true;
-    }
-    case 'c': {  // GLOBAL
-      std::string module = take_line();
-      std::string name = take_line();
-      stack_.push_back(resolve_global(module, name));
-      return true;
-    }
-    case 0x93: {  // STACK_GLOBAL
-      Value* name = pop_expect(Value::Kind::string, "STACK_GLOBAL name");
-      Value* module = pop_expect(Value::Kind::string, "STACK_GLOBAL module");
-      stack_.push_back(resolve_global(module->text, name->text));
-      return true;
-    }
-    case 'Q': stack_.push_back(persistent_load(pop())); return true;  // BINPERSID
+    default: return nullptr;
+  }
+}
+
+// Opcodes that build or fill tuples, lists and dicts; false for any other opcode.
+bool Unpickler::build_container(uint8_t op) {
+  switch (op) {
+    case '}': stack_.push_back(make(Value::Kind::dict)); return true;
+    case ']': stack_.push_back(make(Value::Kind::list)); return true;
+    case ')': stack_.push_back(make(Value::Kind::tuple)); return true;
+    case '(': marks_.push_back(stack_.size()); return true;
     case 't': {
       Value* v = make(Value::Kind::tuple);
       v->items = pop_to_mark();
@@ -380,12 +353,6 @@ bool Unpickler::step(uint8_t op) {
       stack_.push_back(v);
       return true;
     }
-    case 'R': {
-      Value* args = pop();
-      Value* callable = pop();
-      stack_.push_back(reduce(callable, args));
-      return true;
-    }
     case 's': {
       Value* value = pop();
       Value* key = pop();
@@ -394,28 +361,76 @@ bool Unpickler::step(uint8_t op) {
       return true;
     }
     case 'u': {
-      std::vector<Value*> items = pop_to_mark();
+      const std::vector<Value*> items = pop_to_mark();
       if (items.size() % 2 != 0 || stack_.empty()) corrupt("SETITEMS needs a dict and key/value pairs");
       for (size_t i = 0; i < items.size(); i += 2) set_item(stack_.back(), items[i], items[i + 1]);
       return true;
     }
     case 'a': case 'e': {  // APPEND, APPENDS
-      std::vector<Value*> items = op == 'a' ? std::vector<Value*>{pop()} : pop_to_mark();
+      const std::vector<Value*> items = op == 'a' ? std::vector<Value*>{pop()} : pop_to_mark();
       if (stack_.empty() || stack_.back()->kind != Value::Kind::list) corrupt("APPEND to a non-list");
       stack_.back()->items.insert(stack_.back()->items.end(), items.begin(), items.end());
       return true;
     }
-    case 'b': {  // BUILD: OrderedDict attributes such as _metadata carry no tensors; ignored
+    case 'b':  // BUILD: OrderedDict attributes such as _metadata carry no tensors; ignored
       pop();
       if (stack_.empty() || stack_.back()->kind != Value::Kind::dict)
         corrupt("BUILD (setting attributes) is supported only on a dict");
       return true;
+    default: return false;
+  }
+}
+
+// Executes one opcode; returns false at STOP.
+bool Unpickler::step(uint8_t op) {
+  switch (op) {
+    case 0x80: {  // PROTO
+      const uint64_t protocol = take_uint(1);
+      if (protocol > 5) corrupt("pickle protocol ", protocol, " is newer than 5");
+      return true;
+    }
+    case 0x95: take(8); return true;  // FRAME: a length hint only
+    case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
+      const uint64_t index = op == 'q' ? take_uint(1) : op == 'r' ? take_uint(4) : memo_.size();
+      if (stack_.empty()) corrupt("memoize with an empty stack");
+      memo_[index] = stack_.back();
+      return true;
+    }
+    case 'h': case 'j': {  // BINGET, LONG_BINGET
+      auto it = memo_.find(take_uint(op == 'h' ? 1 : 4));
+      if (it == memo_.end()) corrupt("memo lookup of an unset index");
+      stack_.push_back(it->second);
+      return true;
+    }
+    case 'c': {  // GLOBAL
+      const std::string module = take_line();
+      const std::string name = take_line();
+      stack_.push_back(resolve_global(module, name));
+      return true;
+    }
+    case 0x93: {  // STACK_GLOBAL
+      Value* name = pop_expect(Value::Kind::string, "STACK_GLOBAL name");
+      Value* module = pop_expect(Value::Kind::string, "STACK_GLOBAL module");
+      stack_.push_back(resolve_global(module->text, name->text));
+      return true;
+    }
+    case 'Q': stack_.push_back(persistent_load(pop())); return true;  // BINPERSID
+    case 'R': {
+      Value* args = pop();
+      Value* callable = pop();
+      stack_.push_back(reduce(callable, args));
+      return true;
     }
     case '.': return false;
-    default:
-      corrupt("opcode 0x", "0123456789abcdef"[op >> 4], "0123456789abcdef"[op & 15],
-              " is not supported (a tensor state_dict does not need it)");
+    default: break;
   }
+  if (Value* scalar = read_scalar(op)) {
+    stack_.push_back(scalar);
+    return true;
+  }
+  if (build_container(op)) return true;
+  corrupt("opcode 0x", "0123456789abcdef"[op >> 4], "0123456789abcdef"[op & 15],
+          " is not supported (a tensor state_dict does not need it)");
 }
 
 UnpickledStateDict Unpickler::run() {
@@ -441,61 +456,6 @@ UnpickledStateDict Unpickler::run() {
   return std::move(result_);
 }
 
-// ------------------------------------------------------------------------------------ writer
-
-class PickleWriter {
- public:
-  std::vector<uint8_t> out{0x80, 2};  // PROTO 2
-  void op(char c) { out.push_back(static_cast<uint8_t>(c)); }
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void string(const std::string& s) {
-    op('X');
-    u32(static_cast<uint32_t>(s.size()));
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  void integer(int64_t v) {
-    if (v >= 0 && v < 256) {
-      op('K');
-      out.push_back(static_cast<uint8_t>(v));
-    } else if (v >= INT32_MIN && v <= INT32_MAX) {
-      op('J');
-      u32(static_cast<uint32_t>(v));
-    } else {
-      out.push_back(0x8a);  // LONG1, 8 bytes
-      out.push_back(8);
-      for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
-    }
-  }
-  void tuple(const std::vector<int64_t>& values) {
-    op('(');
-    for (int64_t v : values) integer(v);
-    op('t');
-  }
-  // GLOBAL the first time, memo lookups after: keeps the pickle small.
-  void global(const std::string& module, const std::string& name) {
-    auto found = memo_.find(module + "." + name);
-    if (found != memo_.end()) {
-      op('h');
-      out.push_back(found->second);
-      return;
-    }
-    op('c');
-    out.insert(out.end(), module.begin(), module.end());
-    out.push_back('\n');
-    out.insert(out.end(), name.begin(), name.end());
-    out.push_back('\n');
-    uint8_t index = static_cast<uint8_t>(memo_.size());
-    memo_[module + "." + name] = index;
-    op('q');
-    out.push_back(index);
-  }
-
- private:
-  std::map<std::string, uint8_t> memo_;  // a handful of globals: one-byte indexes suffice
-};
-
 }  // namespace
 
 const char* storage_type_global(StorageType type) {
@@ -506,48 +466,6 @@ const char* storage_type_global(StorageType type) {
 
 UnpickledStateDict unpickle_state_dict(const std::vector<uint8_t>& pickle, const std::string& where) {
   return Unpickler(pickle, where).run();
-}
-
-std::vector<uint8_t> pickle_state_dict(const std::vector<PickledTensor>& tensors) {
-  PickleWriter w;
-  w.global("collections", "OrderedDict");
-  w.op(')');
-  w.op('R');
-  w.op('(');
-  for (const PickledTensor& t : tensors) {
-    w.string(t.name);
-    w.global("torch._utils", "_rebuild_tensor_v2");
-    w.op('(');
-    w.op('(');  // persistent id: ('storage', torch.<T>Storage, key, 'cpu', numel)
-    w.string("storage");
-    std::string storage_global = storage_type_global(t.type);
-    w.global("torch", storage_global.substr(storage_global.find('.') + 1));
-    w.string(t.storage_key);
-    w.string("cpu");
-    int64_t numel = 1;
-    for (int64_t s : t.shape) numel *= s;
-    w.integer(numel);
-    w.op('t');
-    w.op('Q');
-    w.integer(0);  // storage offset
-    w.tuple(t.shape);
-    std::vector<int64_t> stride(t.shape.size());
-    int64_t running = 1;
-    for (size_t d = t.shape.size(); d-- > 0;) {
-      stride[d] = running;
-      running *= t.shape[d];
-    }
-    w.tuple(stride);
-    w.out.push_back(0x89);  // requires_grad = False
-    w.global("collections", "OrderedDict");  // backward_hooks = OrderedDict()
-    w.op(')');
-    w.op('R');
-    w.op('t');
-    w.op('R');
-  }
-  w.op('u');
-  w.op('.');
-  return std::move(w.out);
 }
 
 }  // namespace engine::io

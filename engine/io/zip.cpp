@@ -91,13 +91,91 @@ std::string inflate_raw(const uint8_t* in, size_t in_size, std::vector<uint8_t>&
     if (status == Z_BUF_ERROR && in_done == in_size) break;  // input exhausted before the end
     if (status == Z_BUF_ERROR) status = Z_OK;
   }
+  const std::string message = stream.msg ? stream.msg : "truncated";
   inflateEnd(&stream);
-  if (status != Z_STREAM_END)
-    return std::string("corrupt deflate stream (") + (stream.msg ? stream.msg : "truncated") + ")";
+  if (status != Z_STREAM_END) return "corrupt deflate stream (" + message + ")";
   if (out_done != out.size())
     return "inflates to " + std::to_string(out_done) + " bytes, the header declares " +
            std::to_string(out.size());
   return "";
+}
+
+struct CentralDirectory {
+  uint64_t offset, size, count;
+};
+
+// Finds the end record (and the ZIP64 one it may point to) and checks the central directory it
+// describes lies inside the file.
+CentralDirectory locate_central_directory(const std::vector<uint8_t>& bytes, const std::string& path) {
+  const uint64_t size = bytes.size();
+  const uint8_t* base = bytes.data();
+  if (size < kEndSize)
+    ENGINE_FAIL(path, ": not a zip archive (", size, " bytes, too short for an end record)");
+  // The end record sits in the last 22 bytes plus an optional comment of up to 64 KiB; search
+  // backwards, only that far, for a signature whose comment length reaches exactly to the end.
+  uint64_t end_pos = UINT64_MAX;
+  const uint64_t lowest = size >= kEndSize + kMax16 ? size - kEndSize - kMax16 : 0;
+  for (uint64_t pos = size - kEndSize + 1; pos-- > lowest;) {
+    if (get32(base + pos) == kEndSig && pos + kEndSize + get16(base + pos + 20) == size) {
+      end_pos = pos;
+      break;
+    }
+  }
+  if (end_pos == UINT64_MAX)
+    ENGINE_FAIL(path, ": not a zip archive or truncated (no end-of-central-directory record)");
+  const uint8_t* end = base + end_pos;
+  uint64_t disk = get16(end + 4), cd_disk = get16(end + 6);
+  uint64_t count_here = get16(end + 8), count = get16(end + 10);
+  uint64_t cd_size = get32(end + 12), cd_offset = get32(end + 16);
+  uint64_t cd_limit = end_pos;  // the central directory ends before the end records
+  if (end_pos >= kZip64LocatorSize && get32(end - kZip64LocatorSize) == kZip64LocatorSig) {
+    const uint8_t* locator = end - kZip64LocatorSize;
+    uint64_t record_pos = get64(locator + 8);
+    if (get32(locator + 4) != 0 || get32(locator + 16) > 1)
+      ENGINE_FAIL(path, ": multi-disk zip archives are not supported");
+    if (!in_range(record_pos, kZip64EndSize, end_pos - kZip64LocatorSize) ||
+        get32(base + record_pos) != kZip64EndSig)
+      ENGINE_FAIL(path, ": corrupt zip archive (ZIP64 end record locator points to offset ",
+                  record_pos, ", not at a ZIP64 end record)");
+    const uint8_t* record = base + record_pos;
+    disk = get32(record + 16);
+    cd_disk = get32(record + 20);
+    count_here = get64(record + 24);
+    count = get64(record + 32);
+    cd_size = get64(record + 40);
+    cd_offset = get64(record + 48);
+    cd_limit = record_pos;
+  }
+  if (disk != 0 || cd_disk != 0 || count_here != count)
+    ENGINE_FAIL(path, ": multi-disk zip archives are not supported");
+  if (!in_range(cd_offset, cd_size, cd_limit))
+    ENGINE_FAIL(path, ": corrupt or truncated zip archive (central directory at offset ",
+                cd_offset, " size ", cd_size, " lies outside the ", size, "-byte file)");
+  if (count > cd_size / kCentralHeaderSize)
+    ENGINE_FAIL(path, ": corrupt zip archive (", count, " entries cannot fit in a ", cd_size,
+                "-byte central directory)");
+  return {cd_offset, cd_size, count};
+}
+
+// ZIP64 extra field (id 1): the 64-bit values, in this order, of those of `fields` (uncompressed
+// size, compressed size, local header offset) that hold 0xFFFFFFFF.
+void read_zip64_extra(const uint8_t* extra, uint64_t extra_len, uint64_t* const (&fields)[3], const std::string& where) {
+  for (uint64_t e = 0; e + 4 <= extra_len;) {
+    const uint16_t id = get16(extra + e), field_size = get16(extra + e + 2);
+    if (e + 4 + field_size > extra_len) ENGINE_FAIL(where, ": extra field overruns its header");
+    if (id == kZip64ExtraId) {
+      const uint8_t* p = extra + e + 4;
+      uint64_t left = field_size;
+      for (uint64_t* field : fields) {
+        if (*field != kMax32) continue;
+        if (left < 8) ENGINE_FAIL(where, ": ZIP64 extra field too short");
+        *field = get64(p);
+        p += 8;
+        left -= 8;
+      }
+    }
+    e += 4 + field_size;
+  }
 }
 
 }  // namespace
@@ -110,54 +188,8 @@ ZipReader::ZipReader(const std::string& path) : path_(path) {
 }
 
 uint64_t ZipReader::read_central_directory() {
-  const uint64_t size = bytes_.size();
   const uint8_t* base = bytes_.data();
-  if (size < kEndSize)
-    ENGINE_FAIL(path_, ": not a zip archive (", size, " bytes, too short for an end record)");
-  // The end record sits in the last 22 bytes plus an optional comment of up to 64 KiB; search
-  // backwards, only that far, for a signature whose comment length reaches exactly to the end.
-  uint64_t end_pos = UINT64_MAX;
-  const uint64_t lowest = size >= kEndSize + kMax16 ? size - kEndSize - kMax16 : 0;
-  for (uint64_t pos = size - kEndSize + 1; pos-- > lowest;) {
-    if (get32(base + pos) == kEndSig && pos + kEndSize + get16(base + pos + 20) == size) {
-      end_pos = pos;
-      break;
-    }
-  }
-  if (end_pos == UINT64_MAX)
-    ENGINE_FAIL(path_, ": not a zip archive or truncated (no end-of-central-directory record)");
-  const uint8_t* end = base + end_pos;
-  uint64_t disk = get16(end + 4), cd_disk = get16(end + 6);
-  uint64_t count_here = get16(end + 8), count = get16(end + 10);
-  uint64_t cd_size = get32(end + 12), cd_offset = get32(end + 16);
-  uint64_t cd_limit = end_pos;  // the central directory ends before the end records
-  if (end_pos >= kZip64LocatorSize && get32(end - kZip64LocatorSize) == kZip64LocatorSig) {
-    const uint8_t* locator = end - kZip64LocatorSize;
-    uint64_t record_pos = get64(locator + 8);
-    if (get32(locator + 4) != 0 || get32(locator + 16) > 1)
-      ENGINE_FAIL(path_, ": multi-disk zip archives are not supported");
-    if (!in_range(record_pos, kZip64EndSize, end_pos - kZip64LocatorSize) ||
-        get32(base + record_pos) != kZip64EndSig)
-      ENGINE_FAIL(path_, ": corrupt zip archive (ZIP64 end record locator points to offset ",
-                  record_pos, ", not at a ZIP64 end record)");
-    const uint8_t* record = base + record_pos;
-    disk = get32(record + 16);
-    cd_disk = get32(record + 20);
-    count_here = get64(record + 24);
-    count = get64(record + 32);
-    cd_size = get64(record + 40);
-    cd_offset = get64(record + 48);
-    cd_limit = record_pos;
-  }
-  if (disk != 0 || cd_disk != 0 || count_here != count)
-    ENGINE_FAIL(path_, ": multi-disk zip archives are not supported");
-  if (!in_range(cd_offset, cd_size, cd_limit))
-    ENGINE_FAIL(path_, ": corrupt or truncated zip archive (central directory at offset ",
-                cd_offset, " size ", cd_size, " lies outside the ", size, "-byte file)");
-  if (count > cd_size / kCentralHeaderSize)
-    ENGINE_FAIL(path_, ": corrupt zip archive (", count, " entries cannot fit in a ", cd_size,
-                "-byte central directory)");
-
+  const auto [cd_offset, cd_size, count] = locate_central_directory(bytes_, path_);
   const uint64_t cd_end = cd_offset + cd_size;
   uint64_t pos = cd_offset;
   entries_.reserve(count);
@@ -179,25 +211,9 @@ uint64_t ZipReader::read_central_directory() {
     entry.local_header_offset = get32(h + 42);
     if (flags & 0x41)  // bit 0: encrypted, bit 6: strong encryption
       ENGINE_FAIL(path_, ": entry '", entry.name, "' is encrypted; encrypted archives are not supported");
-    // ZIP64 extra field: the 64-bit values, in this order, of those fields that hold 0xFFFFFFFF.
-    const uint8_t* extra = h + kCentralHeaderSize + name_len;
-    for (uint64_t e = 0; e + 4 <= extra_len;) {
-      uint16_t id = get16(extra + e), field_size = get16(extra + e + 2);
-      if (e + 4 + field_size > extra_len)
-        ENGINE_FAIL(path_, ": entry '", entry.name, "': extra field overruns its header");
-      if (id == kZip64ExtraId) {
-        const uint8_t* p = extra + e + 4;
-        uint64_t left = field_size;
-        for (uint64_t* field : {&entry.uncompressed_size, &entry.compressed_size, &entry.local_header_offset}) {
-          if (*field != kMax32) continue;
-          if (left < 8) ENGINE_FAIL(path_, ": entry '", entry.name, "': ZIP64 extra field too short");
-          *field = get64(p);
-          p += 8;
-          left -= 8;
-        }
-      }
-      e += 4 + field_size;
-    }
+    read_zip64_extra(h + kCentralHeaderSize + name_len, extra_len,
+                     {&entry.uncompressed_size, &entry.compressed_size, &entry.local_header_offset},
+                     path_ + ": entry '" + entry.name + "'");
     if (!index_.emplace(entry.name, entries_.size()).second)
       ENGINE_FAIL(path_, ": duplicate entry name '", entry.name, "' (refused: which copy is meant is ambiguous)");
     entries_.push_back(std::move(entry));
@@ -301,8 +317,47 @@ struct ZipWriter::Impl {
 };
 
 namespace {
+
 constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: fixed, so output is reproducible
+
+// A stored entry's central-directory header, with a ZIP64 extra field for whichever of its size
+// and offset needs one (both when `force`).
+void append_central_header(std::vector<uint8_t>& out, const std::string& name, uint64_t size, uint32_t crc,
+                           uint64_t local_header_offset, bool force) {
+  const bool big_size = force || size >= kMax32;
+  const bool big_offset = force || local_header_offset >= kMax32;
+  std::vector<uint8_t> extra;
+  if (big_size || big_offset) {
+    put16(extra, kZip64ExtraId);
+    put16(extra, static_cast<uint16_t>((big_size ? 16 : 0) + (big_offset ? 8 : 0)));
+    if (big_size) {
+      put64(extra, size);
+      put64(extra, size);
+    }
+    if (big_offset) put64(extra, local_header_offset);
+  }
+  put32(out, kCentralHeaderSig);
+  put16(out, extra.empty() ? 20 : 45);  // version made by (MS-DOS attributes)
+  put16(out, extra.empty() ? 20 : 45);  // version needed
+  put16(out, 0);                        // flags
+  put16(out, 0);                        // method: stored
+  put16(out, 0);                        // time
+  put16(out, kDosDate);
+  put32(out, crc);
+  put32(out, big_size ? kMax32 : static_cast<uint32_t>(size));
+  put32(out, big_size ? kMax32 : static_cast<uint32_t>(size));
+  put16(out, static_cast<uint16_t>(name.size()));
+  put16(out, static_cast<uint16_t>(extra.size()));
+  put16(out, 0);  // comment length
+  put16(out, 0);  // disk
+  put16(out, 0);  // internal attributes
+  put32(out, 0);  // external attributes
+  put32(out, big_offset ? kMax32 : static_cast<uint32_t>(local_header_offset));
+  out.insert(out.end(), name.begin(), name.end());
+  out.insert(out.end(), extra.begin(), extra.end());
 }
+
+}  // namespace
 
 ZipWriter::ZipWriter(const std::string& path, bool force_zip64) : impl_(new Impl(path, force_zip64)) {}
 
@@ -359,39 +414,8 @@ void ZipWriter::finish() {
   const bool force = impl_->force_zip64;
   const uint64_t cd_offset = file.position();
   std::vector<uint8_t> out;
-  for (const Impl::Written& w : impl_->written) {
-    const bool big_size = force || w.size >= kMax32;
-    const bool big_offset = force || w.local_header_offset >= kMax32;
-    std::vector<uint8_t> extra;
-    if (big_size || big_offset) {
-      put16(extra, kZip64ExtraId);
-      put16(extra, static_cast<uint16_t>((big_size ? 16 : 0) + (big_offset ? 8 : 0)));
-      if (big_size) {
-        put64(extra, w.size);
-        put64(extra, w.size);
-      }
-      if (big_offset) put64(extra, w.local_header_offset);
-    }
-    put32(out, kCentralHeaderSig);
-    put16(out, extra.empty() ? 20 : 45);  // version made by (MS-DOS attributes)
-    put16(out, extra.empty() ? 20 : 45);  // version needed
-    put16(out, 0);
-    put16(out, 0);
-    put16(out, 0);
-    put16(out, kDosDate);
-    put32(out, w.crc32);
-    put32(out, big_size ? kMax32 : static_cast<uint32_t>(w.size));
-    put32(out, big_size ? kMax32 : static_cast<uint32_t>(w.size));
-    put16(out, static_cast<uint16_t>(w.name.size()));
-    put16(out, static_cast<uint16_t>(extra.size()));
-    put16(out, 0);  // comment length
-    put16(out, 0);  // disk
-    put16(out, 0);  // internal attributes
-    put32(out, 0);  // external attributes
-    put32(out, big_offset ? kMax32 : static_cast<uint32_t>(w.local_header_offset));
-    out.insert(out.end(), w.name.begin(), w.name.end());
-    out.insert(out.end(), extra.begin(), extra.end());
-  }
+  for (const Impl::Written& w : impl_->written)
+    append_central_header(out, w.name, w.size, w.crc32, w.local_header_offset, force);
   const uint64_t cd_size = out.size();
   const uint64_t count = impl_->written.size();
   const bool zip64 = force || count >= kMax16 || cd_offset >= kMax32 || cd_size >= kMax32;

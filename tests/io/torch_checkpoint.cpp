@@ -42,8 +42,8 @@ struct Pickle {
   Pickle& global(const std::string& module, const std::string& name) { return op("c" + module + "\n" + name + "\n"); }
   // _rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
   Pickle& tensor(const std::string& type, const std::string& key, int numel, int offset, std::vector<int> size,
-                 std::vector<int> stride) {
-    global("torch._utils", "_rebuild_tensor_v2").op("((").str("storage").global("torch", type).str(key).str("cpu");
+                 std::vector<int> stride, const std::string& location = "cpu") {
+    global("torch._utils", "_rebuild_tensor_v2").op("((").str("storage").global("torch", type).str(key).str(location);
     int1(numel).op("tQ").int1(offset).op("(");
     for (int s : size) int1(s);
     op("t(");
@@ -174,11 +174,11 @@ TEST_CASE("save_torch_checkpoint is accepted by torch.load and load_state_dict",
 TEST_CASE("load_torch_checkpoint gathers hand-built strided views", "[torch_checkpoint]") {
   ScratchDir dir("ckpt_views");
   const std::string path = dir.file("v.ckpt");
-  // Storage 0..9; views: offset 1, size (2, 3), stride (1, 3) -> [[1, 4, 7], [2, 5, 8]];
-  // a Parameter of a 0-d view at offset 9; the same storage in float16 would be another key.
+  // Storage 0..9; views: offset 1, size (2, 3), stride (1, 3) -> [[1, 4, 7], [2, 5, 8]]; a
+  // Parameter of a 0-d view at offset 9, recorded as saved from a GPU (loads on the CPU).
   Pickle p;
   p.ordered_dict().op("(").str("t").tensor("FloatStorage", "0", 10, 1, {2, 3}, {1, 3});
-  p.str("p").global("torch._utils", "_rebuild_parameter").op("(").tensor("FloatStorage", "0", 10, 9, {}, {});
+  p.str("p").global("torch._utils", "_rebuild_parameter").op("(").tensor("FloatStorage", "0", 10, 9, {}, {}, "cuda:0");
   p.op("\x89").ordered_dict().op("tR").op("u.");
   write_checkpoint(path, p.bytes, {{"0", float_bytes({0, 1, 2, 3, 4, 5, 6, 7, 8, 9})}});
   const auto loaded = engine::load_torch_checkpoint(path);

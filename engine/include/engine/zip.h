@@ -24,7 +24,8 @@ class ZipReader {
   const std::string& path() const { return path_; }
   std::vector<std::string> names() const;  // in central-directory order
   bool contains(const std::string& name) const;
-  // The entry's bytes, inflated and CRC-checked; throws naming the archive and the entry.
+  // The entry's bytes, inflated and CRC-checked; throws naming the archive and the entry. Const
+  // and stateless: several threads may read entries of one reader at once.
   std::vector<uint8_t> read(const std::string& name) const;
 
  private:

@@ -31,6 +31,8 @@ class Adam {
   const AdamOptions& options() const { return options_; }
 
   // "<name>.exp_avg", "<name>.exp_avg_sq" for every parameter, and "step" as a one-element tensor.
+  // The moment tensors are the live state (the next step changes them): save before stepping on.
+  // Format and update rule: docs/ops/adam.md.
   NamedTensors state() const;
   void load_state(const NamedTensors& state);  // throws naming a missing key or a shape mismatch
 

@@ -47,19 +47,20 @@ struct Value {
   TensorRef tensor;
 };
 
+// "an int", "a tensor": for messages.
 const char* kind_name(Value::Kind kind) {
   switch (kind) {
     case Value::Kind::none: return "None";
-    case Value::Kind::boolean: return "bool";
-    case Value::Kind::integer: return "int";
-    case Value::Kind::floating: return "float";
-    case Value::Kind::string: return "str";
-    case Value::Kind::tuple: return "tuple";
-    case Value::Kind::list: return "list";
-    case Value::Kind::dict: return "dict";
-    case Value::Kind::global: return "global";
-    case Value::Kind::storage: return "storage";
-    case Value::Kind::tensor: return "tensor";
+    case Value::Kind::boolean: return "a bool";
+    case Value::Kind::integer: return "an int";
+    case Value::Kind::floating: return "a float";
+    case Value::Kind::string: return "a str";
+    case Value::Kind::tuple: return "a tuple";
+    case Value::Kind::list: return "a list";
+    case Value::Kind::dict: return "a dict";
+    case Value::Kind::global: return "a global";
+    case Value::Kind::storage: return "a storage";
+    case Value::Kind::tensor: return "a tensor";
   }
   return "?";
 }
@@ -140,7 +141,7 @@ Value* Unpickler::pop() {
 
 Value* Unpickler::pop_expect(Value::Kind kind, const char* role) {
   Value* v = pop();
-  if (v->kind != kind) corrupt(role, " must be a ", kind_name(kind), ", got a ", kind_name(v->kind));
+  if (v->kind != kind) corrupt(role, " must be ", kind_name(kind), ", got ", kind_name(v->kind));
   return v;
 }
 
@@ -249,7 +250,7 @@ Value* Unpickler::rebuild_tensor(const std::vector<Value*>& args) {
 }
 
 Value* Unpickler::reduce(Value* callable, Value* args) {
-  if (callable->kind != Value::Kind::global) corrupt("REDUCE of a ", kind_name(callable->kind));
+  if (callable->kind != Value::Kind::global) corrupt("REDUCE of ", kind_name(callable->kind));
   if (args->kind != Value::Kind::tuple) corrupt("REDUCE arguments must be a tuple");
   const std::vector<Value*>& a = args->items;
   switch (callable->global) {
@@ -275,7 +276,7 @@ Value* Unpickler::reduce(Value* callable, Value* args) {
 }
 
 void Unpickler::set_item(Value* dict, Value* key, Value* value) {
-  if (dict->kind != Value::Kind::dict) corrupt("SETITEM on a ", kind_name(dict->kind));
+  if (dict->kind != Value::Kind::dict) corrupt("SETITEM on ", kind_name(dict->kind));
   if (key->kind == Value::Kind::string) {  // Python semantics: a repeated key replaces the value
     for (size_t i = 0; i < dict->items.size(); i += 2) {
       if (dict->items[i]->kind == Value::Kind::string && dict->items[i]->text == key->text) {
@@ -441,15 +442,15 @@ UnpickledStateDict Unpickler::run() {
   if (stack_.size() != 1 || !marks_.empty()) corrupt("STOP with ", stack_.size(), " values on the stack");
   Value* top = stack_.back();
   if (top->kind != Value::Kind::dict)
-    ENGINE_FAIL(where_, ": the checkpoint holds a ", kind_name(top->kind),
+    ENGINE_FAIL(where_, ": the checkpoint holds ", kind_name(top->kind),
                 ", not a state_dict (a dict of name -> tensor); save model.state_dict()");
   for (size_t i = 0; i < top->items.size(); i += 2) {
     const Value* key = top->items[i];
     const Value* value = top->items[i + 1];
     if (key->kind != Value::Kind::string)
-      ENGINE_FAIL(where_, ": state_dict key ", i / 2, " is a ", kind_name(key->kind), ", not a str");
+      ENGINE_FAIL(where_, ": state_dict key ", i / 2, " is ", kind_name(key->kind), ", not a str");
     if (value->kind != Value::Kind::tensor)
-      ENGINE_FAIL(where_, ": state_dict entry '", key->text, "' is a ", kind_name(value->kind),
+      ENGINE_FAIL(where_, ": state_dict entry '", key->text, "' is ", kind_name(value->kind),
                   ", not a tensor; only tensor state_dicts are supported");
     result_.tensors.emplace_back(key->text, value->tensor);
   }

@@ -248,7 +248,8 @@ void ZipReader::check_local_headers(uint64_t data_limit) {
     entry.data_offset = lho + kLocalHeaderSize + name_len + extra_len;
     if (!in_range(entry.data_offset, entry.compressed_size, data_limit))
       ENGINE_FAIL(path_, ": entry '", entry.name, "': ", entry.compressed_size, " bytes of data at offset ",
-                  entry.data_offset, " run past the end of the ", bytes_.size(), "-byte file (truncated?)");
+                  entry.data_offset, " run past the central directory at offset ", data_limit,
+                  " (corrupt or truncated archive)");
     if (lho < previous_end)
       ENGINE_FAIL(path_, ": entry '", entry.name, "' overlaps entry '", previous_name,
                   "' (refused: overlapping entries are a zip-bomb technique)");

@@ -61,9 +61,11 @@ std::vector<uint8_t> float_bytes(const std::vector<float>& values) {
 }
 
 void write_checkpoint(const std::string& path, const std::string& pickle,
-                      const std::vector<std::pair<std::string, std::vector<uint8_t>>>& storages) {
+                      const std::vector<std::pair<std::string, std::vector<uint8_t>>>& storages,
+                      const std::string& byteorder = "") {
   engine::ZipWriter writer(path);
   writer.add("model/data.pkl", bytes_of(pickle));
+  if (!byteorder.empty()) writer.add("model/byteorder", bytes_of(byteorder));
   for (const auto& [key, data] : storages) writer.add("model/data/" + key, data);
   writer.add("model/version", bytes_of("3\n"));
   writer.finish();
@@ -191,6 +193,22 @@ TEST_CASE("load_torch_checkpoint gathers hand-built strided views", "[torch_chec
   CHECK(loaded[1].second.to_vector() == std::vector<float>{9});
 }
 
+TEST_CASE("load_torch_checkpoint honours the byteorder record", "[torch_checkpoint]") {
+  ScratchDir dir("ckpt_byteorder");
+  const std::string path = dir.file("b.ckpt");
+  Pickle p;
+  p.ordered_dict().op("(").str("d").tensor("DoubleStorage", "0", 2, 0, {2}, {1}).op("u.");
+  // 1.5 and -2.0 as big-endian doubles.
+  const std::vector<uint8_t> big = {0x3F, 0xF8, 0, 0, 0, 0, 0, 0, 0xC0, 0x00, 0, 0, 0, 0, 0, 0};
+  write_checkpoint(path, p.bytes, {{"0", big}}, "big");
+  CHECK(engine::load_torch_checkpoint(path)[0].second.to_vector() == std::vector<float>{1.5f, -2.f});
+  std::vector<uint8_t> little(big.rbegin(), big.rend());  // -2.0, 1.5 little-endian, reversed order
+  write_checkpoint(path, p.bytes, {{"0", little}}, "little");
+  CHECK(engine::load_torch_checkpoint(path)[0].second.to_vector() == std::vector<float>{-2.f, 1.5f});
+  write_checkpoint(path, p.bytes, {{"0", little}}, "middle");
+  REQUIRE_THROWS_WITH(engine::load_torch_checkpoint(path), Contains("unknown byteorder record 'middle'"));
+}
+
 TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch_checkpoint]") {
   ScratchDir dir("ckpt_hostile");
   const std::string path = dir.file("evil.ckpt");
@@ -210,13 +228,13 @@ TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch
     refuses(Pickle().global("torch", "FloatStorage").op(")R.").bytes, "calls 'torch.FloatStorage'");
   }
   SECTION("REDUCE of a non-callable") {
-    refuses(Pickle().int1(1).op(")R.").bytes, "REDUCE of a int");
+    refuses(Pickle().int1(1).op(")R.").bytes, "REDUCE of an int");
   }
   SECTION("not a dict") {
-    refuses(Pickle().int1(5).op(".").bytes, "holds a int, not a state_dict");
+    refuses(Pickle().int1(5).op(".").bytes, "holds an int, not a state_dict");
   }
   SECTION("a value that is not a tensor") {
-    refuses(Pickle().ordered_dict().str("a").int1(1).op("s.").bytes, "entry 'a' is a int, not a tensor");
+    refuses(Pickle().ordered_dict().str("a").int1(1).op("s.").bytes, "entry 'a' is an int, not a tensor");
   }
   SECTION("view past the end of its storage") {
     refuses(Pickle().ordered_dict().str("t").tensor("FloatStorage", "0", 4, 2, {3}, {1}).op("s.").bytes,

@@ -80,6 +80,26 @@ void save_png(const std::string& path, const Image& image) {
   file.commit();
 }
 
+void save_jpeg(const std::string& path, const Image& image, int quality) {
+  ENGINE_CHECK((image.channels == 1 || image.channels == 3) && image.width > 0 && image.height > 0 &&
+                   image.pixels.size() == size_t(image.width) * image.height * image.channels,
+               "save_jpeg: need a grey or RGB image, got ", image.width, "x", image.height, "x",
+               image.channels);
+  ENGINE_CHECK(quality >= 1 && quality <= 100, "save_jpeg: quality must be 1..100, got ", quality);
+  std::vector<uint8_t> encoded;
+  auto append = [](void* context, void* data, int size) {
+    auto* out = static_cast<std::vector<uint8_t>*>(context);
+    out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+  };
+  if (!stbi_write_jpg_to_func(append, &encoded, image.width, image.height, image.channels,
+                              image.pixels.data(), quality))
+    ENGINE_FAIL(path, ": JPEG encoding failed");
+
+  io::AtomicFile file(path);
+  file.write(encoded.data(), encoded.size());
+  file.commit();
+}
+
 // ---- OpenCV INTER_LINEAR ----
 
 namespace {

@@ -35,6 +35,10 @@ Image load_image(const std::string& path, int channels = 0);
 // leaves a partial file behind. Throws engine::Error when the folder is not writable.
 void save_png(const std::string& path, const Image& image);
 
+// Writes a baseline JPEG (stb_image_write, quality 1..100; chroma 4:2:0 up to 90, 4:4:4 above)
+// atomically as save_png does. Grey and RGB only: JPEG has no alpha.
+void save_jpeg(const std::string& path, const Image& image, int quality = 90);
+
 // cv::resize(INTER_LINEAR) on 8-bit images, OpenCV 4's arithmetic: pixel-centre sampling
 // (src = (dst + 0.5) * in/out - 0.5, clamped at the borders, no antialiasing), 11-bit fixed-point
 // weights, the horizontal pass kept in 32-bit integers and the vertical pass rounded as OpenCV's

@@ -41,15 +41,21 @@ struct Pickle {
   }
   Pickle& global(const std::string& module, const std::string& name) { return op("c" + module + "\n" + name + "\n"); }
   // _rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
-  Pickle& tensor(const std::string& type, const std::string& key, int numel, int offset, std::vector<int> size,
-                 std::vector<int> stride, const std::string& location = "cpu") {
-    global("torch._utils", "_rebuild_tensor_v2").op("((").str("storage").global("torch", type).str(key).str(location);
+  // The argument tuple ('storage', torch.<type>, key, location, numel), offset, size, stride,
+  // False, OrderedDict()) of _rebuild_tensor_v2.
+  Pickle& tensor_args(const std::string& type, const std::string& key, int numel, int offset, std::vector<int> size,
+                      std::vector<int> stride, const std::string& location = "cpu") {
+    op("((").str("storage").global("torch", type).str(key).str(location);
     int1(numel).op("tQ").int1(offset).op("(");
     for (int s : size) int1(s);
     op("t(");
     for (int s : stride) int1(s);
-    op("t\x89").global("collections", "OrderedDict").op(")Rt").op("R");
-    return *this;
+    return op("t\x89").global("collections", "OrderedDict").op(")Rt");
+  }
+  Pickle& tensor(const std::string& type, const std::string& key, int numel, int offset, std::vector<int> size,
+                 std::vector<int> stride, const std::string& location = "cpu") {
+    global("torch._utils", "_rebuild_tensor_v2");
+    return tensor_args(type, key, numel, offset, size, stride, location).op("R");
   }
   Pickle& ordered_dict() { return global("collections", "OrderedDict").op(")R"); }
 };
@@ -173,7 +179,7 @@ TEST_CASE("save_torch_checkpoint is accepted by torch.load and load_state_dict",
   }
 }
 
-TEST_CASE("load_torch_checkpoint gathers hand-built strided views", "[torch_checkpoint]") {
+TEST_CASE("load_torch_checkpoint gathers hand-built strided views and tensor subclasses", "[torch_checkpoint]") {
   ScratchDir dir("ckpt_views");
   const std::string path = dir.file("v.ckpt");
   // Storage 0..9; views: offset 1, size (2, 3), stride (1, 3) -> [[1, 4, 7], [2, 5, 8]]; a
@@ -181,16 +187,22 @@ TEST_CASE("load_torch_checkpoint gathers hand-built strided views", "[torch_chec
   Pickle p;
   p.ordered_dict().op("(").str("t").tensor("FloatStorage", "0", 10, 1, {2, 3}, {1, 3});
   p.str("p").global("torch._utils", "_rebuild_parameter").op("(").tensor("FloatStorage", "0", 10, 9, {}, {}, "cuda:0");
-  p.op("\x89").ordered_dict().op("tR").op("u.");
+  p.op("\x89").ordered_dict().op("tR");
+  // A tensor subclass's form: _rebuild_from_type_v2(_rebuild_tensor_v2, Parameter, args, {}).
+  p.str("s").global("torch._tensor", "_rebuild_from_type_v2").op("(").global("torch._utils", "_rebuild_tensor_v2");
+  p.global("torch.nn.parameter", "Parameter").tensor_args("FloatStorage", "0", 10, 6, {2}, {2}).op("}tR");
+  p.op("u.");
   write_checkpoint(path, p.bytes, {{"0", float_bytes({0, 1, 2, 3, 4, 5, 6, 7, 8, 9})}});
   const auto loaded = engine::load_torch_checkpoint(path);
-  REQUIRE(loaded.size() == 2);
+  REQUIRE(loaded.size() == 3);
   CHECK(loaded[0].first == "t");
   CHECK(loaded[0].second.shape() == engine::Shape{2, 3});
   CHECK(loaded[0].second.to_vector() == std::vector<float>{1, 4, 7, 2, 5, 8});
   CHECK(loaded[1].first == "p");
   CHECK(loaded[1].second.shape() == engine::Shape{});
   CHECK(loaded[1].second.to_vector() == std::vector<float>{9});
+  CHECK(loaded[2].first == "s");
+  CHECK(loaded[2].second.to_vector() == std::vector<float>{6, 8});
 }
 
 TEST_CASE("load_torch_checkpoint honours the byteorder record", "[torch_checkpoint]") {
@@ -226,6 +238,13 @@ TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch
   }
   SECTION("REDUCE of an allowed global that a state_dict never calls") {
     refuses(Pickle().global("torch", "FloatStorage").op(")R.").bytes, "calls 'torch.FloatStorage'");
+  }
+  SECTION("_rebuild_from_type_v2 of another type") {
+    Pickle p;
+    p.ordered_dict().str("s").global("torch._tensor", "_rebuild_from_type_v2").op("(");
+    p.global("torch._utils", "_rebuild_tensor_v2").global("collections", "OrderedDict");
+    p.tensor_args("FloatStorage", "0", 4, 0, {4}, {1}).op("}tR").op("s.");
+    refuses(p.bytes, "only for torch.Tensor and Parameter");
   }
   SECTION("REDUCE of a non-callable") {
     refuses(Pickle().int1(1).op(")R.").bytes, "REDUCE of an int");

@@ -383,6 +383,31 @@ engine::Image draw_face(const FaceIdentity& id, int expression, int image_size) 
   return c.image();
 }
 
+std::vector<uint8_t> expression_mask(const FaceIdentity& identity, int image_size, int grow) {
+  ENGINE_CHECK(grow >= 0, "expression_mask: grow must be >= 0, got ", grow);
+  const engine::Image neutral = draw_face(identity, expression_neutral, image_size);
+  std::vector<uint8_t> mask(size_t(image_size) * image_size, 0);
+  for (int e = 0; e < num_expressions; ++e) {
+    if (e == expression_neutral) continue;
+    const engine::Image other = draw_face(identity, e, image_size);
+    for (size_t p = 0; p < mask.size(); ++p)
+      for (int c = 0; c < 3; ++c) mask[p] |= other.pixels[p * 3 + c] != neutral.pixels[p * 3 + c];
+  }
+  for (int step = 0; step < grow; ++step) {
+    std::vector<uint8_t> grown = mask;
+    for (int y = 0; y < image_size; ++y)
+      for (int x = 0; x < image_size; ++x)
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int yy = y + dy, xx = x + dx;
+            if (yy >= 0 && yy < image_size && xx >= 0 && xx < image_size && mask[size_t(yy) * image_size + xx])
+              grown[size_t(y) * image_size + x] = 1;
+          }
+    mask.swap(grown);
+  }
+  return mask;
+}
+
 int64_t make_faces(const MakeFacesOptions& o) {
   ENGINE_CHECK(!o.out.empty(), "make-faces: --out is required");
   ENGINE_CHECK(o.per_class > 0, "make-faces: --per_class must be positive, got ", o.per_class);

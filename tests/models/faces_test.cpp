@@ -148,6 +148,31 @@ TEST_CASE("faces: the seven expressions differ in the brow and mouth bands of th
     }
 }
 
+TEST_CASE("faces: the expression mask covers every change between expressions and little else", "[faces]") {
+  const int size = 40;
+  for (int i = 0; i < 6; ++i) {
+    const FaceIdentity id = face_identity(8, i);
+    const std::vector<uint8_t> tight = expression_mask(id, size, 0), grown = expression_mask(id, size, 2);
+    std::vector<engine::Image> faces;
+    for (int e = 0; e < num_expressions; ++e) faces.push_back(draw_face(id, e, size));
+    int masked = 0, grown_extra = 0;
+    for (int p = 0; p < size * size; ++p) {
+      masked += tight[p];
+      grown_extra += grown[p] && !tight[p];
+      CHECK(grown[p] >= tight[p]);
+      // Any two expressions (not only against neutral) differ only under the mask.
+      for (int a = 0; a < num_expressions; ++a)
+        for (int b = a + 1; b < num_expressions; ++b)
+          for (int c = 0; c < 3; ++c)
+            if (faces[a].pixels[p * 3 + c] != faces[b].pixels[p * 3 + c] && !tight[p]) FAIL("pixel " << p << " unmasked");
+    }
+    INFO("identity " << i << ": " << masked << " masked pixels");
+    CHECK(masked > size * size / 50);
+    CHECK(masked < size * size / 4);  // the features, not the face
+    CHECK(grown_extra > 0);
+  }
+}
+
 TEST_CASE("faces: paired layout has neutral in trainA and happy in trainB under the same names", "[faces]") {
   const fs::path dir = fresh_dir("pairs"), classes = fresh_dir("pairs_classes");
   MakeFacesOptions o;

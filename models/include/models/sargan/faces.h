@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/image.h"
 
@@ -64,6 +65,12 @@ FaceIdentity face_identity(uint64_t seed, int64_t index);
 // The face of `identity` with expression `expression` (0..6, see expression_codes) as an
 // image_size x image_size RGB image. image_size >= 8.
 engine::Image draw_face(const FaceIdentity& identity, int expression, int image_size);
+
+// Where expressions can change this identity's picture: 1 for every pixel that differs between
+// the neutral face and any other expression, grown by `grow` pixels (8-neighbourhood), else 0.
+// image_size^2 bytes, row-major. Its complement is where a translation must keep the input
+// (background, hair, ears, clothes, cheeks, forehead): the identity-preservation measure.
+std::vector<uint8_t> expression_mask(const FaceIdentity& identity, int image_size, int grow = 1);
 
 struct MakeFacesOptions {
   std::string out;      // created if absent

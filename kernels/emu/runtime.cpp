@@ -274,8 +274,8 @@ cudaError_t launch_kernel(const KernelLaunch& k) {
   run.kernel = &k;
   run.settings = settings();
   run.launch_index = g_launch_count++;
-  run.block_order.resize(static_cast<std::size_t>(g.x) * g.y * g.z);
-  schedule_order(run.settings, run.launch_index * 0x2545f4914f6cdd1dull, run.block_order);
+  run.blocks = std::uint64_t{g.x} * g.y * g.z;
+  plan_block_order(run);
   pool().run(run, run.settings.worker_threads);
   if (run.failed) return fail(cudaErrorLaunchFailure, "kernel failed in " + run.error);
   return cudaSuccess;

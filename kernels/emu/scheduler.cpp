@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <sstream>
 
 #include "fiber.h"
@@ -131,10 +132,10 @@ struct Worker {
   std::vector<Fiber> fibers{max_block_threads};
   Warp warps[max_block_threads / 32];
   Barrier barrier;
-  std::vector<int> ready = std::vector<int>(max_block_threads);  // ring
+  int ready[max_block_threads] = {};  // ring
   int ready_head = 0;
   int ready_count = 0;
-  std::vector<int> scratch = std::vector<int>(max_block_threads);
+  int scratch[max_block_threads] = {};
   const KernelLaunch* kernel = nullptr;
   Settings settings;
   std::uint64_t rng = 0;
@@ -241,6 +242,9 @@ void transfer(Worker& w, int to, bool dying) {
 // heap object is left alive in the frames of the abandoned fiber.
 [[noreturn]] void abandon(Worker& w) {
   w.failed = true;
+#if defined(ENGINE_EMU_TSAN)
+  __tsan_release(&w.exit_sync);  // hands w.error to the launcher
+#endif
   transfer(w, -1, true);
   __builtin_trap();
 }
@@ -261,7 +265,14 @@ void release_in_order(Worker& w, int* ids, int n) {
       for (int i = n - 1; i >= 0; --i) push_ready(w, ids[i]);
       break;
     case Schedule::random:
-      for (int i = n - 1; i > 0; --i) std::swap(ids[i], ids[splitmix64(w.rng) % static_cast<std::uint64_t>(i + 1)]);
+      for (int i = n - 1; i > 0; --i) {
+        // By hand, not std::swap: under TSan the linker may pick an instrumented copy of the
+        // template, which would report the scheduler's own bookkeeping as races.
+        const int j = static_cast<int>(splitmix64(w.rng) % static_cast<std::uint64_t>(i + 1));
+        const int t = ids[i];
+        ids[i] = ids[j];
+        ids[j] = t;
+      }
       for (int i = 0; i < n; ++i) push_ready(w, ids[i]);
       break;
   }
@@ -347,7 +358,7 @@ void complete_warp(Worker& w, int warp) {
     w.scratch[n++] = warp * 32 + lane;
   }
   wp.pending = false;
-  release_in_order(w, w.scratch.data(), n);
+  release_in_order(w, w.scratch, n);
 }
 
 [[noreturn]] void thread_exit(Worker& w) {
@@ -405,12 +416,12 @@ std::string block_name(uint3 b) {
   return "block (" + std::to_string(b.x) + "," + std::to_string(b.y) + "," + std::to_string(b.z) + ")";
 }
 
-bool run_block(Worker& w, const GridRun& run, std::uint32_t linear_block) {
+bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
   const KernelLaunch& k = *run.kernel;
   const int n = static_cast<int>(k.block.x * k.block.y * k.block.z);
   w.kernel = &k;
   w.settings = run.settings;
-  w.rng = run.settings.seed ^ (run.launch_index * 0x9e3779b97f4a7c15ull) ^ (std::uint64_t{linear_block} << 32);
+  w.rng = run.settings.seed ^ (run.launch_index * 0x9e3779b97f4a7c15ull) ^ (linear_block * 0xd1b54a32d192ed03ull);
   w.threads = n;
   w.exited = 0;
   w.first_exited = -1;
@@ -443,13 +454,15 @@ bool run_block(Worker& w, const GridRun& run, std::uint32_t linear_block) {
     w.warps[warp] = Warp{};
     w.warps[warp].live = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
   }
-  blockIdx = uint3{linear_block % k.grid.x, (linear_block / k.grid.x) % k.grid.y, linear_block / (k.grid.x * k.grid.y)};
+  const std::uint64_t gx = k.grid.x, gy = k.grid.y;
+  blockIdx = uint3{static_cast<unsigned>(linear_block % gx), static_cast<unsigned>(linear_block / gx % gy),
+                   static_cast<unsigned>(linear_block / (gx * gy))};
   blockDim = k.block;
   gridDim = k.grid;
   // Exactly sized, so ASan sees overruns; all-ones so reads before writes show (NaN, -1).
   w.dynamic_shared = std::malloc(k.dynamic_shared_bytes);
   if (k.dynamic_shared_bytes != 0) std::memset(w.dynamic_shared, 0xff, k.dynamic_shared_bytes);
-  release_in_order(w, w.scratch.data(), n);
+  release_in_order(w, w.scratch, n);
 #if defined(ENGINE_EMU_TSAN)
   __tsan_release(&w.start_sync);
 #endif
@@ -459,6 +472,17 @@ bool run_block(Worker& w, const GridRun& run, std::uint32_t linear_block) {
   transfer(w, first, false);
   // Back on the worker's stack: every thread exited, or the block failed.
 #if defined(ENGINE_EMU_TSAN)
+  if (w.failed) {
+    // The abandoned fibers never reach their exit: release on their behalf (only TSan's
+    // notion of the current fiber changes), or their reads of the arguments would race with
+    // the host's next use of that memory.
+    for (int t = 0; t < n; ++t) {
+      if (w.fibers[t].state == State::exited) continue;
+      __tsan_switch_to_fiber(w.fibers[t].tsan_fiber, __tsan_switch_to_fiber_no_sync);
+      __tsan_release(&w.exit_sync);
+    }
+    __tsan_switch_to_fiber(w.host_tsan_fiber, __tsan_switch_to_fiber_no_sync);
+  }
   __tsan_acquire(&w.exit_sync);
 #endif
   std::free(w.dynamic_shared);
@@ -513,7 +537,7 @@ int sync_block(BlockOp op, int predicate, const char* file, int line) {
     b.arrived = 0;
     ++b.generation;
     for (int t = 0; t < w.threads; ++t) w.scratch[t] = t;
-    release_in_order(w, w.scratch.data(), w.threads);
+    release_in_order(w, w.scratch, w.threads);
   }
   wait_turn(w);
 #if defined(ENGINE_EMU_TSAN)
@@ -597,8 +621,8 @@ void run_blocks(GridRun& run) {
   const std::uint64_t switches_before = w.switches;
   while (!run.failed.load(std::memory_order_relaxed)) {
     const std::size_t i = run.next.fetch_add(1, std::memory_order_relaxed);
-    if (i >= run.block_order.size()) break;
-    if (!run_block(w, run, run.block_order[i])) {
+    if (i >= run.blocks) break;
+    if (!run_block(w, run, block_at(run, i))) {
       std::lock_guard<std::mutex> lock(run.error_mutex);
       if (!run.failed.exchange(true)) run.error = w.error;
       break;
@@ -609,13 +633,20 @@ void run_blocks(GridRun& run) {
 
 std::uint64_t switch_total() { return g_switches.load(std::memory_order_relaxed); }
 
-void schedule_order(const Settings& s, std::uint64_t stream_seed, std::vector<std::uint32_t>& ids) {
-  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::uint32_t>(i);
-  if (s.schedule == Schedule::reverse) {
-    for (std::size_t i = 0; i < ids.size() / 2; ++i) std::swap(ids[i], ids[ids.size() - 1 - i]);
-  } else if (s.schedule == Schedule::random) {
-    std::uint64_t rng = s.seed ^ stream_seed;
-    for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[splitmix64(rng) % i]);
+void plan_block_order(GridRun& run) {
+  const std::uint64_t n = run.blocks;
+  run.multiplier = 1;
+  run.offset = 0;
+  if (n <= 1) return;
+  if (run.settings.schedule == Schedule::reverse) {
+    run.multiplier = n - 1;  // i -> (n-1)(i+1) = n-1-i mod n
+    run.offset = n - 1;
+  } else if (run.settings.schedule == Schedule::random) {
+    std::uint64_t rng = run.settings.seed ^ (run.launch_index * 0x2545f4914f6cdd1dull);
+    do {
+      run.multiplier = 1 + splitmix64(rng) % (n - 1);
+    } while (std::gcd(run.multiplier, n) != 1);
+    run.offset = splitmix64(rng) % n;
   }
 }
 

@@ -115,15 +115,18 @@ struct CvTaps {
 
 short cv_round_short(float v) { return short(std::lrint(v)); }  // saturate_cast<short>(float)
 
-CvTaps cv_linear_taps(int in_size, int out_size) {
+// Horizontally OpenCV clamps the position at the borders (weight 1 on the edge pixel); vertically it
+// does not: it clamps the two row indices and keeps both weights, whose separate truncation in the
+// vertical pass can lose one grey level on the first and last rows. `clamp_weights` picks the axis.
+CvTaps cv_linear_taps(int in_size, int out_size, bool clamp_weights) {
   CvTaps taps;
   const double scale = 1.0 / (double(out_size) / in_size);  // OpenCV keeps 1 / inv_scale
   for (int d = 0; d < out_size; ++d) {
     float f = float((d + 0.5) * scale - 0.5);  // computed in double, stored as float as OpenCV does
     int s = int(std::floor(f));
     f -= float(s);
-    if (s < 0) f = 0, s = 0;
-    if (s >= in_size - 1) f = 0, s = in_size - 1;
+    if (clamp_weights && s < 0) f = 0, s = 0;
+    if (clamp_weights && s >= in_size - 1) f = 0, s = in_size - 1;
     taps.index.push_back(s);
     taps.w0.push_back(cv_round_short((1.f - f) * cv_coef_scale));
     taps.w1.push_back(cv_round_short(f * cv_coef_scale));
@@ -160,7 +163,7 @@ Image resize_bilinear_opencv(const Image& src, int width, int height) {
   if (width == src.width && height == src.height) return src;
   // cv::resize turns INTER_LINEAR into INTER_AREA for an exact halving (same result, cheaper).
   if (src.width == 2 * width && src.height == 2 * height) return cv_area_half(src, width, height);
-  const CvTaps tx = cv_linear_taps(src.width, width), ty = cv_linear_taps(src.height, height);
+  const CvTaps tx = cv_linear_taps(src.width, width, true), ty = cv_linear_taps(src.height, height, false);
   const int cn = src.channels;
   Image dst(width, height, cn);
   std::vector<int> row0(size_t(width) * cn), row1(size_t(width) * cn);
@@ -174,8 +177,8 @@ Image resize_bilinear_opencv(const Image& src, int width, int height) {
   };
   for (int y = 0; y < height; ++y) {
     const int sy = ty.index[y];
-    horizontal(sy, row0);
-    horizontal(std::min(sy + 1, src.height - 1), row1);
+    horizontal(std::clamp(sy, 0, src.height - 1), row0);
+    horizontal(std::clamp(sy + 1, 0, src.height - 1), row1);
     uint8_t* out = &dst.pixels[size_t(y) * width * cn];
     for (size_t i = 0; i < row0.size(); ++i) out[i] = cv_vertical(row0[i], row1[i], ty.w0[y], ty.w1[y]);
   }

@@ -42,8 +42,8 @@ void save_jpeg(const std::string& path, const Image& image, int quality = 90);
 // cv::resize(INTER_LINEAR) on 8-bit images, OpenCV 4's arithmetic: pixel-centre sampling
 // (src = (dst + 0.5) * in/out - 0.5, clamped at the borders, no antialiasing), 11-bit fixed-point
 // weights, the horizontal pass kept in 32-bit integers and the vertical pass rounded as OpenCV's
-// SIMD path does; an exact 2x reduction becomes OpenCV's 2x2 box average as in cv::resize; equal
-// sizes copy. Matches OpenCV 4.6 (Debian build) exactly on the tested sizes, see
+// SIMD path does (at the top and bottom the rows are clamped but not the weights, as in OpenCV);
+// an exact 2x reduction becomes OpenCV's 2x2 box average as in cv::resize; equal sizes copy. Matches OpenCV 4.6 (Debian build) exactly on the tested sizes, see
 // tests/io/image_resize.cpp.
 Image resize_bilinear_opencv(const Image& src, int width, int height);
 

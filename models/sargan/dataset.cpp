@@ -3,6 +3,7 @@
 #include "models/sargan/dataset.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -29,8 +30,10 @@ bool is_hidden(const fs::path& path) { return path.filename().string().rfind('.'
 // The images under one class folder, ordered as torchvision's make_dataset: by folder, then name.
 std::vector<std::string> class_images(const fs::path& folder) {
   std::vector<std::pair<std::string, std::string>> found;  // (parent folder, file name)
-  const auto options = fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
-  for (auto it = fs::recursive_directory_iterator(folder, options); it != fs::recursive_directory_iterator(); ++it) {
+  const auto options =
+      fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
+  for (auto it = fs::recursive_directory_iterator(folder, options); it != fs::recursive_directory_iterator();
+       ++it) {
     if (is_hidden(it->path())) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
@@ -47,19 +50,22 @@ std::vector<std::string> class_images(const fs::path& folder) {
 }  // namespace
 
 ImageFolder scan_image_folder(const std::string& root, const WarnFn& warn) {
-  const std::string layout = " (expected one sub-folder of images per expression: AFS ANS DIS HAS NES SAS SUS)";
+  const std::string layout =
+      " (expected one sub-folder of images per expression: AFS ANS DIS HAS NES SAS SUS)";
   std::error_code error;
   if (!fs::is_directory(root, error)) ENGINE_FAIL("image folder '", root, "' does not exist", layout);
   ImageFolder folder;
   folder.root = root;
   for (const auto& entry : fs::directory_iterator(root, fs::directory_options::follow_directory_symlink))
-    if (entry.is_directory() && !is_hidden(entry.path())) folder.classes.push_back(entry.path().filename().string());
+    if (entry.is_directory() && !is_hidden(entry.path()))
+      folder.classes.push_back(entry.path().filename().string());
   std::sort(folder.classes.begin(), folder.classes.end());
   if (folder.classes.empty()) ENGINE_FAIL("image folder '", root, "' has no class sub-folders", layout);
   for (size_t c = 0; c < folder.classes.size(); ++c) {
     const fs::path class_dir = fs::path(root) / folder.classes[c];
     const std::vector<std::string> paths = class_images(class_dir);
-    if (paths.empty()) warn("class folder '" + class_dir.string() + "' holds no images (.jpg .jpeg .png .bmp)");
+    if (paths.empty())
+      warn("class folder '" + class_dir.string() + "' holds no images (.jpg .jpeg .png .bmp)");
     folder.paths.insert(folder.paths.end(), paths.begin(), paths.end());
     folder.labels.insert(folder.labels.end(), paths.size(), int64_t(c));
   }
@@ -80,8 +86,7 @@ void load_example(const std::string& path, int image_size, bool flip, float* out
   const int s = std::min(w, h);
   const int left = int(std::nearbyint((w - s) / 2.0)), top = int(std::nearbyint((h - s) / 2.0));
   engine::Image square(s, s, 3);
-  for (int y = 0; y < s; ++y)
-    std::copy_n(&image.at(top + y, left, 0), size_t(s) * 3, &square.at(y, 0, 0));
+  for (int y = 0; y < s; ++y) std::copy_n(&image.at(top + y, left, 0), size_t(s) * 3, &square.at(y, 0, 0));
   const engine::Image resized = engine::resize_bilinear_pil(square, image_size, image_size);
   const size_t plane = size_t(image_size) * image_size;
   for (size_t p = 0; p < plane; ++p)
@@ -223,10 +228,11 @@ Batch DataLoader::next() {
 
 void DataLoader::set_state(const LoaderState& state) {
   if (state.num_files != size())
-    ENGINE_FAIL("cannot resume the data order: '", folder_.root, "' now holds ", size(), " images, the checkpoint was made with ",
-                state.num_files, " (restore the folder or start a new run)");
-  ENGINE_CHECK(state.cursor >= 0 && state.cursor <= size() && state.epoch >= 0, "DataLoader::set_state: bad position (epoch ",
-               state.epoch, ", cursor ", state.cursor, ")");
+    ENGINE_FAIL("cannot resume the data order: '", folder_.root, "' now holds ", size(),
+                " images, the checkpoint was made with ", state.num_files,
+                " (restore the folder or start a new run)");
+  ENGINE_CHECK(state.cursor >= 0 && state.cursor <= size() && state.epoch >= 0,
+               "DataLoader::set_state: bad position (epoch ", state.epoch, ", cursor ", state.cursor, ")");
   stop();
   state_ = state;
   start(state_);
@@ -237,13 +243,15 @@ Batch DataLoader::load(const std::vector<int64_t>& indices) const {
   std::vector<float> values(indices.size() * plane);
   Batch batch;
   for (size_t i = 0; i < indices.size(); ++i) {
-    ENGINE_CHECK(indices[i] >= 0 && indices[i] < size(), "DataLoader::load: index ", indices[i], " out of 0..", size() - 1);
+    ENGINE_CHECK(indices[i] >= 0 && indices[i] < size(), "DataLoader::load: index ", indices[i],
+                 " out of 0..", size() - 1);
     load_example(folder_.paths[indices[i]], options_.image_size, false, values.data() + i * plane);
     batch.labels.push_back(folder_.labels[indices[i]]);
     batch.indices.push_back(indices[i]);
     batch.flipped.push_back(false);
   }
-  batch.images = engine::Tensor::from_vector(values, {int64_t(indices.size()), 3, options_.image_size, options_.image_size});
+  batch.images = engine::Tensor::from_vector(
+      values, {int64_t(indices.size()), 3, options_.image_size, options_.image_size});
   return batch;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <vector>
 
@@ -88,11 +89,12 @@ float band(Vec p, const Curve& upper, const Curve& lower) {
 class Canvas {
  public:
   Canvas(const FaceIdentity& id, int size)
-      : id_(id), size_(size), rgb_(size_t(size) * size * 3),
-        cos_(std::cos(id.rotation)), sin_(std::sin(id.rotation)),
+      : id_(id),
+        size_(size),
+        rgb_(size_t(size) * size * 3),
+        cos_(std::cos(id.rotation)),
+        sin_(std::sin(id.rotation)),
         pixel_(2.f / (float(size) * id.scale)) {}
-
-  float pixel() const { return pixel_; }
 
   void background(Rgb top, Rgb bottom) {
     for (int y = 0; y < size_; ++y) {
@@ -169,6 +171,7 @@ struct Expression {
 // in a V, narrowed eyes, clenched teeth), disgusted (brows down, squint, lip raised on one side with
 // teeth, nose wrinkled), happy (open smile, eyes narrowed from below), neutral, sad (brows raised
 // inside, drooping lids, frown), surprised (brows high and arched, eyes wide, mouth an open O).
+// clang-format off
 const Expression expressions[num_expressions] = {
     {-0.10f, -0.05f, 0.00f, 1.45f, 1.20f, -0.20f, MouthKind::open, 1.10f, 0.02f, 0.f, 0.025f, 0.07f, 1.f, true, false},
     {0.07f, -0.02f, -0.01f, 0.60f, 0.75f, 0.50f, MouthKind::open, 0.85f, 0.03f, 0.f, 0.012f, 0.018f, 1.3f, true, false},
@@ -178,6 +181,7 @@ const Expression expressions[num_expressions] = {
     {-0.06f, 0.03f, -0.005f, 0.75f, 0.75f, -0.50f, MouthKind::closed, 0.85f, 0.09f, 0.f, 0.f, 0.f, 1.f, false, false},
     {-0.10f, -0.09f, 0.04f, 1.55f, 1.30f, 0.00f, MouthKind::round, 0.45f, 0.f, 0.f, 0.f, 0.11f, 1.f, false, false},
 };
+// clang-format on
 
 const Rgb eye_white{0.95f, 0.95f, 0.93f};
 const Rgb lash{0.12f, 0.09f, 0.08f};
@@ -200,10 +204,15 @@ void draw_eye(Canvas& c, const FaceIdentity& id, const Expression& e, float side
   const float radius = id.eye_w + 2.f * id.eye_h;
   c.paint({cx, cy}, radius, eye_white, opening);
   const float iris_r = id.eye_h * 0.95f;
-  c.paint({cx, cy}, radius, id.iris, [&](Vec p) { return std::max(circle(p, {cx, cy}, iris_r), opening(p)); });
-  c.paint({cx, cy}, radius, lash, [&](Vec p) { return std::max(circle(p, {cx, cy}, iris_r * 0.45f), opening(p)); });
+  c.paint({cx, cy}, radius, id.iris, [&](Vec p) {
+    return std::max(circle(p, {cx, cy}, iris_r), opening(p));
+  });
+  c.paint({cx, cy}, radius, lash, [&](Vec p) {
+    return std::max(circle(p, {cx, cy}, iris_r * 0.45f), opening(p));
+  });
   c.paint({cx, cy}, radius, lash, [&](Vec p) { return curve_distance(p, upper) - 0.009f; });
-  c.paint({cx, cy}, radius, times(id.skin, 0.7f), [&](Vec p) { return curve_distance(p, lower) - 0.004f; }, 0.6f);
+  c.paint(
+      {cx, cy}, radius, times(id.skin, 0.7f), [&](Vec p) { return curve_distance(p, lower) - 0.004f; }, 0.6f);
 }
 
 void draw_brow(Canvas& c, const FaceIdentity& id, const Expression& e, float side) {
@@ -214,7 +223,8 @@ void draw_brow(Canvas& c, const FaceIdentity& id, const Expression& e, float sid
   const float x_in = id.eye_spacing - id.eye_w * 0.95f, x_out = id.eye_spacing + id.eye_w * 1.25f;
   const float half = (x_out - x_in) / 2.f;
   // y(t) = mid + (outer - inner)/2 t - arch (1 - t^2), t = -1 inner end, +1 outer end.
-  const Curve brow{side * (x_in + half), half, side, (inner + outer) / 2.f - arch, (outer - inner) / 2.f, arch, 0.f};
+  const Curve brow{side * (x_in + half),  half, side, (inner + outer) / 2.f - arch,
+                   (outer - inner) / 2.f, arch, 0.f};
   const Rgb colour = mix(times(id.hair, 0.5f), lash, 0.35f);  // brows darker than the hair
   c.paint({side * (x_in + half), base}, half + 0.2f, colour, [&](Vec p) {
     const float t = std::clamp(brow.t_of(p.x), -1.f, 1.f);
@@ -262,11 +272,16 @@ void draw_mouth(Canvas& c, const FaceIdentity& id, const Expression& e) {
 void draw_nose(Canvas& c, const FaceIdentity& id, bool wrinkles) {
   const float top = id.eye_y + 0.06f, bottom = id.eye_y + 0.06f + id.nose_length;
   const Rgb shadow = times(id.skin, 0.78f);
-  c.paint({0.03f, (top + bottom) / 2.f}, id.nose_length, shadow,
-          [&](Vec p) { return segment(p, {0.03f, top}, {0.045f, bottom - 0.02f}) - 0.008f; }, 0.5f);
+  c.paint(
+      {0.03f, (top + bottom) / 2.f}, id.nose_length, shadow,
+      [&](Vec p) {
+        return segment(p, {0.03f, top}, {0.045f, bottom - 0.02f}) - 0.008f;
+      },
+      0.5f);
   for (float side : {-1.f, 1.f})
-    c.paint({side * 0.04f, bottom}, 0.06f, times(id.skin, 0.55f),
-            [&](Vec p) { return ellipse(p, {side * 0.04f, bottom}, 0.022f, 0.013f); });
+    c.paint({side * 0.04f, bottom}, 0.06f, times(id.skin, 0.55f), [&](Vec p) {
+      return ellipse(p, {side * 0.04f, bottom}, 0.022f, 0.013f);
+    });
   if (!wrinkles) return;
   for (float side : {-1.f, 1.f})
     for (int i = 0; i < 2; ++i) {
@@ -297,7 +312,8 @@ float face_shape(Vec p, const FaceIdentity& id) {
 
 float uniform_in(const float*& u, float lo, float hi) { return lo + (hi - lo) * *u++; }
 Rgb jitter(const float*& u, Rgb c, float amount) {
-  const float r = uniform_in(u, -amount, amount), g = uniform_in(u, -amount, amount), b = uniform_in(u, -amount, amount);
+  const float r = uniform_in(u, -amount, amount), g = uniform_in(u, -amount, amount),
+              b = uniform_in(u, -amount, amount);
   return {std::clamp(c.r + r, 0.f, 1.f), std::clamp(c.g + g, 0.f, 1.f), std::clamp(c.b + b, 0.f, 1.f)};
 }
 
@@ -313,8 +329,11 @@ FaceIdentity face_identity(uint64_t seed, int64_t index) {
 
   static const Rgb hair_palette[] = {{0.08f, 0.07f, 0.07f}, {0.25f, 0.15f, 0.08f}, {0.45f, 0.30f, 0.16f},
                                      {0.85f, 0.72f, 0.45f}, {0.62f, 0.25f, 0.10f}, {0.62f, 0.62f, 0.62f}};
-  static const Rgb iris_palette[] = {{0.35f, 0.20f, 0.10f}, {0.15f, 0.10f, 0.07f}, {0.25f, 0.45f, 0.70f},
-                                     {0.30f, 0.50f, 0.30f}, {0.50f, 0.40f, 0.20f}};
+  static const Rgb iris_palette[] = {{0.35f, 0.20f, 0.10f},
+                                     {0.15f, 0.10f, 0.07f},
+                                     {0.25f, 0.45f, 0.70f},
+                                     {0.30f, 0.50f, 0.30f},
+                                     {0.50f, 0.40f, 0.20f}};
   FaceIdentity id;
   id.face_rx = uniform_in(u, 0.48f, 0.60f);
   id.face_ry = uniform_in(u, 0.62f, 0.72f);
@@ -354,21 +373,23 @@ engine::Image draw_face(const FaceIdentity& id, int expression, int image_size) 
   Canvas c(id, image_size);
   c.background(id.background_top, id.background_bottom);
   if (id.hair_style == 1)
-    c.paint({0.f, 0.2f}, 1.2f, id.hair, [&](Vec p) { return ellipse(p, {0.f, 0.2f}, id.face_rx * 1.3f, 0.95f); });
+    c.paint({0.f, 0.2f}, 1.2f, id.hair, [&](Vec p) {
+      return ellipse(p, {0.f, 0.2f}, id.face_rx * 1.3f, 0.95f);
+    });
   c.paint({0.f, 1.1f}, 1.1f, id.shirt, [&](Vec p) { return ellipse(p, {0.f, 1.25f}, 0.95f, 0.45f); });
-  c.paint({0.f, 0.8f}, 0.5f, times(id.skin, 0.85f), [&](Vec p) {
-    return std::max(std::fabs(p.x) - id.face_rx * 0.42f, std::fabs(p.y - 0.8f) - 0.3f);
-  });
+  c.paint({0.f, 0.8f}, 0.5f, times(id.skin, 0.85f),
+          [&](Vec p) { return std::max(std::fabs(p.x) - id.face_rx * 0.42f, std::fabs(p.y - 0.8f) - 0.3f); });
   for (float side : {-1.f, 1.f}) {
     const Vec ear{side * id.face_rx * 0.97f, id.eye_y + 0.06f};
     c.paint(ear, 0.15f, times(id.skin, 0.92f), [&](Vec p) { return ellipse(p, ear, 0.07f, 0.12f); });
   }
   // Skin darkens slightly towards the edge of the face, so it does not look like a flat disc.
-  c.paint({0.f, 0.f}, std::max(id.face_rx, id.face_ry), 1.f, [&](Vec p) { return face_shape(p, id); },
-          [&](Vec p) {
-            const float r2 = (p.x * p.x) / (id.face_rx * id.face_rx) + (p.y * p.y) / (id.face_ry * id.face_ry);
-            return times(id.skin, 1.f - 0.12f * std::min(1.f, r2));
-          });
+  c.paint(
+      {0.f, 0.f}, std::max(id.face_rx, id.face_ry), 1.f, [&](Vec p) { return face_shape(p, id); },
+      [&](Vec p) {
+        const float r2 = (p.x * p.x) / (id.face_rx * id.face_rx) + (p.y * p.y) / (id.face_ry * id.face_ry);
+        return times(id.skin, 1.f - 0.12f * std::min(1.f, r2));
+      });
   draw_nose(c, id, e.nose_wrinkles);
   for (float side : {-1.f, 1.f}) {
     draw_eye(c, id, e, side);
@@ -377,9 +398,8 @@ engine::Image draw_face(const FaceIdentity& id, int expression, int image_size) 
   draw_mouth(c, id, e);
   c.paint({0.f, -0.2f}, 1.f, id.hair, [&](Vec p) { return hair_cap(p, id); });
   if (id.hair_style == 4)
-    c.paint({0.15f, -0.6f}, 0.3f, times(id.hair, 0.6f), [&](Vec p) {
-      return std::max(std::fabs(p.x - 0.15f) - 0.006f, hair_cap(p, id) + 0.01f);
-    });
+    c.paint({0.15f, -0.6f}, 0.3f, times(id.hair, 0.6f),
+            [&](Vec p) { return std::max(std::fabs(p.x - 0.15f) - 0.006f, hair_cap(p, id) + 0.01f); });
   return c.image();
 }
 
@@ -400,7 +420,8 @@ std::vector<uint8_t> expression_mask(const FaceIdentity& identity, int image_siz
         for (int dy = -1; dy <= 1; ++dy)
           for (int dx = -1; dx <= 1; ++dx) {
             const int yy = y + dy, xx = x + dx;
-            if (yy >= 0 && yy < image_size && xx >= 0 && xx < image_size && mask[size_t(yy) * image_size + xx])
+            if (yy >= 0 && yy < image_size && xx >= 0 && xx < image_size &&
+                mask[size_t(yy) * image_size + xx])
               grown[size_t(y) * image_size + x] = 1;
           }
     mask.swap(grown);

@@ -2,7 +2,7 @@
 // the labels, anti-aliased lines from the distance of each pixel to the segment, "nice" ticks.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -17,6 +17,7 @@ namespace {
 
 // ASCII 32..126, five columns per glyph, bit 0 the top row, bit 7 the descender row: the classic
 // public-domain 5x7 LCD font (descenders moved down one row for g, j, p, q, y and the comma).
+// clang-format off
 const uint8_t font5x8[95][5] = {
     {0x00, 0x00, 0x00, 0x00, 0x00}, {0x00, 0x00, 0x5F, 0x00, 0x00}, {0x00, 0x07, 0x00, 0x07, 0x00},
     {0x14, 0x7F, 0x14, 0x7F, 0x14}, {0x24, 0x2A, 0x7F, 0x2A, 0x12}, {0x23, 0x13, 0x08, 0x64, 0x62},
@@ -51,18 +52,21 @@ const uint8_t font5x8[95][5] = {
     {0x44, 0x64, 0x54, 0x4C, 0x44}, {0x00, 0x08, 0x36, 0x41, 0x00}, {0x00, 0x00, 0x7F, 0x00, 0x00},
     {0x00, 0x41, 0x36, 0x08, 0x00}, {0x08, 0x04, 0x08, 0x10, 0x08},
 };
+// clang-format on
 
 struct Colour {
   uint8_t rgb[3];
 };
 // Tableau's ten categorical colours: distinguishable, also in grey print.
-const Colour palette[] = {{{31, 119, 180}}, {{255, 127, 14}}, {{44, 160, 44}},  {{214, 39, 40}},  {{148, 103, 189}},
-                          {{140, 86, 75}},  {{227, 119, 194}}, {{127, 127, 127}}, {{188, 189, 34}}, {{23, 190, 207}}};
+const Colour palette[] = {{{31, 119, 180}},  {{255, 127, 14}}, {{44, 160, 44}},   {{214, 39, 40}},
+                          {{148, 103, 189}}, {{140, 86, 75}},  {{227, 119, 194}}, {{127, 127, 127}},
+                          {{188, 189, 34}},  {{23, 190, 207}}};
 const Colour black{{0, 0, 0}}, grid_grey{{225, 225, 225}}, white{{255, 255, 255}};
 
 void blend(engine::Image& im, int x, int y, const uint8_t rgb[3], float a) {
   if (x < 0 || y < 0 || x >= im.width || y >= im.height || a <= 0.f) return;
-  for (int c = 0; c < 3; ++c) im.at(y, x, c) = uint8_t(std::lrint(im.at(y, x, c) + (rgb[c] - im.at(y, x, c)) * a));
+  for (int c = 0; c < 3; ++c)
+    im.at(y, x, c) = uint8_t(std::lrint(im.at(y, x, c) + (rgb[c] - im.at(y, x, c)) * a));
 }
 
 void fill_rect(engine::Image& im, int x0, int y0, int x1, int y1, const Colour& colour) {
@@ -75,10 +79,13 @@ struct Rect {
 };
 
 // A 1.6-pixel-wide line with coverage from the distance to the segment, clipped to `clip`.
-void draw_segment(engine::Image& im, double ax, double ay, double bx, double by, const Colour& colour, const Rect& clip) {
+void draw_segment(engine::Image& im, double ax, double ay, double bx, double by, const Colour& colour,
+                  const Rect& clip) {
   constexpr double half_width = 0.8;
-  const int x0 = std::max(clip.x0, int(std::floor(std::min(ax, bx) - 2))), x1 = std::min(clip.x1 - 1, int(std::ceil(std::max(ax, bx) + 2)));
-  const int y0 = std::max(clip.y0, int(std::floor(std::min(ay, by) - 2))), y1 = std::min(clip.y1 - 1, int(std::ceil(std::max(ay, by) + 2)));
+  const int x0 = std::max(clip.x0, int(std::floor(std::min(ax, bx) - 2))),
+            x1 = std::min(clip.x1 - 1, int(std::ceil(std::max(ax, bx) + 2)));
+  const int y0 = std::max(clip.y0, int(std::floor(std::min(ay, by) - 2))),
+            y1 = std::min(clip.y1 - 1, int(std::ceil(std::max(ay, by) + 2)));
   const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x) {
@@ -101,7 +108,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
       break;
     }
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   return ticks;
 }
 
@@ -142,7 +150,9 @@ std::pair<double, double> step_range(const std::vector<LossPanel>& panels) {
 void draw_panel(engine::Image& im, const LossPanel& panel, const Rect& area, std::pair<double, double> xr) {
   const Rect plot{area.x0 + 70, area.y0 + 28, area.x1 - 170, area.y1 - 30};
   const auto [y_lo, y_hi] = value_range(panel);
-  auto px = [&](double x) { return plot.x0 + (x - xr.first) / (xr.second - xr.first) * (plot.x1 - 1 - plot.x0); };
+  auto px = [&](double x) {
+    return plot.x0 + (x - xr.first) / (xr.second - xr.first) * (plot.x1 - 1 - plot.x0);
+  };
   auto py = [&](double y) { return plot.y1 - 1 - (y - y_lo) / (y_hi - y_lo) * (plot.y1 - 1 - plot.y0); };
   fill_rect(im, plot.x0, plot.y0, plot.x1, plot.y1, white);
   draw_text(im, plot.x0, area.y0 + 6, panel.title, black.rgb, 2);
@@ -170,8 +180,8 @@ void draw_panel(engine::Image& im, const LossPanel& panel, const Rect& area, std
                  "' has ", series.steps.size(), " steps and ", series.values.size(), " values");
     for (size_t i = 1; i < series.values.size(); ++i)
       if (std::isfinite(series.values[i - 1]) && std::isfinite(series.values[i]))
-        draw_segment(im, px(series.steps[i - 1]), py(series.values[i - 1]), px(series.steps[i]), py(series.values[i]),
-                     colour, plot);
+        draw_segment(im, px(series.steps[i - 1]), py(series.values[i - 1]), px(series.steps[i]),
+                     py(series.values[i]), colour, plot);
     const int ly = plot.y0 + 6 + 14 * int(s);
     fill_rect(im, plot.x1 + 10, ly + 3, plot.x1 + 26, ly + 5, colour);
     draw_text(im, plot.x1 + 30, ly, series.name, black.rgb);
@@ -205,8 +215,8 @@ int draw_text(engine::Image& image, int x, int y, const std::string& text, const
 }
 
 engine::Image render_loss_plot(const std::vector<LossPanel>& panels, int width, int panel_height) {
-  ENGINE_CHECK(width >= 320 && panel_height >= 120, "render_loss_plot: the image must be at least 320 x 120, got ",
-               width, " x ", panel_height);
+  ENGINE_CHECK(width >= 320 && panel_height >= 120,
+               "render_loss_plot: the image must be at least 320 x 120, got ", width, " x ", panel_height);
   const int count = std::max<int>(1, int(panels.size()));
   engine::Image im(width, panel_height * count, 3);
   std::fill(im.pixels.begin(), im.pixels.end(), uint8_t(246));

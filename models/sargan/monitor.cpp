@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "engine/check.h"
 
@@ -47,10 +46,12 @@ std::vector<std::string> rows_to_keep(const std::string& path, const std::string
 CsvWriter::CsvWriter(const std::string& path, std::vector<std::string> columns, int64_t resume_step)
     : path_(path), columns_(std::move(columns)) {
   for (const auto& c : columns_)
-    ENGINE_CHECK(c.find_first_of(",\"\n") == std::string::npos && !c.empty(), "CsvWriter: bad column name '", c, "'");
+    ENGINE_CHECK(c.find_first_of(",\"\n") == std::string::npos && !c.empty(), "CsvWriter: bad column name '",
+                 c, "'");
   const std::string header = csv_header(columns_);
-  const std::vector<std::string> kept =
-      resume_step >= 0 ? rows_to_keep(path, header, resume_step, columns_.size() + 1) : std::vector<std::string>{};
+  const std::vector<std::string> kept = resume_step >= 0
+                                            ? rows_to_keep(path, header, resume_step, columns_.size() + 1)
+                                            : std::vector<std::string>{};
   // The new start goes through a temporary file, so the old rows are never lost half-way.
   const std::string temp = path + ".tmp";
   {
@@ -73,8 +74,8 @@ CsvWriter::~CsvWriter() {
 }
 
 void CsvWriter::write_row(int64_t step, const std::vector<double>& values) {
-  ENGINE_CHECK(values.size() == columns_.size(), "CsvWriter: ", values.size(), " values for ", columns_.size(),
-               " columns");
+  ENGINE_CHECK(values.size() == columns_.size(), "CsvWriter: ", values.size(), " values for ",
+               columns_.size(), " columns");
   std::string row = std::to_string(step);
   char number[40];
   for (double v : values) {
@@ -91,19 +92,21 @@ void CsvWriter::write_row(int64_t step, const std::vector<double>& values) {
 engine::Image sample_grid(const std::vector<engine::Tensor>& columns) {
   ENGINE_CHECK(!columns.empty(), "sample_grid: no columns");
   const engine::Shape shape = columns[0].shape();
-  ENGINE_CHECK(shape.size() == 4 && shape[1] == 3 && shape[0] >= 1, "sample_grid: need [N,3,S,S] tensors, got ", engine::shape_str(shape));
+  ENGINE_CHECK(shape.size() == 4 && shape[1] == 3 && shape[0] >= 1,
+               "sample_grid: need [N,3,S,S] tensors, got ", engine::shape_str(shape));
   const int64_t n = shape[0], h = shape[2], w = shape[3];
   engine::Image grid(int(w * int64_t(columns.size())), int(n * h), 3);
   for (size_t col = 0; col < columns.size(); ++col) {
-    ENGINE_CHECK(columns[col].shape() == shape, "sample_grid: column ", col, " has shape ", engine::shape_str(columns[col].shape()),
-                 ", column 0 ", engine::shape_str(shape));
+    ENGINE_CHECK(columns[col].shape() == shape, "sample_grid: column ", col, " has shape ",
+                 engine::shape_str(columns[col].shape()), ", column 0 ", engine::shape_str(shape));
     const std::vector<float> v = columns[col].to_vector();
     for (int64_t s = 0; s < n; ++s)
       for (int c = 0; c < 3; ++c)
         for (int64_t y = 0; y < h; ++y)
           for (int64_t x = 0; x < w; ++x) {
             const float x01 = std::clamp((v[((s * 3 + c) * h + y) * w + x] + 1.f) / 2.f, 0.f, 1.f);
-            grid.at(int(s * h + y), int(col * w + x), c) = uint8_t(std::clamp(x01 * 255.f + 0.5f, 0.f, 255.f));
+            grid.at(int(s * h + y), int(col * w + x), c) =
+                uint8_t(std::clamp(x01 * 255.f + 0.5f, 0.f, 255.f));
           }
   }
   return grid;
@@ -131,9 +134,10 @@ std::string format_elapsed(double seconds) {
   return std::to_string(days) + (days == 1 ? " day, " : " days, ") + hms;
 }
 
-std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total, const NamedValues& losses) {
-  std::string line = "Elapsed [" + format_elapsed(elapsed_seconds) + "], Iteration [" + std::to_string(iteration) +
-                     "/" + std::to_string(total) + "]";
+std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total,
+                            const NamedValues& losses) {
+  std::string line = "Elapsed [" + format_elapsed(elapsed_seconds) + "], Iteration [" +
+                     std::to_string(iteration) + "/" + std::to_string(total) + "]";
   char value[48];
   for (const auto& [name, v] : losses) {
     std::snprintf(value, sizeof(value), "%.4f", v);
@@ -144,7 +148,8 @@ std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t t
 
 // ---- progress bar ----
 
-ProgressBar::ProgressBar(int64_t total, ProgressOptions options) : total_(total), options_(std::move(options)) {
+ProgressBar::ProgressBar(int64_t total, ProgressOptions options)
+    : total_(total), options_(std::move(options)) {
   ENGINE_CHECK(total_ >= 1, "ProgressBar: total must be >= 1, got ", total_);
   ENGINE_CHECK(options_.out != nullptr, "ProgressBar: no output stream");
   if (options_.mode == ProgressOptions::Mode::automatic)
@@ -164,7 +169,8 @@ std::string ProgressBar::render(int64_t iteration, double t) const {
   const int filled = int(fraction * bar_width);
   std::string text = "[" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "] ";
   char part[96];
-  std::snprintf(part, sizeof(part), "%lld/%lld %.1f%%", (long long)iteration, (long long)total_, 100.0 * fraction);
+  std::snprintf(part, sizeof(part), "%lld/%lld %.1f%%", (long long)iteration, (long long)total_,
+                100.0 * fraction);
   text += part;
   const double elapsed = t - start_time_;
   const int64_t done = iteration - first_iteration_;

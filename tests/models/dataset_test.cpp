@@ -61,7 +61,8 @@ TEST_CASE("dataset: an image is prepared as the authors' PIL pipeline prepares i
   for (const std::string name : {"wide_67x50", "tall_41x60"})
     for (int size : {32, 17})
       for (bool flip : {false, true}) {
-        const std::string expected_path = dir + name + "_s" + std::to_string(size) + (flip ? "_flip" : "") + ".png";
+        const std::string expected_path =
+            dir + name + "_s" + std::to_string(size) + (flip ? "_flip" : "") + ".png";
         const engine::Image expected = engine::load_image(expected_path, 3);
         std::vector<float> reference(size_t(3) * size * size), actual(reference.size());
         for (int c = 0; c < 3; ++c)
@@ -97,7 +98,8 @@ TEST_CASE("dataset: folder scan follows ImageFolder's sorted order and the exten
   CHECK(warnings.messages.empty());
 }
 
-TEST_CASE("dataset: every epoch visits each image once, reshuffled, flipped about half the time", "[dataset]") {
+TEST_CASE("dataset: every epoch visits each image once, reshuffled, flipped about half the time",
+          "[dataset]") {
   const TempDir temp("epochs");
   const fs::path& dir = temp.path;
   make_face_folder(dir);
@@ -209,7 +211,8 @@ TEST_CASE("dataset: an empty class warns, no images or a missing folder is an er
   CHECK(folder.labels.back() == 6);
 
   const fs::path missing = dir / "nowhere";
-  CHECK_THROWS_WITH(scan_image_folder(missing.string()), Catch::Contains(missing.string()) && Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(scan_image_folder(missing.string()),
+                    Catch::Contains(missing.string()) && Catch::Contains("does not exist"));
   const TempDir hollow_dir("hollow"), no_classes("no_classes"), bad_dir("all_bad");
   const fs::path& hollow = hollow_dir.path;
   fs::create_directories(hollow / "AFS");

@@ -30,7 +30,8 @@ std::string file_bytes(const fs::path& path) {
 // Pixel (x, y) of an S x S image in the identity's face coordinates (faces.h: the image spans
 // [-1, 1], the face is rotated, scaled and offset about the centre).
 void face_coords(const FaceIdentity& id, int size, int x, int y, float& fx, float& fy) {
-  const float u = (x + 0.5f) * 2.f / size - 1.f - id.offset_x, v = (y + 0.5f) * 2.f / size - 1.f - id.offset_y;
+  const float u = (x + 0.5f) * 2.f / size - 1.f - id.offset_x,
+              v = (y + 0.5f) * 2.f / size - 1.f - id.offset_y;
   const float c = std::cos(id.rotation), s = std::sin(id.rotation);
   fx = (c * u + s * v) / id.scale;
   fy = (-s * u + c * v) / id.scale;
@@ -126,12 +127,14 @@ TEST_CASE("faces: the seven expressions differ in the brow and mouth bands of th
     return mean;
   };
   // Rows of the image: the eyes and brows lie in 22%..50% of the height, the mouth in 55%..85%.
-  auto band_difference = [&](const std::vector<double>& a, const std::vector<double>& b, double top, double bottom) {
+  auto band_difference = [&](const std::vector<double>& a, const std::vector<double>& b, double top,
+                             double bottom) {
     double sum = 0;
     int count = 0;
     for (int y = int(top * size); y < int(bottom * size); ++y)
       for (int x = size / 4; x < 3 * size / 4; ++x)
-        for (int c = 0; c < 3; ++c, ++count) sum += std::fabs(a[(y * size + x) * 3 + c] - b[(y * size + x) * 3 + c]);
+        for (int c = 0; c < 3; ++c, ++count)
+          sum += std::fabs(a[(y * size + x) * 3 + c] - b[(y * size + x) * 3 + c]);
     return sum / count;
   };
   std::vector<std::vector<double>> means;
@@ -140,8 +143,8 @@ TEST_CASE("faces: the seven expressions differ in the brow and mouth bands of th
     for (int b = a + 1; b < num_expressions; ++b) {
       const double brow = band_difference(means[a], means[b], 0.22, 0.50);
       const double mouth = band_difference(means[a], means[b], 0.55, 0.85);
-      INFO(expression_codes()[a] << " vs " << expression_codes()[b] << ": brow band " << brow << ", mouth band "
-                                 << mouth);
+      INFO(expression_codes()[a] << " vs " << expression_codes()[b] << ": brow band " << brow
+                                 << ", mouth band " << mouth);
       CHECK(std::max(brow, mouth) > 2.0);
       // Outside the face (the image's left and right quarters) the means are equal.
       CHECK(band_difference(means[a], means[b], 0.0, 0.2) == 0.0);
@@ -164,7 +167,8 @@ TEST_CASE("faces: the expression mask covers every change between expressions an
       for (int a = 0; a < num_expressions; ++a)
         for (int b = a + 1; b < num_expressions; ++b)
           for (int c = 0; c < 3; ++c)
-            if (faces[a].pixels[p * 3 + c] != faces[b].pixels[p * 3 + c] && !tight[p]) FAIL("pixel " << p << " unmasked");
+            if (faces[a].pixels[p * 3 + c] != faces[b].pixels[p * 3 + c] && !tight[p])
+              FAIL("pixel " << p << " unmasked");
     }
     INFO("identity " << i << ": " << masked << " masked pixels");
     CHECK(masked > size * size / 50);

@@ -41,7 +41,8 @@ std::string read_stream(std::FILE* f) {
 
 }  // namespace
 
-TEST_CASE("monitor: CSV rows are flushed as written and a resume keeps the rows up to its step", "[monitor]") {
+TEST_CASE("monitor: CSV rows are flushed as written and a resume keeps the rows up to its step",
+          "[monitor]") {
   const fs::path dir = fresh_dir("csv");
   const std::string path = (dir / "metrics.csv").string();
   {
@@ -94,7 +95,9 @@ TEST_CASE("monitor: the loss plot is a PNG of the expected size with every serie
     int n = 0;
     for (int y = y0; y < y1; ++y)
       for (int x = 0; x < image.width; ++x)
-        n += std::abs(image.at(y, x, 0) - r) + std::abs(image.at(y, x, 1) - g) + std::abs(image.at(y, x, 2) - b) < 30;
+        n += std::abs(image.at(y, x, 0) - r) + std::abs(image.at(y, x, 1) - g) +
+                 std::abs(image.at(y, x, 2) - b) <
+             30;
     return n;
   };
   CHECK(count(31, 119, 180, 0, 200) > 200);

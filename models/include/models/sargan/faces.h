@@ -43,17 +43,17 @@ struct FaceIdentity {
   float face_rx = 0.55f, face_ry = 0.68f;  // face ellipse radii
   float jaw = 0.85f;                       // chin width relative to the cheeks (< 1: narrower)
   Rgb skin, hair, iris, shirt, background_top, background_bottom;
-  int hair_style = 0;          // 0 short, 1 long, 2 fringe, 3 receding, 4 side part
-  float hairline = -0.5f;      // hair edge above the brows, relative to the face centre
-  float eye_spacing = 0.23f;   // half distance between the eye centres
-  float eye_y = -0.08f;        // eye centre height
+  int hair_style = 0;                   // 0 short, 1 long, 2 fringe, 3 receding, 4 side part
+  float hairline = -0.5f;               // hair edge above the brows, relative to the face centre
+  float eye_spacing = 0.23f;            // half distance between the eye centres
+  float eye_y = -0.08f;                 // eye centre height
   float eye_w = 0.10f, eye_h = 0.055f;  // eye half-width and half-height when neutral
-  float brow_gap = 0.15f;      // neutral brow height above the eye centre
+  float brow_gap = 0.15f;               // neutral brow height above the eye centre
   float brow_thickness = 0.04f;
   float nose_length = 0.16f;
   float mouth_y = 0.36f, mouth_w = 0.21f;  // mouth centre height and half-width
-  float expressiveness = 1.f;  // scales every expression offset (0.85..1.15)
-  float rotation = 0.f;        // radians, about the image centre
+  float expressiveness = 1.f;              // scales every expression offset (0.85..1.15)
+  float rotation = 0.f;                    // radians, about the image centre
   float scale = 1.f;
   float offset_x = 0.f, offset_y = 0.f;  // face centre, image units
 };

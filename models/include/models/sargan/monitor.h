@@ -70,7 +70,8 @@ void plot_loss_csv(const std::string& csv_path, const std::string& png_path, int
 
 // Draws ASCII text (other bytes show as '?') with its top-left corner at (x, y), each font pixel
 // a scale x scale block; clipped at the image border. Returns the advance: 6 * scale per character.
-int draw_text(engine::Image& image, int x, int y, const std::string& text, const uint8_t rgb[3], int scale = 1);
+int draw_text(engine::Image& image, int x, int y, const std::string& text, const uint8_t rgb[3],
+              int scale = 1);
 
 // ---- sample grids ----
 
@@ -87,17 +88,18 @@ void save_sample_grid(const std::string& path, const std::vector<engine::Tensor>
 // Python's str(datetime.timedelta(seconds=s)) without the microseconds: "0:01:05", "1 day, 2:03:04".
 std::string format_elapsed(double seconds);
 // The authors' line: "Elapsed [0:01:05], Iteration [10/200000], D/loss_real: -1.2345, ..." (4 decimals).
-std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total, const NamedValues& losses);
+std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total,
+                            const NamedValues& losses);
 
 // ---- progress bar ----
 
 struct ProgressOptions {
   std::FILE* out = stderr;
   enum class Mode { automatic, redraw, lines };
-  Mode mode = Mode::automatic;  // automatic: redraw when `out` is a terminal, else lines
-  double redraw_interval = 0.1;  // seconds between redraws on a terminal
-  double line_interval = 30.0;   // seconds between lines otherwise
-  int max_losses = 4;            // how many of the latest losses to show
+  Mode mode = Mode::automatic;    // automatic: redraw when `out` is a terminal, else lines
+  double redraw_interval = 0.1;   // seconds between redraws on a terminal
+  double line_interval = 30.0;    // seconds between lines otherwise
+  int max_losses = 4;             // how many of the latest losses to show
   std::function<double()> clock;  // seconds; a steady clock when empty (tests pass their own)
 };
 

@@ -2,6 +2,7 @@
 // progress bar. The loss-curve plot and its bitmap font are in loss_plot.cpp.
 #include "models/sargan/monitor.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -188,9 +189,23 @@ std::string ProgressBar::render(int64_t iteration, double t) const {
   return text;
 }
 
+namespace {
+
+// Columns of the terminal behind `out`; 0 when unknown.
+int terminal_columns(std::FILE* out) {
+  winsize size{};
+  if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 0;
+}
+
+}  // namespace
+
 void ProgressBar::draw(const std::string& text) {
   if (redraw_) {
-    std::fprintf(options_.out, "\r%s\x1b[K", text.c_str());  // \x1b[K clears the rest of the old bar
+    // A bar wider than the terminal would wrap, and '\r' would then rewrite only its last row.
+    const int columns = terminal_columns(options_.out);
+    const std::string shown = columns > 1 ? text.substr(0, size_t(columns - 1)) : text;
+    std::fprintf(options_.out, "\r%s\x1b[K", shown.c_str());  // \x1b[K clears the rest of the old bar
     bar_visible_ = true;
   } else {
     std::fprintf(options_.out, "%s\n", text.c_str());

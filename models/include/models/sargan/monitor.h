@@ -105,8 +105,8 @@ struct ProgressOptions {
 
 // "[#####.....] 1234/200000 0.6% 12.3 it/s ETA 4:31:02 D/loss_real -1.234 ...". The rate counts
 // iterations since the first update (a resumed run starts at its resume step). On a terminal the
-// bar is redrawn in place with '\r' (cut to the terminal's width so it never wraps); otherwise one line is printed every line_interval seconds
-// and at the last iteration, so logs stay short.
+// bar is redrawn in place with '\r' (cut to the terminal's width so it never wraps); otherwise one
+// line is printed every line_interval seconds and at the last iteration, so logs stay short.
 class ProgressBar {
  public:
   ProgressBar(int64_t total, ProgressOptions options = {});

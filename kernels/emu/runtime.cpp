@@ -79,21 +79,31 @@ Settings& settings_storage() {
 }
 
 // ---- worker pool: persistent threads; each runs whole blocks, so fibers never migrate ----
+// Threads are only ever added: a launch with fewer workers leaves the extra ones idle. Ending
+// and re-creating them made ASan report stack-buffer-overflows in a new thread's TLS
+// initialisation (glibc reuses the cached stack, and its TLS, of the thread that ended).
 class WorkerPool {
 public:
   ~WorkerPool() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    stop_all(lock);
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      threads = std::move(threads_);
+    }
+    wake_.notify_all();
+    for (auto& t : threads) t.join();
   }
 
   void run(GridRun& run, int workers) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (static_cast<int>(threads_.size()) != workers) {
-      stop_all(lock);
-      for (int i = 0; i < workers; ++i) threads_.emplace_back([this, g = generation_] { loop(g); });
+    while (static_cast<int>(threads_.size()) < workers) {
+      const int index = static_cast<int>(threads_.size());
+      threads_.emplace_back([this, index, g = generation_] { loop(index, g); });
     }
     job_ = &run;
-    busy_ = static_cast<int>(threads_.size());
+    active_ = workers;
+    busy_ = workers;
     ++generation_;
     wake_.notify_all();
     done_.wait(lock, [this] { return busy_ == 0; });
@@ -101,12 +111,13 @@ public:
   }
 
 private:
-  void loop(std::uint64_t seen) {
+  void loop(int index, std::uint64_t seen) {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+      if (index >= active_) continue;
       GridRun* job = job_;
       lock.unlock();
       detail::run_blocks(*job);
@@ -115,22 +126,12 @@ private:
     }
   }
 
-  void stop_all(std::unique_lock<std::mutex>& lock) {
-    stop_ = true;
-    wake_.notify_all();
-    std::vector<std::thread> threads = std::move(threads_);
-    threads_.clear();
-    lock.unlock();
-    for (auto& t : threads) t.join();
-    lock.lock();
-    stop_ = false;
-  }
-
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
   std::vector<std::thread> threads_;
   GridRun* job_ = nullptr;
+  int active_ = 0;
   int busy_ = 0;
   bool stop_ = false;
   std::uint64_t generation_ = 0;

@@ -144,7 +144,6 @@ struct Worker {
   int exited = 0;
   int first_exited = -1;
   bool failed = false;
-  bool stacks_dirty = false;  // an abandoned block left ASan poison on its stacks
   std::string error;
   void* dynamic_shared = nullptr;
   std::uint64_t switches = 0;
@@ -438,7 +437,14 @@ bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
 #endif
     }
 #if defined(EMU_ASAN)
-    if (w.stacks_dirty) __asan_unpoison_memory_region(f.stack->bottom(), f.stack->size());
+    // A fiber never returns from its entry: the frames live when it exited or was abandoned
+    // keep their redzones in ASan's shadow. They all lie above its last saved stack pointer.
+    if (f.sp != nullptr) {
+      char* const top = static_cast<char*>(f.stack->bottom()) + f.stack->size();
+      char* const bottom = static_cast<char*>(f.stack->bottom());
+      char* const low = static_cast<char*>(f.sp) - 128 > bottom ? static_cast<char*>(f.sp) - 128 : bottom;
+      __asan_unpoison_memory_region(low, static_cast<std::size_t>(top - low));
+    }
 #endif
     f.index = uint3{t % k.block.x, (t / k.block.x) % k.block.y, t / (k.block.x * k.block.y)};
     f.state = State::ready;
@@ -448,7 +454,6 @@ bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
     f.sp = f.stack->make_context(&fiber_entry, &w, static_cast<std::size_t>(t % 64) * 64);
     w.scratch[t] = t;
   }
-  w.stacks_dirty = false;
   for (int warp = 0; warp * 32 < n; ++warp) {
     const int lanes = n - warp * 32 < 32 ? n - warp * 32 : 32;
     w.warps[warp] = Warp{};
@@ -489,7 +494,6 @@ bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
   w.dynamic_shared = nullptr;
   w.kernel = nullptr;
   if (w.failed) {
-    w.stacks_dirty = true;
     w.error = block_name(blockIdx) + ": " + w.error;
   }
   return !w.failed;

@@ -62,6 +62,8 @@ struct KernelLaunch {
 };
 // Validates like the driver, runs every block, returns when all are done (runtime.cpp).
 cudaError_t launch_kernel(const KernelLaunch& k);
+// Counts a completed launch of `kernel` for kernels::emu::launched_kernels (launch_record.cpp).
+void record_launch(const void* kernel);
 
 template <class T>
 std::uint64_t to_bits(const T& v) {
@@ -101,7 +103,9 @@ cudaError_t launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t
                                  std::apply(c.kernel, c.arguments);
                                },
                                &closure};
-  return detail::launch_kernel(k);
+  const cudaError_t result = detail::launch_kernel(k);
+  if (result == cudaSuccess) detail::record_launch(k.kernel);
+  return result;
 }
 
 }  // namespace kernels::emu

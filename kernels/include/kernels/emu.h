@@ -9,6 +9,7 @@
 // A malformed value throws std::invalid_argument naming the variable.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kernels::emu {
 
@@ -33,5 +34,14 @@ std::string last_error_message();
 
 // Fiber switches performed so far by all workers (for throughput reports).
 std::uint64_t fiber_switch_count();
+
+// Every kernel that has completed a launch in this process, by address (the __global__ function
+// as the launch received it; one entry per template instance), with its launch count. The
+// kernel-coverage test maps the addresses to names.
+struct KernelLaunches {
+  const void* kernel;
+  std::uint64_t launches;
+};
+std::vector<KernelLaunches> launched_kernels();
 
 }  // namespace kernels::emu

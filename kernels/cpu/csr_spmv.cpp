@@ -7,7 +7,10 @@ namespace kernels::cpu {
 
 void csr_spmv(int64_t rows, int64_t cols, const int32_t* indptr, const int32_t* indices, const float* values,
               int n_vectors, const float* x, float* y) {
-#pragma omp parallel for collapse(2) schedule(static) if (rows * n_vectors > 4096)
+  // Threads only pay off for large products: the LSRF weights (S² rows of f + 1 values, ~10^5
+  // multiply-adds per image) take tens of microseconds on one core, less than waking a team.
+  const int64_t work = int64_t(indptr[rows]) * n_vectors;
+#pragma omp parallel for collapse(2) schedule(static) if (work > (int64_t(1) << 22))
   for (int v = 0; v < n_vectors; ++v)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xv = x + v * cols;

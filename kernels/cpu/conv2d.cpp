@@ -5,6 +5,12 @@
 //   backward input   col            = w^T * dy[Co, P], then col2im adds col back into dx
 //   backward weight  dw[Co, CiKhKw] += dy[Co, P] * col^T
 // Matches torch.nn.functional.conv2d (zero padding) and its input and weight gradients.
+//
+// The threads are the BLAS's alone: im2col and col2im run on the calling thread. An OpenMP region
+// between GEMMs leaves its workers spin-waiting (libgomp's default) while OpenBLAS's own pthreads
+// need the cores: on a loaded 2-core machine that made these kernels 3-4x slower. Serial im2col
+// costs about a tenth of the single-threaded time on the big shapes (more on the 7x7 64->3 conv,
+// whose GEMM is thin), so a parallel one could gain at most that much on an idle machine.
 #include <cblas.h>
 
 #include <algorithm>
@@ -49,13 +55,9 @@ void valid_columns(const Conv2dShape& s, int64_t kw, int64_t& begin, int64_t& en
   begin = std::min(begin, end);
 }
 
-// Worth a parallel region only when the copy is large next to the cost of waking the threads.
-constexpr int64_t parallel_threshold = 1 << 16;
-
 // col[(c, kh, kw), (i, ow)] = x[c, (oh0 + i) * stride - pad + kh, ow * stride - pad + kw], 0 outside.
 void im2col(const Conv2dShape& s, const float* x, int64_t oh0, int64_t rows, float* col) {
   const int64_t taps = s.k_h * s.k_w, cols = rows * s.w_out;
-#pragma omp parallel for schedule(static) if (patch_size(s) * cols > parallel_threshold)
   for (int64_t r = 0; r < patch_size(s); ++r) {
     const int64_t c = r / taps, kh = (r % taps) / s.k_w, kw = r % s.k_w;
     int64_t begin, end;
@@ -81,11 +83,9 @@ void im2col(const Conv2dShape& s, const float* x, int64_t oh0, int64_t rows, flo
   }
 }
 
-// The adjoint of im2col: dx[c, ih, iw] += every col entry that im2col read from there. Parallel
-// over channels because the rows of channel c write only plane c.
+// The adjoint of im2col: dx[c, ih, iw] += every col entry that im2col read from there.
 void col2im(const Conv2dShape& s, const float* col, int64_t oh0, int64_t rows, float* dx) {
   const int64_t cols = rows * s.w_out;
-#pragma omp parallel for schedule(static) if (patch_size(s) * cols > parallel_threshold)
   for (int64_t c = 0; c < s.c_in; ++c) {
     float* plane = dx + c * s.h_in * s.w_in;
     for (int64_t kh = 0; kh < s.k_h; ++kh) {
@@ -141,7 +141,7 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   const int64_t k = patch_size(s), positions = s.h_out * s.w_out, block = block_rows(s);
-  std::fill(dw, dw + s.c_out * k, 0.f);
+  if (s.n == 0) std::fill(dw, dw + s.c_out * k, 0.f);
   float* col = workspace(k * block * s.w_out);
   for (int64_t n = 0; n < s.n; ++n) {
     const float* x_n = x + n * s.c_in * s.h_in * s.w_in;
@@ -149,8 +149,11 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
     for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += block) {
       const int64_t rows = std::min(block, s.h_out - oh0), cols = rows * s.w_out;
       im2col(s, x_n, oh0, rows, col);
+      // The first block overwrites dw (no separate zeroing pass: dw is 134 MB for the last
+      // discriminator conv), the others accumulate into it.
+      const float beta = n == 0 && oh0 == 0 ? 0.f : 1.f;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.c_out, k, cols, 1.f, dy_n + oh0 * s.w_out,
-                  positions, col, cols, 1.f, dw, k);
+                  positions, col, cols, beta, dw, k);
     }
   }
 }

@@ -1,0 +1,347 @@
+// bench: the op benchmark. Times the engine ops on the SARGAN shapes (batch 1, 128x128 images:
+// the generator's and the discriminator's convolutions, both gradients of each, instance norm)
+// and prints, per op, the median time, GFLOP/s (or GB/s for memory-bound ops) and the share of
+// the machine's sgemm GFLOP/s, measured in the same run as the ceiling.
+//   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH]
+// The cuda rows check each result against the CPU op; under the emulator their times are labelled
+// "emulated, not a speed". Checking the CPU ops against references is the tests' job, not this.
+#include <cblas.h>
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/check.h"
+#include "engine/ops.h"
+
+using engine::Device;
+using engine::Shape;
+using engine::Tensor;
+
+namespace {
+
+#if ENGINE_CUDA_EMULATED
+constexpr bool cuda_emulated = true;
+#else
+constexpr bool cuda_emulated = false;
+#endif
+
+// One benchmarked call: its inputs are made once, then `run` is timed.
+struct Row {
+  std::string op, shape;
+  double flops = 0;  // per call, for compute-bound rows
+  double bytes = 0;  // per call, for memory-bound rows: every tensor read or written once
+  bool quick = false;
+  bool records_graph = false;  // runs a backward, so it needs grad mode on
+  std::vector<Shape> input_shapes;
+  std::function<Tensor(const std::vector<Tensor>&)> run;
+};
+
+struct Result {
+  double median_s = 0, gflops = 0, gbytes = 0, percent_of_sgemm = 0;
+  std::string note;
+  bool mismatch = false;
+};
+
+std::string dims(const Shape& s) {
+  std::ostringstream out;
+  for (size_t i = 0; i < s.size(); ++i) out << (i ? "x" : "") << s[i];
+  return out.str();
+}
+
+// A convolution of the model: x [1,c_in,h,w] with a k x k kernel; for a transposed one, x is the
+// transpose's input and w its [c_in,c_out,k,k] weight.
+struct ConvSpec {
+  const char* where;
+  int64_t c_in, h, w, c_out, k;
+  int stride, pad;
+  bool transpose, quick;
+};
+
+void add_conv_rows(const ConvSpec& c, std::vector<Row>& rows) {
+  const engine::Conv2dOptions o{c.stride, c.pad};
+  const Shape x{1, c.c_in, c.h, c.w};
+  std::ostringstream label;
+  label << "x " << dims(x) << " k" << c.k << " s" << c.stride << " p" << c.pad << " -> " << c.c_out
+        << " (" << c.where << ")";
+  if (!c.transpose) {
+    const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+    const Shape w{c.c_out, c.c_in, c.k, c.k}, y{1, c.c_out, ho, wo};
+    const double flops = 2.0 * c.c_out * ho * wo * c.c_in * c.k * c.k;
+    const std::vector<int64_t> in_size{c.h, c.w};
+    rows.push_back({"conv2d", label.str(), flops, 0, c.quick, false, {x, w},
+                    [o](const std::vector<Tensor>& v) { return engine::conv2d(v[0], v[1], Tensor(), o); }});
+    rows.push_back({"conv2d backward data", label.str(), flops, 0, c.quick, false, {y, w},
+                    [o, in_size](const std::vector<Tensor>& v) {
+                      return engine::conv_transpose2d(v[0], v[1], Tensor(), o, in_size);
+                    }});
+    rows.push_back({"conv2d backward weight", label.str(), flops, 0, c.quick, false, {x, y},
+                    [o, w](const std::vector<Tensor>& v) { return engine::conv2d_weight_grad(v[0], v[1], w, o); }});
+  } else {
+    const int64_t ho = (c.h - 1) * c.stride - 2 * c.pad + c.k, wo = (c.w - 1) * c.stride - 2 * c.pad + c.k;
+    const Shape w{c.c_in, c.c_out, c.k, c.k}, y{1, c.c_out, ho, wo};
+    const double flops = 2.0 * c.c_in * c.h * c.w * c.c_out * c.k * c.k;
+    rows.push_back({"conv_transpose2d", label.str(), flops, 0, c.quick, false, {x, w},
+                    [o](const std::vector<Tensor>& v) { return engine::conv_transpose2d(v[0], v[1], Tensor(), o); }});
+    rows.push_back({"conv_transpose2d backward data", label.str(), flops, 0, c.quick, false, {y, w},
+                    [o](const std::vector<Tensor>& v) { return engine::conv2d(v[0], v[1], Tensor(), o); }});
+    rows.push_back({"conv_transpose2d backward weight", label.str(), flops, 0, c.quick, false, {y, x},
+                    [o, w](const std::vector<Tensor>& v) { return engine::conv2d_weight_grad(v[0], v[1], w, o); }});
+  }
+}
+
+void add_instance_norm_rows(const Shape& x, bool quick, std::vector<Row>& rows) {
+  const Shape c{x[1]};
+  const double bytes = 4.0 * engine::numel(x);
+  const std::string label = "x " + dims(x) + " affine";
+  rows.push_back({"instance_norm2d", label, 0, 2 * bytes, quick, false, {x, c, c},
+                  [](const std::vector<Tensor>& v) { return engine::instance_norm2d(v[0], v[1], v[2]); }});
+  // Forward and backward together (reads x, writes y; reads x and dy, writes dx), since the
+  // backward needs its forward's graph.
+  rows.push_back({"instance_norm2d forward+backward", label, 0, 5 * bytes, quick, true, {x, c, c, x},
+                  [](const std::vector<Tensor>& v) {
+                    std::vector<Tensor> leaves{v[0].detach(), v[1].detach(), v[2].detach()};
+                    for (Tensor& t : leaves) t.set_requires_grad(true);
+                    Tensor y = engine::instance_norm2d(leaves[0], leaves[1], leaves[2]);
+                    return engine::grad({y}, {leaves[0]}, {v[3]})[0];
+                  }});
+}
+
+std::vector<Row> sargan_rows() {
+  std::vector<Row> rows;
+  const ConvSpec convs[] = {
+      // generator: 10 = 3 image channels + 7 expression maps
+      {"G in", 10, 128, 128, 64, 7, 1, 3, false, false},
+      {"G down 1", 64, 128, 128, 128, 4, 2, 1, false, false},
+      {"G down 2", 128, 64, 64, 256, 4, 2, 1, false, false},
+      {"G residual, reflection-padded", 256, 32, 32, 256, 3, 1, 1, false, true},
+      {"G attention", 256, 32, 32, 64, 3, 1, 1, false, false},
+      {"G attention down", 256, 32, 32, 64, 3, 2, 1, false, false},
+      {"G hourglass", 64, 16, 16, 64, 3, 1, 1, false, false},
+      {"G hourglass", 64, 8, 8, 64, 3, 1, 1, false, false},
+      {"G up 1", 256, 32, 32, 128, 4, 2, 1, true, true},
+      {"G up 2", 128, 64, 64, 64, 4, 2, 1, true, false},
+      {"G out", 64, 128, 128, 3, 7, 1, 3, false, false},
+      // discriminator (StarGAN, repeat_num 6) and its two heads
+      {"D 1", 3, 128, 128, 64, 4, 2, 1, false, false},
+      {"D 2", 64, 64, 64, 128, 4, 2, 1, false, true},
+      {"D 3", 128, 32, 32, 256, 4, 2, 1, false, false},
+      {"D 4", 256, 16, 16, 512, 4, 2, 1, false, false},
+      {"D 5", 512, 8, 8, 1024, 4, 2, 1, false, false},
+      {"D 6", 1024, 4, 4, 2048, 4, 2, 1, false, true},
+      {"D src head", 2048, 2, 2, 1, 3, 1, 1, false, false},
+      {"D cls head", 2048, 2, 2, 7, 2, 1, 0, false, false},
+  };
+  for (const ConvSpec& c : convs) add_conv_rows(c, rows);
+  add_instance_norm_rows({1, 256, 32, 32}, true, rows);
+  add_instance_norm_rows({1, 64, 128, 128}, false, rows);
+  return rows;
+}
+
+std::vector<Tensor> make_inputs(const std::vector<Shape>& shapes, uint64_t seed) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  std::vector<Tensor> inputs;
+  for (const Shape& s : shapes) {
+    std::vector<float> values(engine::numel(s));
+    for (float& v : values) v = uniform(generator);
+    inputs.push_back(Tensor::from_vector(values, s));
+  }
+  return inputs;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t m = values.size() / 2;
+  return values.size() % 2 ? values[m] : 0.5 * (values[m - 1] + values[m]);
+}
+
+// Median seconds of `repeats` calls after `warmup` untimed ones. `sync` waits for the device.
+double time_median(const std::function<void()>& call, const std::function<void()>& sync, int warmup,
+                   int repeats) {
+  for (int i = 0; i < warmup; ++i) call();
+  sync();
+  std::vector<double> seconds;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    call();
+    sync();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return median(seconds);
+}
+
+// The ceiling: a square single-precision GEMM on the BLAS, large enough to run at its peak.
+double sgemm_gflops(int64_t size, int warmup, int repeats) {
+  const std::vector<Tensor> m = make_inputs({{size, size}, {size, size}}, 7);
+  std::vector<float> c(size * size);
+  const double seconds = time_median(
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, size, size, size, 1.f, m[0].data(), size,
+                    m[1].data(), size, 0.f, c.data(), size);
+      },
+      [] {}, warmup, repeats);
+  return 2.0 * size * size * size / seconds * 1e-9;
+}
+
+// Largest |cuda - cpu| relative to the largest |cpu|: the cuda op must agree with the CPU op up to
+// float summation order.
+double relative_difference(const Tensor& cuda, const Tensor& cpu) {
+  const std::vector<float> a = cuda.to_vector(), b = cpu.to_vector();
+  double worst = 0, scale = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(b[i])));
+  }
+  return a.size() == b.size() ? worst / scale : INFINITY;
+}
+
+Result measure(const Row& row, Device device, double ceiling, int warmup, int repeats) {
+  std::vector<Tensor> inputs = make_inputs(row.input_shapes, 11);
+  Result result;
+  Tensor cpu_output;
+  // Grad mode off (no graph is kept alive between calls) unless the row times a backward.
+  const auto call = [&row](const std::vector<Tensor>& v) {
+    std::optional<engine::NoGradGuard> no_grad;
+    if (!row.records_graph) no_grad.emplace();
+    return row.run(v);
+  };
+  if (device.is_cuda()) {
+    cpu_output = call(inputs);
+    for (Tensor& t : inputs) t = t.to(device);
+  }
+  Tensor output;
+  // A one-float copy to the host waits for the device's queued work.
+  const auto sync = [&] {
+    if (device.is_cuda() && output.defined() && output.numel() > 0) {
+      float first;
+      engine::device_copy(Device::cpu(), &first, device, output.data(), sizeof(float));
+    }
+  };
+  result.median_s = time_median(
+      [&] { output = call(inputs); },
+      sync, warmup, repeats);
+  result.gflops = row.flops / result.median_s * 1e-9;
+  result.gbytes = row.bytes / result.median_s * 1e-9;
+  if (device.is_cpu() && row.flops > 0) result.percent_of_sgemm = 100.0 * result.gflops / ceiling;
+  if (device.is_cuda()) {
+    const double difference = relative_difference(output, cpu_output);
+    result.mismatch = !(difference <= 1e-3);
+    std::ostringstream note;
+    note << (result.mismatch ? "MISMATCH vs cpu: " : "matches cpu: ") << difference;
+    if (cuda_emulated) note << "; emulated, not a speed";
+    result.note = note.str();
+  }
+  return result;
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& document) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    if (!out) ENGINE_FAIL("cannot write ", temporary, " (does its folder exist?)");
+    out << document.dump(2) << "\n";
+    if (!out.good()) ENGINE_FAIL("writing ", temporary, " failed");
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+int run(const std::string& device_name, bool quick, int repeats, const std::string& json_path) {
+  if (!json_path.empty()) {
+    const std::filesystem::path folder = std::filesystem::path(json_path).parent_path();
+    if (!folder.empty() && !std::filesystem::is_directory(folder))
+      ENGINE_FAIL("--json ", json_path, ": the folder ", folder.string(), " does not exist");
+  }
+  const Device device = device_name == "cuda" ? Device::cuda() : Device::cpu();
+  if (device.is_cuda() && !engine::cuda_available())
+    ENGINE_FAIL("--device cuda needs a CUDA device; this build or machine has none "
+                "(configure with -DENGINE_CUDA=ON, or EMU for the emulator)");
+  // The emulator runs every CUDA thread on the CPU: the small set only, one call, no warm-up.
+  const bool small_set = quick || (device.is_cuda() && cuda_emulated);
+  const int warmup = device.is_cuda() && cuda_emulated ? 0 : 1;
+  if (repeats <= 0) repeats = device.is_cuda() && cuda_emulated ? 1 : quick ? 3 : 7;
+
+  const double ceiling = sgemm_gflops(1024, 1, quick ? 3 : 7);
+  std::printf("bench: device %s, %d OpenMP threads, %d BLAS threads, median of %d after %d warm-up\n",
+              device.str().c_str(), omp_get_max_threads(), openblas_get_num_threads(), repeats, warmup);
+  std::printf("sgemm ceiling: 1024^3 cblas_sgemm at %.1f GFLOP/s\n\n", ceiling);
+  std::printf("%-32s %-62s %9s %8s %7s %7s  %s\n", "op", "shape", "ms", "GFLOP/s", "GB/s", "% sgemm", "note");
+
+  nlohmann::json document;
+  document["device"] = device.str();
+  document["emulated"] = device.is_cuda() && cuda_emulated;
+  document["sgemm_gflops"] = ceiling;
+  document["sgemm_size"] = 1024;
+  document["threads"] = {{"openmp", omp_get_max_threads()}, {"blas", openblas_get_num_threads()}};
+  document["repeats"] = repeats;
+  document["warmup"] = warmup;
+  document["rows"] = nlohmann::json::array();
+  bool any_mismatch = false;
+  for (const Row& row : sargan_rows()) {
+    if (small_set && !row.quick) continue;
+    const Result r = measure(row, device, ceiling, warmup, repeats);
+    any_mismatch = any_mismatch || r.mismatch;
+    const auto cell = [](double value, bool shown) {
+      char text[32];
+      std::snprintf(text, sizeof text, shown ? "%.1f" : "-", value);
+      return std::string(text);
+    };
+    std::printf("%-32s %-62s %9.3f %8s %7s %7s  %s\n", row.op.c_str(), row.shape.c_str(), r.median_s * 1e3,
+                cell(r.gflops, row.flops > 0).c_str(), cell(r.gbytes, row.bytes > 0).c_str(),
+                cell(r.percent_of_sgemm, r.percent_of_sgemm > 0).c_str(), r.note.c_str());
+    std::fflush(stdout);
+    nlohmann::json entry = {{"op", row.op}, {"shape", row.shape}, {"device", device.str()},
+                            {"median_ms", r.median_s * 1e3}};
+    if (row.flops > 0) entry["gflops"] = r.gflops;
+    if (row.bytes > 0) entry["gbytes_per_s"] = r.gbytes;
+    if (r.percent_of_sgemm > 0) entry["percent_of_sgemm"] = r.percent_of_sgemm;
+    if (!r.note.empty()) entry["note"] = r.note;
+    document["rows"].push_back(entry);
+  }
+  if (!json_path.empty()) write_json_atomically(json_path, document);
+  if (any_mismatch) {
+    std::fprintf(stderr, "bench: error: a cuda result differs from the cpu op (see the MISMATCH rows)\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Op benchmark on the SARGAN shapes, against the machine's sgemm ceiling"};
+  std::string device = "cpu", json_path;
+  bool quick = false;
+  int repeats = 0;
+  app.add_option("--device", device, "cpu, or cuda (rows checked against the cpu op)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  app.add_flag("--quick", quick, "a few repeats of a small subset, for CI");
+  app.add_option("--repeats", repeats, "timed calls per row (default 7, --quick 3)");
+  app.add_option("--json", json_path, "also write the results to this JSON file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run(device, quick, repeats, json_path);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: error: " << e.what() << "\n";
+  }
+  return 1;
+}

@@ -76,12 +76,13 @@ void load_weights_strict(engine::Module& net, const NamedTensors& state, const s
     if (!expected.count(name)) problems.push_back("unexpected " + name + " " + engine::shape_str(t.shape()));
   if (!problems.empty()) {
     std::ostringstream message;
-    message << what << ": does not fit the network (" << problems.size() << " differences: ";
-    const size_t shown = std::min<size_t>(problems.size(), 6);
+    message << what << ": does not fit the network built from the flags";
+    if (!flags_hint.empty()) message << "; its shapes fit " << flags_hint;
+    message << " (" << problems.size() << " difference" << (problems.size() > 1 ? "s" : "") << ": ";
+    const size_t shown = std::min<size_t>(problems.size(), 3);
     for (size_t i = 0; i < shown; ++i) message << (i ? "; " : "") << problems[i];
     if (shown < problems.size()) message << "; and " << problems.size() - shown << " more";
     message << ")";
-    if (!flags_hint.empty()) message << "; its shapes fit " << flags_hint;
     ENGINE_FAIL(message.str());
   }
   net.load_state_dict(state, /*strict=*/true);

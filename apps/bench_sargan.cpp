@@ -1,0 +1,61 @@
+// bench_sargan: the SARGAN test-mode workload, timed: N images x c_dim expressions through the
+// default-size generator (random weights: the time does not depend on their values), as
+// Translator::translate runs it (tensor in, forward without autograd, 8-bit images out). Decoding
+// and PNG encoding are left out; they are the same work in any framework.
+//   bench_sargan [--images 8] [--image_size 128] [--batch_size 1] [--repeats 5] [--device cpu]
+// Compare with tools/bench_sargan_torch.py (PyTorch CPU, same work, same machine).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "engine/check.h"
+#include "engine/random.h"
+#include "models/sargan/networks.h"
+#include "models/sargan/translator.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Times the SARGAN generator on the test-mode workload"};
+  int images = 8, image_size = 128, batch_size = 1, repeats = 5;
+  std::string device_name = "cpu";
+  app.add_option("--images", images, "images translated per run")->capture_default_str();
+  app.add_option("--image_size", image_size, "square image side")->capture_default_str();
+  app.add_option("--batch_size", batch_size, "images per forward (each gives 7 samples)")->capture_default_str();
+  app.add_option("--repeats", repeats, "timed runs after one warm-up run")->capture_default_str();
+  app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    using namespace models::sargan;
+    engine::Generator rng(0);
+    Generator g(GeneratorConfig{}, rng);
+    Translator translator(g, engine::Device::parse(device_name));
+    std::vector<engine::Image> inputs;
+    for (int i = 0; i < images; ++i) {
+      engine::Image image(image_size, image_size, 3);
+      for (auto& p : image.pixels) p = uint8_t(rng.next_u32() & 0xFF);
+      inputs.push_back(image);
+    }
+    auto run_once = [&] {
+      const auto start = std::chrono::steady_clock::now();
+      for (int first = 0; first < images; first += batch_size) {
+        std::vector<engine::Image> batch(inputs.begin() + first, inputs.begin() + std::min(images, first + batch_size));
+        translator.translate(batch);
+      }
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    run_once();  // warm-up: allocator caches, OpenBLAS threads
+    std::vector<double> times;
+    for (int r = 0; r < repeats; ++r) times.push_back(run_once());
+    std::sort(times.begin(), times.end());
+    std::printf("sargan G (3,203,394 parameters), %d images x 7 expressions at %dx%d, batch %d image(s), %s: "
+                "median %.3f s, best %.3f s over %d runs (%.1f ms per image)\n",
+                images, image_size, image_size, batch_size, device_name.c_str(), times[times.size() / 2], times[0],
+                repeats, 1e3 * times[times.size() / 2] / images);
+  } catch (const engine::Error& e) {
+    std::cerr << "bench_sargan: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

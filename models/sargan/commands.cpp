@@ -215,8 +215,9 @@ int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
     out << "sargan: wrote " << o.convert_out << "\n";
     return 0;
   }
+  if (options.mode == "train") return run_train(options, log, out);
   if (options.mode != "test" && options.mode != "test_inthewild")
-    ENGINE_FAIL("--model SARGAN: unknown --mode '", options.mode, "' (expected test or test_inthewild)");
+    ENGINE_FAIL("--model SARGAN: unknown --mode '", options.mode, "' (expected train, test or test_inthewild)");
   TranslateJob job;
   job.input = !o.image_dir.empty() ? o.image_dir : options.test_dataset_dir;
   if (job.input.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --image_dir or --test_dataset_dir");

@@ -18,6 +18,32 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--crop", o.crop, "SARGAN: centre (crop to a square) or none (keep the aspect)")
       ->capture_default_str();
   app.add_option("--batch_size", o.batch_size, "SARGAN test: images per forward")->capture_default_str();
+  TrainConfig& t = o.train;
+  app.add_option("--sample_dir", t.sample_dir, "SARGAN train: sample grids")->capture_default_str();
+  app.add_option("--log_dir", t.log_dir, "SARGAN train: metrics.csv and loss.png")->capture_default_str();
+  app.add_option("--lambda_cls", t.lambda_cls, "SARGAN train: weight of the classification losses")->capture_default_str();
+  app.add_option("--lambda_rec", t.lambda_rec, "SARGAN train: weight of the reconstruction loss")->capture_default_str();
+  app.add_option("--lambda_gp", t.lambda_gp, "SARGAN train: weight of the gradient penalty")->capture_default_str();
+  app.add_option("--num_iters", t.num_iters, "SARGAN train: iterations")->capture_default_str();
+  app.add_option("--num_iters_decay", t.num_iters_decay, "SARGAN train: iterations of lr decay (the last ones)")
+      ->capture_default_str();
+  app.add_option("--g_lr", t.g_lr, "SARGAN train: G learning rate")->capture_default_str();
+  app.add_option("--d_lr", t.d_lr, "SARGAN train: D learning rate")->capture_default_str();
+  app.add_option("--n_critic", t.n_critic, "SARGAN train: D updates per G update")->capture_default_str();
+  app.add_option("--beta1", t.beta1, "SARGAN train: Adam beta1")->capture_default_str();
+  app.add_option("--beta2", t.beta2, "SARGAN train: Adam beta2")->capture_default_str();
+  app.add_option("--resume_iters", t.resume_iters, "SARGAN train: resume from this step, or 'latest'");
+  app.add_option("--lr_decay", t.lr_decay, "SARGAN train: authors (their schedule, ends at 0.9998 lr with the "
+                 "defaults) or linear (to 0 at num_iters)")->capture_default_str();
+  app.add_option("--log_step", t.log_step, "SARGAN train: log line and CSV row every N steps")->capture_default_str();
+  app.add_option("--sample_step", t.sample_step, "SARGAN train: sample grid and loss plot every N steps")
+      ->capture_default_str();
+  app.add_option("--model_save_step", t.model_save_step, "SARGAN train: checkpoint every N steps")
+      ->capture_default_str();
+  app.add_option("--lr_update_step", t.lr_update_step, "SARGAN train: lr decay every N steps")->capture_default_str();
+  app.add_option("--keep_last", t.keep_last, "SARGAN train: checkpoints kept (0: all)")->capture_default_str();
+  app.add_option("--seed", t.seed, "SARGAN train: seed of the initial weights, the data order and the draws")
+      ->capture_default_str();
   CLI::App* convert = app.add_subcommand("convert", "SARGAN: rewrite weights between .ckpt and .safetensors");
   convert->add_option("in", o.convert_in, "the weights file to read (.ckpt or .safetensors)")->required();
   convert->add_option("out", o.convert_out, "the file to write; its extension picks the format")->required();

@@ -2,6 +2,8 @@
 // The `sargan --model SARGAN` commands (flags in models/sargan/options.h and models/cli.h):
 //   --mode test            --image_dir, --model_save_dir (or --weights), --result_dir
 //   --mode test_inthewild  --test_dataset_dir, --weights_dir (or --weights), --results_dir
+//   --mode train           --image_dir (or --train_dataset_dir), --model_save_dir (or --weights_dir),
+//                          the solver flags of train_config.h (models/sargan/trainer.h)
 //   convert IN OUT         .ckpt <-> .safetensors
 // Both test modes translate every image into each expression: <result>/<name>_SARGAN_<EXP>.png
 // and <name>_grid.png (name: the file name up to its first '.'). A file that cannot be decoded is
@@ -21,6 +23,8 @@ namespace models::sargan {
 
 int run(const CliOptions& options);
 int run(const CliOptions& options, std::ostream& log, std::ostream& out);
+// --mode train: the flags resolved into a TrainConfig (aliases included), then train().
+int run_train(const CliOptions& options, std::ostream& log, std::ostream& out);
 
 // The image files under `path`, as torchvision's ImageFolder finds them (extensions .jpg .jpeg
 // .png .ppm .bmp .pgm .tif .tiff .webp, any letter case; each sub-folder searched recursively,

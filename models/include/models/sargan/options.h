@@ -1,10 +1,12 @@
 #pragma once
 // The SARGAN flags of the `sargan` executable: the authors' main.py flags (--image_dir,
 // --model_save_dir, --result_dir, the network sizes) and ours (--weights, --device, --crop,
-// --batch_size in test mode, the `convert` subcommand). The seed README's --test_dataset_dir,
+// --batch_size in test mode, the `convert` subcommand) and the training flags (train_config.h). The seed README's --test_dataset_dir,
 // --weights_dir and --results_dir live in models::CliOptions, shared with LSRF/OMP.
 #include <cstdint>
 #include <string>
+
+#include "models/sargan/train_config.h"
 
 namespace CLI {
 class App;
@@ -30,6 +32,8 @@ struct Options {
   // `sargan convert IN OUT`
   bool convert = false;
   std::string convert_in, convert_out;
+  // --mode train: the solver's flags (the folders, sizes, batch_size and device above are copied in)
+  TrainConfig train;
 };
 
 // Registers the flags above and the `convert` subcommand on the app.

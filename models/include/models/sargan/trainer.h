@@ -1,0 +1,143 @@
+#pragma once
+// SARGAN training: the authors' WGAN-GP algorithm (StarGAN's solver.py), checkpoints that resume
+// bit-exactly, and the monitoring of a run. docs/training.md describes the whole.
+//
+// One iteration, with a batch x and its labels lab_org, lab_trg = lab_org permuted (Philox
+// permutation), c_org / c_trg their one-hot vectors:
+//   D step  d_loss = -mean(D_src(x)) + mean(D_src(G(x, c_trg))) + l_cls CE(D_cls(x), lab_org) + l_gp GP
+//           with x^ = a x + (1 - a) G(x, c_trg) (a ~ U(0,1) per sample, no history) and
+//           GP = mean_n (||d sum(D_src(x^)) / d x^_n||_2 - 1)^2 taken with create_graph; Adam on D.
+//   G step  (every n_critic-th iteration) fake = G(x, c_trg);
+//           g_loss = -mean(D_src(fake)) + l_rec mean|x - G(fake, c_org)| + l_cls CE(D_cls(fake), lab_trg);
+//           Adam on G.
+// A checkpoint of step s (every model_save_step) is, in model_save_dir:
+//   <s>-G.safetensors, <s>-D.safetensors   the weights, PyTorch key names
+//   <s>-state.safetensors                  both Adam states; metadata: step, RNG and loader state, lrs
+//   checkpoint                             "latest complete step" marker, written last
+// every file atomically, so a run killed at any moment leaves the previous checkpoint usable.
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/adam.h"
+#include "engine/device.h"
+#include "engine/random.h"
+#include "models/sargan/dataset.h"
+#include "models/sargan/monitor.h"
+#include "models/sargan/networks.h"
+#include "models/sargan/train_config.h"
+
+namespace models::sargan {
+
+// Throws engine::Error naming the first flag with an impossible value.
+void validate(const TrainConfig& config);
+GeneratorConfig generator_config(const TrainConfig& config);
+DiscriminatorConfig discriminator_config(const TrainConfig& config);
+
+// The learning rate in force after `step` iterations, starting from lr0. "authors": at every
+// lr_update_step-th step beyond num_iters - num_iters_decay, lr -= lr0 / num_iters_decay (in double,
+// subtraction by subtraction as their code). "linear": at the same steps lr = lr0 (num_iters - step)
+// / num_iters_decay, reaching 0 at num_iters.
+double scheduled_lr(const TrainConfig& config, double lr0, int64_t step);
+
+// The loss terms of one iteration; the G terms only when the iteration had a G step.
+struct IterationLosses {
+  double d_real = 0, d_fake = 0, d_cls = 0, d_gp = 0;
+  bool has_g = false;
+  double g_fake = 0, g_rec = 0, g_cls = 0;
+  // The authors' names and order: D/loss_real D/loss_fake D/loss_cls D/loss_gp [G/loss_fake
+  // G/loss_rec G/loss_cls].
+  NamedValues named() const;
+};
+
+// The randomness of one iteration, drawn by Trainer::iteration or given by a test.
+struct IterationInputs {
+  engine::Tensor x;                    // [N,3,S,S], any device (moved to the trainer's)
+  std::vector<int64_t> labels;         // lab_org
+  std::vector<int64_t> target_labels;  // lab_trg
+  std::vector<float> alpha;            // N values in [0, 1)
+};
+
+// G, D, their Adam optimisers and the generator of the per-iteration randomness.
+class Trainer {
+ public:
+  // Builds G and D from the configuration, initialised from Philox(seed), on `device`.
+  Trainer(const TrainConfig& config, engine::Device device);
+
+  // One D step (and the losses it saw). Throws engine::Error naming the term and `step() + 1`
+  // when a loss is not finite, before any parameter changes.
+  IterationLosses d_step(const IterationInputs& in);
+  // One G step; the same check. Fills the G fields of `losses`.
+  void g_step(const IterationInputs& in, IterationLosses& losses);
+  // A whole iteration: draws lab_trg (permutation of the labels) and then alpha from rng(), runs
+  // the D step, the G step when (step + 1) % n_critic == 0, advances step() and the lr schedule.
+  IterationLosses iteration(const Batch& batch);
+
+  // G(x, c_k) for every expression k, no history: the columns of a sample grid (on the cpu).
+  std::vector<engine::Tensor> translate_all(const engine::Tensor& x);
+
+  // Throws naming the first parameter of G or D holding a NaN or an infinity.
+  void check_parameters_finite() const;
+
+  int64_t step() const { return step_; }
+  void set_step(int64_t step);  // also sets both learning rates from the schedule
+  Generator& generator() { return *g_; }
+  Discriminator& discriminator() { return *d_; }
+  engine::Adam& g_optimizer() { return *g_opt_; }
+  engine::Adam& d_optimizer() { return *d_opt_; }
+  engine::Generator& rng() { return rng_; }
+  engine::Device device() const { return device_; }
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  engine::Tensor one_hot(const std::vector<int64_t>& labels) const;
+
+  TrainConfig config_;
+  engine::Device device_;
+  engine::Generator rng_;
+  std::unique_ptr<Generator> g_;
+  std::unique_ptr<Discriminator> d_;
+  std::unique_ptr<engine::Adam> g_opt_, d_opt_;
+  int64_t step_ = 0;
+};
+
+// ---- checkpoints (trainer_checkpoint.cpp) ----
+
+// Writes the checkpoint of trainer.step() (files of the header comment), then the marker, then
+// removes the checkpoints older than the newest keep_last (0: none removed). Refuses (throws)
+// parameters that are not finite, so a diverged run never replaces a good checkpoint.
+void save_checkpoint(Trainer& trainer, const LoaderState& loader, const std::string& dir, int keep_last);
+
+// The step named by the marker in `dir`, or -1 when there is none.
+int64_t latest_checkpoint_step(const std::string& dir);
+
+// Restores the checkpoint of `spec` ("latest" or a step) from `dir` into the trainer: weights,
+// both Adam states, the step, the RNG state and the lrs; returns the loader state to continue
+// from. The authors' <s>-G.ckpt / <s>-D.ckpt (when no <s>-G.safetensors exists) restore the
+// weights only: a warning on `log` says that Adam starts cold and the data order starts afresh,
+// and nullopt is returned. Throws naming what is missing.
+std::optional<LoaderState> load_checkpoint(Trainer& trainer, const std::string& dir, const std::string& spec,
+                                           std::ostream& log);
+
+// The configuration as JSON (every field, plus the resolved device), atomically.
+void write_config_json(const TrainConfig& config, const std::string& device, const std::string& path);
+
+// ---- a whole run (trainer_run.cpp) ----
+
+struct TrainReport {
+  int64_t first_step = 0, last_step = 0;  // iterations run: first_step + 1 .. last_step
+  double seconds = 0;
+  int64_t skipped_files = 0;
+};
+
+// Trains from config (resuming when config.resume_iters is set) until num_iters: checkpoints,
+// samples, CSV (<log_dir>/metrics.csv), loss plot (<log_dir>/loss.png), log lines on `log`.
+// A non-finite loss throws engine::Error naming the term and the iteration, leaving the last
+// checkpoint as it was.
+TrainReport train(const TrainConfig& config, std::ostream& log);
+
+}  // namespace models::sargan

@@ -1,0 +1,32 @@
+// `sargan --mode train`: the command-line flags resolved into a TrainConfig (contract in commands.h).
+#include <iomanip>
+#include <ostream>
+
+#include "models/sargan/commands.h"
+#include "models/sargan/trainer.h"
+
+namespace models::sargan {
+
+int run_train(const CliOptions& options, std::ostream& log, std::ostream& out) {
+  const Options& o = options.sargan;
+  TrainConfig config = o.train;
+  config.image_dir = !o.image_dir.empty() ? o.image_dir : options.train_dataset_dir;
+  if (!o.model_save_dir.empty()) config.model_save_dir = o.model_save_dir;
+  else if (!options.weights_dir.empty()) config.model_save_dir = options.weights_dir;
+  config.result_dir = !o.result_dir.empty() ? o.result_dir : options.results_dir;
+  config.image_size = options.image_size;
+  config.c_dim = o.c_dim;
+  config.g_conv_dim = o.g_conv_dim;
+  config.d_conv_dim = o.d_conv_dim;
+  config.d_repeat_num = o.d_repeat_num;
+  config.batch_size = o.batch_size;
+  config.device = o.device;
+  const TrainReport report = train(config, log);
+  out << "sargan: trained iterations " << report.first_step + 1 << ".." << report.last_step << " in " << std::fixed
+      << std::setprecision(1) << report.seconds << " s" << std::defaultfloat;
+  if (report.skipped_files) out << " (" << report.skipped_files << " unreadable files skipped)";
+  out << "; checkpoints in " << config.model_save_dir << "\n";
+  return 0;
+}
+
+}  // namespace models::sargan

@@ -1,0 +1,207 @@
+// The SARGAN training step: the authors' WGAN-GP D step and G step (contract in trainer.h).
+#include "models/sargan/trainer.h"
+
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/check.h"
+#include "engine/ops.h"
+
+namespace models::sargan {
+
+using engine::Tensor;
+
+void validate(const TrainConfig& c) {
+  ENGINE_CHECK(c.c_dim >= 1 && c.g_conv_dim >= 1 && c.d_conv_dim >= 1 && c.d_repeat_num >= 1,
+               "--c_dim, --g_conv_dim, --d_conv_dim and --d_repeat_num must be positive");
+  if (c.image_size < min_generator_size || c.image_size % 4 != 0)
+    ENGINE_FAIL("--image_size must be a multiple of 4 and at least ", min_generator_size, ", got ", c.image_size);
+  if (c.image_size % (int64_t(1) << c.d_repeat_num) != 0)
+    ENGINE_FAIL("--image_size ", c.image_size, " must be a multiple of 2^d_repeat_num = ",
+                int64_t(1) << c.d_repeat_num, " (the discriminator halves it d_repeat_num times)");
+  if (c.batch_size < 1) ENGINE_FAIL("--batch_size must be at least 1, got ", c.batch_size);
+  if (c.num_iters < 1) ENGINE_FAIL("--num_iters must be at least 1, got ", c.num_iters);
+  if (c.num_iters_decay < 1) ENGINE_FAIL("--num_iters_decay must be at least 1, got ", c.num_iters_decay);
+  if (c.n_critic < 1) ENGINE_FAIL("--n_critic must be at least 1, got ", c.n_critic);
+  for (int64_t v : {c.log_step, c.sample_step, c.model_save_step, c.lr_update_step})
+    if (v < 1) ENGINE_FAIL("--log_step, --sample_step, --model_save_step and --lr_update_step must be positive");
+  if (!(c.g_lr >= 0 && c.d_lr >= 0)) ENGINE_FAIL("--g_lr and --d_lr must be non-negative");
+  if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1))
+    ENGINE_FAIL("--beta1 and --beta2 must lie in [0, 1)");
+  if (c.lr_decay != "authors" && c.lr_decay != "linear")
+    ENGINE_FAIL("--lr_decay must be authors or linear, got '", c.lr_decay, "'");
+  if (c.keep_last < 0) ENGINE_FAIL("--keep_last must be 0 (keep all) or more, got ", c.keep_last);
+}
+
+GeneratorConfig generator_config(const TrainConfig& c) { return {c.g_conv_dim, c.c_dim, c.hourglass_dim}; }
+
+DiscriminatorConfig discriminator_config(const TrainConfig& c) {
+  return {c.image_size, c.d_conv_dim, c.c_dim, c.d_repeat_num};
+}
+
+double scheduled_lr(const TrainConfig& c, double lr0, int64_t step) {
+  const int64_t decay_start = c.num_iters - c.num_iters_decay;
+  double lr = lr0;
+  // The authors' loop body runs after iteration i with i + 1 = s, for each s <= step.
+  for (int64_t s = c.lr_update_step; s <= step; s += c.lr_update_step) {
+    if (s <= decay_start) continue;
+    if (c.lr_decay == "linear")
+      lr = lr0 * double(std::max<int64_t>(0, c.num_iters - s)) / double(c.num_iters_decay);
+    else
+      lr -= lr0 / double(c.num_iters_decay);
+  }
+  return lr;
+}
+
+NamedValues IterationLosses::named() const {
+  NamedValues out = {{"D/loss_real", d_real}, {"D/loss_fake", d_fake}, {"D/loss_cls", d_cls}, {"D/loss_gp", d_gp}};
+  if (has_g) {
+    out.emplace_back("G/loss_fake", g_fake);
+    out.emplace_back("G/loss_rec", g_rec);
+    out.emplace_back("G/loss_cls", g_cls);
+  }
+  return out;
+}
+
+Trainer::Trainer(const TrainConfig& config, engine::Device device)
+    : config_(config), device_(device), rng_(config.seed) {
+  validate(config);
+  g_ = std::make_unique<Generator>(generator_config(config), rng_);
+  d_ = std::make_unique<Discriminator>(discriminator_config(config), rng_);
+  g_->to(device);
+  d_->to(device);
+  g_opt_ = std::make_unique<engine::Adam>(g_->named_parameters(),
+                                          engine::AdamOptions{config.g_lr, config.beta1, config.beta2, 1e-8});
+  d_opt_ = std::make_unique<engine::Adam>(d_->named_parameters(),
+                                          engine::AdamOptions{config.d_lr, config.beta1, config.beta2, 1e-8});
+}
+
+void Trainer::set_step(int64_t step) {
+  step_ = step;
+  g_opt_->set_lr(scheduled_lr(config_, config_.g_lr, step));
+  d_opt_->set_lr(scheduled_lr(config_, config_.d_lr, step));
+}
+
+Tensor Trainer::one_hot(const std::vector<int64_t>& labels) const {
+  std::vector<float> values(labels.size() * size_t(config_.c_dim), 0.f);
+  for (size_t n = 0; n < labels.size(); ++n) {
+    ENGINE_CHECK(labels[n] >= 0 && labels[n] < config_.c_dim, "label ", labels[n], " outside 0..", config_.c_dim - 1);
+    values[n * size_t(config_.c_dim) + size_t(labels[n])] = 1.f;
+  }
+  return Tensor::from_vector(values, {int64_t(labels.size()), config_.c_dim}, device_);
+}
+
+namespace {
+
+// Reads a loss and stops the run on NaN or infinity, before the optimiser can use it.
+double finite_value(const Tensor& loss, const char* term, int64_t iteration) {
+  const double v = loss.item();
+  if (!std::isfinite(v))
+    ENGINE_FAIL("non-finite loss ", term, " = ", v, " at iteration ", iteration,
+                "; training stopped, the last checkpoint is left as it was (lower the learning rates?)");
+  return v;
+}
+
+void check_inputs(const IterationInputs& in) {
+  const int64_t n = in.x.size(0);
+  ENGINE_CHECK(int64_t(in.labels.size()) == n && int64_t(in.target_labels.size()) == n &&
+                   int64_t(in.alpha.size()) == n,
+               "IterationInputs: ", n, " images but ", in.labels.size(), " labels, ", in.target_labels.size(),
+               " targets, ", in.alpha.size(), " alphas");
+}
+
+}  // namespace
+
+IterationLosses Trainer::d_step(const IterationInputs& in) {
+  check_inputs(in);
+  const int64_t iteration = step_ + 1, n = in.x.size(0);
+  const Tensor x = in.x.to(device_);
+  const Tensor c_trg = one_hot(in.target_labels);
+
+  auto [real_src, real_cls] = d_->forward(x);
+  const Tensor loss_real = -engine::mean(real_src);
+  const Tensor loss_cls = engine::cross_entropy(real_cls, in.labels);
+  Tensor fake;
+  {
+    engine::NoGradGuard no_grad;  // the authors' x_fake.detach(): no history into G
+    fake = g_->forward(x, c_trg);
+  }
+  const Tensor loss_fake = engine::mean(d_->forward(fake).first);
+  const Tensor alpha = Tensor::from_vector(in.alpha, {n, 1, 1, 1}, device_);
+  Tensor x_hat;
+  {
+    engine::NoGradGuard no_grad;  // x_hat is a new leaf, as alpha * x.data + (1 - alpha) * fake.data
+    x_hat = alpha * x + (1.f - alpha) * fake;
+  }
+  x_hat.set_requires_grad(true);
+  const Tensor hat_src = d_->forward(x_hat).first;
+  const Tensor g = engine::grad({engine::sum(hat_src)}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  const Tensor loss_gp = engine::gradient_penalty(g);
+
+  IterationLosses losses;
+  losses.d_real = finite_value(loss_real, "D/loss_real", iteration);
+  losses.d_fake = finite_value(loss_fake, "D/loss_fake", iteration);
+  losses.d_cls = finite_value(loss_cls, "D/loss_cls", iteration);
+  losses.d_gp = finite_value(loss_gp, "D/loss_gp", iteration);
+  const Tensor d_loss = loss_real + loss_fake + float(config_.lambda_cls) * loss_cls + float(config_.lambda_gp) * loss_gp;
+  g_->zero_grad();
+  d_->zero_grad();
+  d_loss.backward();
+  d_opt_->step();
+  return losses;
+}
+
+void Trainer::g_step(const IterationInputs& in, IterationLosses& losses) {
+  check_inputs(in);
+  const int64_t iteration = step_ + 1;
+  const Tensor x = in.x.to(device_);
+  const Tensor fake = g_->forward(x, one_hot(in.target_labels));
+  auto [src, cls] = d_->forward(fake);
+  const Tensor loss_fake = -engine::mean(src);
+  const Tensor loss_cls = engine::cross_entropy(cls, in.target_labels);
+  const Tensor loss_rec = engine::l1_loss(x, g_->forward(fake, one_hot(in.labels)));
+  losses.has_g = true;
+  losses.g_fake = finite_value(loss_fake, "G/loss_fake", iteration);
+  losses.g_rec = finite_value(loss_rec, "G/loss_rec", iteration);
+  losses.g_cls = finite_value(loss_cls, "G/loss_cls", iteration);
+  const Tensor g_loss = loss_fake + float(config_.lambda_rec) * loss_rec + float(config_.lambda_cls) * loss_cls;
+  g_->zero_grad();
+  d_->zero_grad();
+  g_loss.backward();
+  g_opt_->step();
+  d_->zero_grad();  // the G step's gradients on D are never used: free them now
+}
+
+IterationLosses Trainer::iteration(const Batch& batch) {
+  IterationInputs in;
+  in.x = batch.images;
+  in.labels = batch.labels;
+  const int64_t n = int64_t(batch.labels.size());
+  // torch.randperm then torch.rand, in the authors' order.
+  for (int64_t k : rng_.permutation(n)) in.target_labels.push_back(batch.labels[size_t(k)]);
+  in.alpha = rng_.uniform(n);
+  IterationLosses losses = d_step(in);
+  if ((step_ + 1) % config_.n_critic == 0) g_step(in, losses);
+  set_step(step_ + 1);
+  return losses;
+}
+
+std::vector<Tensor> Trainer::translate_all(const Tensor& x_cpu) {
+  engine::NoGradGuard no_grad;
+  const Tensor x = x_cpu.to(device_);
+  std::vector<Tensor> columns = {x_cpu};
+  for (int64_t k = 0; k < config_.c_dim; ++k)
+    columns.push_back(g_->forward(x, one_hot(std::vector<int64_t>(size_t(x.size(0)), k))).to(engine::Device::cpu()));
+  return columns;
+}
+
+void Trainer::check_parameters_finite() const {
+  for (const engine::Module* net : {static_cast<const engine::Module*>(g_.get()), static_cast<const engine::Module*>(d_.get())})
+    for (const auto& [name, p] : net->named_parameters())
+      for (float v : p.to_vector())
+        if (!std::isfinite(v))
+          ENGINE_FAIL("non-finite value in ", net == g_.get() ? "G" : "D", " parameter '", name, "' after iteration ",
+                      step_, "; not saving it");
+}
+
+}  // namespace models::sargan

@@ -1,0 +1,151 @@
+// A whole SARGAN training run: data, resume, the loop, monitoring and checkpoints (contract in
+// trainer.h).
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "engine/check.h"
+#include "models/sargan/trainer.h"
+
+namespace models::sargan {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The loader warns from its own thread: every write to the log goes through one lock.
+class Log {
+ public:
+  explicit Log(std::ostream& out) : out_(out) {}
+  void line(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    out_ << text << "\n" << std::flush;
+  }
+
+ private:
+  std::ostream& out_;
+  std::mutex mutex_;
+};
+
+void make_dir(const std::string& dir, const char* flag) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir)) ENGINE_FAIL("cannot create ", flag, " '", dir, "': ", ec.message());
+}
+
+// The fixed batch of the sample grids: the first image of each class, in class order (the
+// authors take the first batch of their shuffled loader; one face per expression shows more).
+std::vector<int64_t> sample_indices(const ImageFolder& folder) {
+  std::vector<int64_t> indices;
+  for (size_t i = 0; i < folder.labels.size(); ++i)
+    if (indices.empty() || folder.labels[size_t(indices.back())] != folder.labels[i]) indices.push_back(int64_t(i));
+  return indices;
+}
+
+const std::vector<std::string>& csv_columns() {
+  static const std::vector<std::string> columns = {"D/loss_real", "D/loss_fake", "D/loss_cls", "D/loss_gp",
+                                                   "G/loss_fake", "G/loss_rec",  "G/loss_cls"};
+  return columns;
+}
+
+}  // namespace
+
+TrainReport train(const TrainConfig& config, std::ostream& out) {
+  validate(config);
+  if (config.image_dir.empty()) ENGINE_FAIL("--mode train needs --image_dir (or --train_dataset_dir)");
+  Log log(out);
+  const engine::Device device = engine::Device::parse(config.device);
+  if (config.batch_size == 1)
+    log.line("warning: --batch_size 1 (the authors' default): the target labels are a permutation of the batch's "
+             "own labels, so with one image per batch the target always equals the source and G never learns to "
+             "change an expression; use --batch_size 8 or more");
+  const WarnFn warn = [&log](const std::string& message) { log.line("warning: " + message); };
+  ImageFolder folder = scan_image_folder(config.image_dir, warn);
+  if (int64_t(folder.classes.size()) != config.c_dim)
+    ENGINE_FAIL("'", config.image_dir, "' has ", folder.classes.size(), " class folders but --c_dim is ", config.c_dim);
+  const std::vector<int64_t> fixed_indices = sample_indices(folder);
+
+  Trainer trainer(config, device);
+  LoaderOptions loader_options;
+  loader_options.image_size = config.image_size;
+  loader_options.batch_size = config.batch_size;
+  loader_options.seed = config.seed + 1;  // another Philox key than the trainer's draws
+  loader_options.warn = warn;
+  DataLoader loader(std::move(folder), loader_options);
+  if (!config.resume_iters.empty()) {
+    std::ostringstream resume_log;
+    if (const std::optional<LoaderState> state = load_checkpoint(trainer, config.model_save_dir, config.resume_iters, resume_log))
+      loader.set_state(*state);
+    if (!resume_log.str().empty()) log.line(resume_log.str().substr(0, resume_log.str().size() - 1));
+    log.line("resumed from step " + std::to_string(trainer.step()) + " in " + config.model_save_dir);
+  }
+  make_dir(config.model_save_dir, "--model_save_dir");
+  make_dir(config.sample_dir, "--sample_dir");
+  make_dir(config.log_dir, "--log_dir");
+  write_config_json(config, device.str(), (fs::path(config.model_save_dir) / "config.json").string());
+  const Batch fixed = loader.load(fixed_indices);
+
+  const std::string csv_path = (fs::path(config.log_dir) / "metrics.csv").string();
+  CsvWriter csv(csv_path, csv_columns(), config.resume_iters.empty() ? -1 : trainer.step());
+  ProgressOptions progress_options;
+  progress_options.max_losses = 4;
+  std::optional<ProgressBar> progress;
+  if (config.progress_bar) progress.emplace(config.num_iters, progress_options);
+  auto print = [&](const std::string& line) {
+    if (progress) progress->print(line);
+    else log.line(line);
+  };
+
+  TrainReport report;
+  report.first_step = trainer.step();
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  double g_fake = nan, g_rec = nan, g_cls = nan;  // the latest G terms, for the CSV rows
+  bool csv_has_rows = !config.resume_iters.empty();
+  int64_t last_saved = config.resume_iters.empty() ? -1 : trainer.step();
+  try {
+    while (trainer.step() < config.num_iters) {
+      const Batch batch = loader.next();
+      const IterationLosses losses = trainer.iteration(batch);
+      const int64_t s = trainer.step();
+      if (losses.has_g) {
+        g_fake = losses.g_fake;
+        g_rec = losses.g_rec;
+        g_cls = losses.g_cls;
+      }
+      if (progress) progress->update(s, losses.named());
+      if (s % config.log_step == 0) {
+        print(format_log_line(elapsed(), s, config.num_iters, losses.named()));
+        csv.write_row(s, {losses.d_real, losses.d_fake, losses.d_cls, losses.d_gp, g_fake, g_rec, g_cls});
+        csv_has_rows = true;
+      }
+      if (s % config.sample_step == 0) {
+        save_sample_grid((fs::path(config.sample_dir) / (std::to_string(s) + "-images.jpg")).string(),
+                         trainer.translate_all(fixed.images));
+        if (csv_has_rows) plot_loss_csv(csv_path, (fs::path(config.log_dir) / "loss.png").string());
+      }
+      if (s % config.model_save_step == 0) {
+        save_checkpoint(trainer, loader.state(), config.model_save_dir, config.keep_last);
+        last_saved = s;
+      }
+    }
+  } catch (const engine::Error& e) {
+    if (progress) progress->finish();
+    ENGINE_FAIL(e.what(), last_saved >= 0 ? " (last checkpoint: step " + std::to_string(last_saved) + " in " +
+                                                config.model_save_dir + ")"
+                                          : std::string(" (no checkpoint was written)"));
+  }
+  if (progress) progress->finish();
+  report.last_step = trainer.step();
+  report.seconds = elapsed();
+  report.skipped_files = loader.skipped_files();
+  return report;
+}
+
+}  // namespace models::sargan

@@ -97,7 +97,7 @@ std::set<std::string> launched_kernel_names() {
 
 // The __global__ functions defined in kernels/cuda/*.cu.
 std::set<std::string> defined_kernel_names() {
-  const std::regex global_function(R"(__global__\s+void\s+(\w+)\s*\()");
+  const std::regex global_function(R"(__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\()");
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(test::source_dir("kernels/cuda"))) {
     if (entry.path().extension() != ".cu") continue;

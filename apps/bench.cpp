@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/adam.h"
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
@@ -121,6 +122,60 @@ void add_instance_norm_rows(const Shape& x, bool quick, std::vector<Row>& rows) 
                   }});
 }
 
+// Forward, and forward + backward, of a memory-bound op of one input (bytes: x and y once each
+// forward; the backward reads dy and writes dx as well).
+void add_resampling_rows(const std::string& op, const std::string& label, const Shape& x, const Shape& y,
+                         bool quick, const std::function<Tensor(const Tensor&)>& f, std::vector<Row>& rows) {
+  const double bytes = 4.0 * (engine::numel(x) + engine::numel(y));
+  rows.push_back({op, label, 0, bytes, quick, false, {x}, [f](const std::vector<Tensor>& v) { return f(v[0]); }});
+  rows.push_back({op + " forward+backward", label, 0, 2 * bytes, quick, true, {x, y},
+                  [f](const std::vector<Tensor>& v) {
+                    Tensor leaf = v[0].detach();
+                    leaf.set_requires_grad(true);
+                    return engine::grad({f(leaf)}, {leaf}, {v[1]})[0];
+                  }});
+}
+
+// The generator's data path around its convolutions, the classification loss and the optimiser.
+void add_data_path_rows(std::vector<Row>& rows) {
+  add_resampling_rows("reflection_pad2d", "x 1x256x32x32 p1 (G residual)", {1, 256, 32, 32}, {1, 256, 34, 34}, true,
+                      [](const Tensor& x) { return engine::reflection_pad2d(x, 1); }, rows);
+  add_resampling_rows("reflection_pad2d", "x 1x64x128x128 p3 (G in/out)", {1, 64, 128, 128}, {1, 64, 134, 134},
+                      false, [](const Tensor& x) { return engine::reflection_pad2d(x, 3); }, rows);
+  add_resampling_rows("upsample_nearest2d", "x 1x64x16x16 x2 (G hourglass)", {1, 64, 16, 16}, {1, 64, 32, 32}, true,
+                      [](const Tensor& x) { return engine::upsample_nearest2d_x2(x); }, rows);
+  add_resampling_rows("upsample_nearest2d", "x 1x256x32x32 x2", {1, 256, 32, 32}, {1, 256, 64, 64}, false,
+                      [](const Tensor& x) { return engine::upsample_nearest2d_x2(x); }, rows);
+  const Shape half{1, 128, 32, 32};
+  rows.push_back({"cat", "2 x 1x128x32x32 along channels", 0, 4.0 * 4 * engine::numel(half), true, false,
+                  {half, half}, [](const std::vector<Tensor>& v) { return engine::cat({v[0], v[1]}, 1); }});
+  rows.push_back({"cross_entropy", "logits 16x7 (D cls head, batch 16)", 0, 4.0 * 16 * 7, true, false, {{16, 7}},
+                  [](const std::vector<Tensor>& v) {
+                    return engine::cross_entropy(v[0], {0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1});
+                  }});
+  // One fused step over four tensors; each call also copies the parameters and zero-fills fresh
+  // moments, so the bytes count 11 passes: copy 2, zeros 2, Adam 7 (reads p, g, m, v; writes p, m, v).
+  const std::vector<Shape> params = {{256, 256, 3, 3}, {64, 256, 3, 3}, {256}, {64}};
+  double adam_bytes = 0;
+  for (const Shape& s : params) adam_bytes += 11.0 * 4 * engine::numel(s);
+  std::vector<Shape> adam_inputs = params;
+  adam_inputs.insert(adam_inputs.end(), params.begin(), params.end());  // their gradients
+  rows.push_back({"adam step", "4 tensors, 0.74M parameters (fresh state)", 0, adam_bytes, true, false, adam_inputs,
+                  [](const std::vector<Tensor>& v) {
+                    const size_t count = v.size() / 2;
+                    engine::NamedTensors named;
+                    for (size_t i = 0; i < count; ++i) {
+                      Tensor p = v[i].clone();
+                      p.set_requires_grad(true);
+                      p.set_grad(v[count + i]);
+                      named.emplace_back("p" + std::to_string(i), p);
+                    }
+                    engine::Adam adam(named, engine::AdamOptions{});
+                    adam.step();
+                    return named[0].second;
+                  }});
+}
+
 std::vector<Row> sargan_rows() {
   std::vector<Row> rows;
   const ConvSpec convs[] = {
@@ -149,6 +204,7 @@ std::vector<Row> sargan_rows() {
   for (const ConvSpec& c : convs) add_conv_rows(c, rows);
   add_instance_norm_rows({1, 256, 32, 32}, true, rows);
   add_instance_norm_rows({1, 64, 128, 128}, false, rows);
+  add_data_path_rows(rows);
   return rows;
 }
 

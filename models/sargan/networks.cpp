@@ -1,6 +1,9 @@
 // The SARGAN generator and discriminator: construction with the authors' module names, forward.
 #include "models/sargan/networks.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "engine/check.h"
 #include "engine/ops.h"
 
@@ -37,10 +40,8 @@ Generator::Generator(const GeneratorConfig& config, engine::Generator& rng) : co
   att_func_ = register_module("att_func", std::make_shared<Hourglass>(2, 3, 1, config.hourglass_dim, rng));
 }
 
-Tensor Generator::forward(const Tensor& x, const Tensor& c) {
+void Generator::check_input(const Tensor& x) const {
   ENGINE_CHECK(x.dim() == 4 && x.size(1) == 3, "Generator: x must be [N,3,H,W], got ", engine::shape_str(x.shape()));
-  ENGINE_CHECK(c.dim() == 2 && c.size(0) == x.size(0) && c.size(1) == config_.c_dim, "Generator: c must be [",
-               x.size(0), ",", config_.c_dim, "], got ", engine::shape_str(c.shape()));
   // Two stride-2 convolutions and two stride-2 transposed ones: only multiples of 4 come back at
   // the input's size, which the residual `+ x` needs.
   ENGINE_CHECK(x.size(2) % 4 == 0 && x.size(3) % 4 == 0, "Generator: H and W must be multiples of 4, got ",
@@ -48,12 +49,13 @@ Tensor Generator::forward(const Tensor& x, const Tensor& c) {
   // The SARB's Hourglass halves H/4 twice more (rounding up) and pads by reflection, which needs 2.
   ENGINE_CHECK(x.size(2) >= min_generator_size && x.size(3) >= min_generator_size, "Generator: H and W must be at least ",
                min_generator_size, ", got ", x.size(2), "x", x.size(3));
-  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-  Tensor c_map = engine::expand(c.reshape({n, config_.c_dim, 1, 1}), {n, config_.c_dim, h, w});
-  Tensor a = engine::cat({x, c_map}, 1);
-  // main as Sequential::forward would run it, except that each InstanceNorm2d followed by a ReLU
-  // goes through the fused kernel: one pass over the activations instead of two.
-  for (size_t i = 0; i < main_->size(); ++i) {
+}
+
+// main from layer `first` on, as Sequential::forward would run it, except that each
+// InstanceNorm2d followed by a ReLU goes through the fused kernel: one pass over the activations
+// instead of two.
+Tensor Generator::run_main(Tensor a, size_t first) {
+  for (size_t i = first; i < main_->size(); ++i) {
     auto norm = std::dynamic_pointer_cast<nn::InstanceNorm2d>((*main_)[i]);
     if (norm && i + 1 < main_->size() && std::dynamic_pointer_cast<nn::ReLU>((*main_)[i + 1])) {
       a = engine::instance_norm2d_relu(a, norm->weight, norm->bias, norm->eps);
@@ -62,7 +64,40 @@ Tensor Generator::forward(const Tensor& x, const Tensor& c) {
       a = (*main_)[i]->forward(a);
     }
   }
-  return a + x;
+  return a;
+}
+
+Tensor Generator::forward(const Tensor& x, const Tensor& c) {
+  check_input(x);
+  ENGINE_CHECK(c.dim() == 2 && c.size(0) == x.size(0) && c.size(1) == config_.c_dim, "Generator: c must be [",
+               x.size(0), ",", config_.c_dim, "], got ", engine::shape_str(c.shape()));
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  Tensor c_map = engine::expand(c.reshape({n, config_.c_dim, 1, 1}), {n, config_.c_dim, h, w});
+  return run_main(engine::cat({x, c_map}, 1), 0) + x;
+}
+
+Tensor Generator::target_responses(int64_t h, int64_t w) {
+  const int64_t c_dim = config_.c_dim;
+  auto& first = static_cast<nn::Conv2d&>(*(*main_)[0]);
+  std::vector<float> one_hot_maps(size_t(c_dim * c_dim * h * w), 0.f);
+  for (int64_t k = 0; k < c_dim; ++k)
+    std::fill_n(&one_hot_maps[size_t((k * c_dim + k) * h * w)], h * w, 1.f);
+  const Tensor maps = Tensor::from_vector(one_hot_maps, {c_dim, c_dim, h, w}, first.weight.device());
+  return engine::conv2d(maps, engine::narrow(first.weight, 1, 3, c_dim), Tensor(), first.options);
+}
+
+Tensor Generator::forward_all_targets(const Tensor& x, const Tensor& responses) {
+  check_input(x);
+  const int64_t n = x.size(0), c_dim = config_.c_dim, d = config_.conv_dim, h = x.size(2), w = x.size(3);
+  ENGINE_CHECK(responses.shape() == engine::Shape({c_dim, d, h, w}), "Generator: responses must be [", c_dim, ",", d,
+               ",", h, ",", w, "] (target_responses(H, W)), got ", engine::shape_str(responses.shape()));
+  auto& first = static_cast<nn::Conv2d&>(*(*main_)[0]);
+  // main.0(cat(x, c_k)) = conv(x, w[:, :3]) + conv(c_k maps, w[:, 3:]), computed once per image and
+  // once per target instead of once per (image, target) pair.
+  const Tensor from_x = engine::conv2d(x, engine::narrow(first.weight, 1, 0, 3), Tensor(), first.options);
+  const Tensor a = from_x.reshape({n, 1, d, h, w}) + responses.reshape({1, c_dim, d, h, w});
+  const Tensor x_each = engine::expand(x.reshape({n, 1, 3, h, w}), {n, c_dim, 3, h, w}).reshape({n * c_dim, 3, h, w});
+  return run_main(a.reshape({n * c_dim, d, h, w}), 1) + x_each;
 }
 
 Discriminator::Discriminator(const DiscriminatorConfig& config, engine::Generator& rng) : config_(config) {

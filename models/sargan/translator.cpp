@@ -110,20 +110,12 @@ Translator::Translator(Generator& g, engine::Device device) : g_(g), device_(dev
 std::vector<std::vector<Image>> Translator::translate(const std::vector<Image>& images) {
   const int64_t c_dim = g_.config().c_dim;
   const int64_t count = int64_t(images.size());
-  const Tensor x = images_to_tensor(images, 4, engine::Device::cpu());
-  const engine::Shape& s = x.shape();
-  // Each image repeated c_dim times, paired with the one-hot rows of the identity matrix.
-  const std::vector<float> x_values = x.to_vector();
-  const size_t sample = size_t(3 * s[2] * s[3]);
-  std::vector<float> batch(size_t(count * c_dim) * sample), targets(size_t(count * c_dim * c_dim), 0.f);
-  for (int64_t n = 0; n < count; ++n)
-    for (int64_t k = 0; k < c_dim; ++k) {
-      std::copy_n(&x_values[n * sample], sample, &batch[(n * c_dim + k) * sample]);
-      targets[size_t((n * c_dim + k) * c_dim + k)] = 1.f;
-    }
   engine::NoGradGuard no_grad;
-  const Tensor y = g_.forward(Tensor::from_vector(batch, {count * c_dim, 3, s[2], s[3]}, device_),
-                              Tensor::from_vector(targets, {count * c_dim, c_dim}, device_));
+  const Tensor x = images_to_tensor(images, 4, device_);
+  const int64_t h = x.size(2), w = x.size(3);
+  if (!responses_.defined() || responses_.size(2) != h || responses_.size(3) != w)
+    responses_ = g_.target_responses(h, w);
+  const Tensor y = g_.forward_all_targets(x, responses_);
   const std::vector<float> y_values = y.to_vector();
   std::vector<std::vector<Image>> out(images.size());
   for (int64_t n = 0; n < count; ++n)

@@ -168,3 +168,29 @@ TEST_CASE("sargan: strict loading names the keys and shapes that differ", "[sarg
   CHECK_THROWS(load_weights_strict(g, bad, "x", ""));
   CHECK(g.state_dict()[1].second.to_vector() == before);
 }
+
+TEST_CASE("sargan: forward_all_targets equals forward on every one-hot target", "[sargan]") {
+  for (Device device : devices()) {
+    INFO("device " << device.str());
+    engine::Generator rng(1);
+    Generator g(g16_config(), rng);
+    load_generator(g, fixture("g16.ckpt"));
+    g.to(device);
+    const int64_t n = 2, h = 36, w = 28;
+    const Tensor x = test::random_tensor({n, 3, h, w}, 9, -1.f, 1.f, device);
+    // The reference: each image repeated 7 times, paired with the rows of the identity.
+    std::vector<float> x_values = x.to_vector(), repeated, targets;
+    const size_t sample = size_t(3 * h * w);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < 7; ++k) {
+        repeated.insert(repeated.end(), x_values.begin() + i * sample, x_values.begin() + (i + 1) * sample);
+        for (int64_t j = 0; j < 7; ++j) targets.push_back(j == k ? 1.f : 0.f);
+      }
+    const Tensor expected = g.forward(Tensor::from_vector(repeated, {n * 7, 3, h, w}, device),
+                                      Tensor::from_vector(targets, {n * 7, 7}, device));
+    const Tensor ours = g.forward_all_targets(x, g.target_responses(h, w));
+    // Only the first convolution's summation order differs: float rounding, far below 1e-4.
+    test::expect_close(ours.to(Device::cpu()), expected.to(Device::cpu()), 1e-5, 0, "all targets at once");
+    CHECK_THROWS_WITH(g.forward_all_targets(x, g.target_responses(h, w + 4)), Catch::Contains("responses must be"));
+  }
+}

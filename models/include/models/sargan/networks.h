@@ -42,9 +42,22 @@ class Generator : public engine::Module {
   // x [N,3,H,W] in [-1,1], H and W multiples of 4, at least min_generator_size; c [N,c_dim] (one-hot targets) ->
   // main(cat(x, c broadcast to [N,c_dim,H,W])) + x, [N,3,H,W], not clamped.
   engine::Tensor forward(const engine::Tensor& x, const engine::Tensor& c);
+
+  // Every target at once, for inference: forward_all_targets(x, target_responses(H, W)) is
+  // [N * c_dim, 3, H, W] with sample n * c_dim + k = forward(x_n, one-hot k), equal up to float
+  // rounding (the first convolution's sum is split in two). main.0 is linear, so its response to
+  // cat(x, c_k) is its response to x (once per image) plus its response to the constant one-hot
+  // maps of target k ([c_dim, conv_dim, H, W], which depends only on the weights and the size:
+  // compute it once per size while the weights stay the same). The first layer's work drops by
+  // a factor 7 * 10 / 3 at the default sizes, about 11% of the whole generator.
+  engine::Tensor target_responses(int64_t h, int64_t w);
+  engine::Tensor forward_all_targets(const engine::Tensor& x, const engine::Tensor& responses);
+
   const GeneratorConfig& config() const { return config_; }
 
  private:
+  void check_input(const engine::Tensor& x) const;
+  engine::Tensor run_main(engine::Tensor a, size_t first);
   GeneratorConfig config_;
   std::shared_ptr<engine::Sequential> main_;
   std::shared_ptr<Hourglass> att_func_;

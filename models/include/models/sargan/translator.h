@@ -39,15 +39,17 @@ engine::Image make_grid_row(const engine::Image& input, const std::vector<engine
 
 class Translator {
  public:
-  // g must stay alive; it is moved to `device`.
+  // g must stay alive, its weights unchanged while the translator is used (it caches the first
+  // layer's response to the targets, see Generator::target_responses); g is moved to `device`.
   Translator(Generator& g, engine::Device device);
   // Prepared same-sized images -> for each, its c_dim translations (one-hot index order), all in
-  // one forward of N * c_dim samples, without recording autograd history.
+  // one forward of N * c_dim samples (Generator::forward_all_targets), without autograd history.
   std::vector<std::vector<engine::Image>> translate(const std::vector<engine::Image>& images);
 
  private:
   Generator& g_;
   engine::Device device_;
+  engine::Tensor responses_;  // for the last image size seen
 };
 
 }  // namespace models::sargan

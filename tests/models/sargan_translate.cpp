@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/check.h"
+#include "engine/device.h"
 #include "engine/image.h"
 #include "models/cli.h"
 #include "models/sargan/commands.h"
@@ -133,9 +134,13 @@ TEST_CASE("sargan pipeline: pixels round-trip and padding reflects", "[sargan]")
 }
 
 TEST_CASE("sargan test mode: images equal the authors' PyTorch pipeline", "[sargan]") {
-  for (const std::string crop : {"centre", "none"}) {
-    INFO("--crop " << crop);
-    TempDir out("pipeline_" + crop);
+  // Both crops on the cpu; the centre crop also on the cuda device when the build has one.
+  std::vector<std::pair<std::string, engine::Device>> cases = {{"centre", engine::Device::cpu()},
+                                                               {"none", engine::Device::cpu()}};
+  if (engine::cuda_available()) cases.emplace_back("centre", engine::Device::cuda());
+  for (const auto& [crop, device] : cases) {
+    INFO("--crop " << crop << " on " << device.str());
+    TempDir out("pipeline_" + crop + "_" + device.str());
     fs::copy_file(fixture("face_67x50.png"), out / "face.png");  // outputs face_SARGAN_<EXP>.png
     // g16.ckpt has an Hourglass width of 8, which no flag sets: call translate_images directly.
     std::ostringstream log;
@@ -146,6 +151,7 @@ TEST_CASE("sargan test mode: images equal the authors' PyTorch pipeline", "[sarg
     job.image_size = 32;
     job.crop = crop == "none" ? Crop::none : Crop::centre;
     job.generator = {16, 7, 8};
+    job.device = device;
     const TranslateReport report = translate_images(job, log);
     CHECK(report.translated == 1);
     CHECK(report.skipped == 0);

@@ -41,6 +41,11 @@ run_ctest() {  # dir, extra ctest args...
   (cd "$dir" && ctest --output-on-failure "$@")
 }
 
+with_env() {  # "NAME=value NAME=value", command...: the command with those variables set
+  local assignments=$1; shift
+  (export $assignments; "$@")
+}
+
 mkdir -p build-ci
 stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
 stage "cpu-only tests" run_ctest build-ci/cpu
@@ -48,23 +53,26 @@ stage "cpu-only tests" run_ctest build-ci/cpu
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH=/usr/local/cuda/bin:$PATH
   stage "kernel source lint" tools/lint_kernels.sh
+  # kernels_baselines: the cuDNN/cuBLAS baselines (compile and link only: no GPU here); bench links
+  # them with the engine's ENGINE_CONV_IMPL dispatch.
   stage "nvcc sm_80 and sm_90, warnings and spills fatal" \
-    configure_build build-ci/nvcc -DENGINE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=80;90" -DBUILD_TESTING=OFF -- kernels_cuda
+    configure_build build-ci/nvcc -DENGINE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=80;90" -DBUILD_TESTING=OFF -- \
+    kernels_cuda kernels_baselines bench
   if [ -x tools/check_kernel_docs.sh ]; then
     stage "docs/kernels.md matches ptxas" tools/check_kernel_docs.sh build-ci/nvcc
   fi
   stage "thread sanitizer build" configure_build build-ci/tsan -DENGINE_CUDA=EMU -DENGINE_SANITIZE=thread -- test_emu test_cuda
   stage "thread sanitizer: emulator and kernel tests" \
-    env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ENGINE_TEST_SMALL=1 run_ctest build-ci/tsan -L "emu|cuda"
+    with_env "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ENGINE_TEST_SMALL=1" run_ctest build-ci/tsan -L "emu|cuda"
   stage "address sanitizer build" configure_build build-ci/asan -DENGINE_CUDA=EMU -DENGINE_SANITIZE=address -- test_emu test_cuda
   stage "address sanitizer: emulator and kernel tests" \
-    env ASAN_OPTIONS="detect_leaks=0" ENGINE_TEST_SMALL=1 run_ctest build-ci/asan -L "emu|cuda"
+    with_env "ASAN_OPTIONS=detect_leaks=0 ENGINE_TEST_SMALL=1" run_ctest build-ci/asan -L "emu|cuda"
   stage "emulated cuda build" configure_build build-ci/emu -DENGINE_CUDA=EMU
   for schedule in reverse random:7; do
     stage "emulated kernels, schedule $schedule, 2 workers" \
-      env ENGINE_EMU_SCHEDULE=$schedule ENGINE_EMU_THREADS=2 run_ctest build-ci/emu -L "cuda|emu"
+      with_env "ENGINE_EMU_SCHEDULE=$schedule ENGINE_EMU_THREADS=2" run_ctest build-ci/emu -L "cuda|emu"
   done
-  stage "emulated cuda: every suite, schedule forward" env ENGINE_EMU_SCHEDULE=forward run_ctest build-ci/emu
+  stage "emulated cuda: every suite, schedule forward" with_env "ENGINE_EMU_SCHEDULE=forward" run_ctest build-ci/emu
 else
   echo "==== no CUDA toolkit (nvcc) found: the emulated and nvcc variants are skipped"
 fi

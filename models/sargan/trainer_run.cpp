@@ -38,12 +38,18 @@ void make_dir(const std::string& dir, const char* flag) {
   if (!fs::is_directory(dir)) ENGINE_FAIL("cannot create ", flag, " '", dir, "': ", ec.message());
 }
 
-// The fixed batch of the sample grids: the first image of each class, in class order (the
-// authors take the first batch of their shuffled loader; one face per expression shows more).
+// The fixed batch of the sample grids: one image of each class, the k-th image of class k (the
+// authors take the first batch of their shuffled loader; one face per expression, of different
+// people when the classes hold the same identities in order as make-faces writes them, shows more).
 std::vector<int64_t> sample_indices(const ImageFolder& folder) {
   std::vector<int64_t> indices;
-  for (size_t i = 0; i < folder.labels.size(); ++i)
-    if (indices.empty() || folder.labels[size_t(indices.back())] != folder.labels[i]) indices.push_back(int64_t(i));
+  size_t first = 0;
+  for (size_t i = 0; i <= folder.labels.size(); ++i) {
+    if (i < folder.labels.size() && folder.labels[i] == folder.labels[first]) continue;
+    const size_t count = i - first, k = indices.size();
+    indices.push_back(int64_t(first + k % count));
+    first = i;
+  }
   return indices;
 }
 

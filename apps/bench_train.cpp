@@ -1,0 +1,78 @@
+// bench_train: one SARGAN training iteration (a D step and a G step: n_critic 1) timed on random
+// data, with the process's peak resident memory. The default sizes are the authors' (128x128,
+// g/d_conv_dim 64, d_repeat_num 6); --demo uses the demo model's (docs/training.md).
+//   bench_train [--batch_size 8] [--image_size 128] [--g_conv_dim 64] [--d_conv_dim 64]
+//               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu]
+// Compare with tools/bench_train_torch.py (PyTorch CPU, same work, same machine).
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "engine/check.h"
+#include "models/sargan/trainer.h"
+
+namespace {
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Times one SARGAN training iteration (D step + G step)"};
+  models::sargan::TrainConfig c;
+  c.batch_size = 8;
+  c.n_critic = 1;
+  int repeats = 3;
+  bool demo = false;
+  app.add_option("--batch_size", c.batch_size, "images per batch")->capture_default_str();
+  app.add_option("--image_size", c.image_size, "square image side")->capture_default_str();
+  app.add_option("--g_conv_dim", c.g_conv_dim, "generator width")->capture_default_str();
+  app.add_option("--d_conv_dim", c.d_conv_dim, "discriminator width")->capture_default_str();
+  app.add_option("--d_repeat_num", c.d_repeat_num, "discriminator depth")->capture_default_str();
+  app.add_flag("--demo", demo, "the demo model's sizes: 32x32, g 16, d 32, d_repeat_num 3");
+  app.add_option("--repeats", repeats, "timed iterations after one warm-up")->capture_default_str();
+  app.add_option("--device", c.device, "cpu or cuda")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (demo) {
+    c.image_size = 32;
+    c.g_conv_dim = 16;
+    c.d_conv_dim = 32;
+    c.d_repeat_num = 3;
+  }
+  try {
+    using namespace models::sargan;
+    const engine::Device device = engine::Device::parse(c.device);
+    Trainer trainer(c, device);
+    const double model_mb = peak_rss_mb();
+    Batch batch;
+    batch.images = trainer.rng().uniform({c.batch_size, 3, c.image_size, c.image_size}, -1.f, 1.f);
+    for (int n = 0; n < c.batch_size; ++n) batch.labels.push_back(n % c.c_dim);
+    std::vector<double> times;
+    for (int r = 0; r <= repeats; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      trainer.iteration(batch);
+      if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("sargan training iteration (D step + G step), batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, "
+                "d_repeat_num %lld, G %lld + D %lld parameters, %s: median %.3f s, best %.3f s over %d iterations; "
+                "peak RSS %.0f MB (%.0f MB after building the networks)\n",
+                c.batch_size, c.image_size, c.image_size, (long long)c.g_conv_dim, (long long)c.d_conv_dim,
+                (long long)c.d_repeat_num, (long long)trainer.generator().parameter_count(),
+                (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],
+                times[0], repeats, peak_rss_mb(), model_mb);
+  } catch (const engine::Error& e) {
+    std::cerr << "bench_train: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,179 @@
+// The evidence for a trained generator on synthetic faces (contract in expression_eval.h).
+#include "models/sargan/expression_eval.h"
+
+#include <cmath>
+#include <ostream>
+
+#include "engine/adam.h"
+#include "engine/autograd.h"
+#include "engine/check.h"
+#include "engine/ops.h"
+#include "models/sargan/faces.h"
+#include "models/sargan/translator.h"
+
+namespace models::sargan {
+
+using engine::Image;
+using engine::Tensor;
+
+ExpressionClassifier::ExpressionClassifier(int image_size, engine::Generator& rng) : image_size_(image_size) {
+  ENGINE_CHECK(image_size >= 8 && image_size % 8 == 0, "ExpressionClassifier: image_size must be a multiple of 8, got ",
+               image_size);
+  const int64_t channels[] = {3, 16, 32, 64};
+  for (int i = 0; i < 3; ++i)
+    convs_.push_back(register_module(std::to_string(i), std::make_shared<engine::nn::Conv2d>(
+                                                            channels[i], channels[i + 1], 4, 2, 1, true, rng)));
+  convs_.push_back(register_module(
+      "3", std::make_shared<engine::nn::Conv2d>(64, num_expressions, image_size / 8, 1, 0, true, rng)));
+}
+
+Tensor ExpressionClassifier::forward(const Tensor& x) {
+  Tensor h = x;
+  for (size_t i = 0; i + 1 < convs_.size(); ++i) h = engine::leaky_relu(convs_[i]->forward(h), 0.2f);
+  return convs_.back()->forward(h).reshape({x.size(0), num_expressions});
+}
+
+namespace {
+
+// Faces of identities [first, first + count) under the 7 expressions, in that order.
+std::vector<Image> draw_faces(uint64_t seed, int first, int count, int image_size, std::vector<int64_t>& labels) {
+  std::vector<Image> faces;
+  for (int i = first; i < first + count; ++i) {
+    const FaceIdentity identity = face_identity(seed, i);
+    for (int e = 0; e < num_expressions; ++e) {
+      faces.push_back(draw_face(identity, e, image_size));
+      labels.push_back(e);
+    }
+  }
+  return faces;
+}
+
+std::vector<int64_t> argmax_rows(const Tensor& logits) {
+  const std::vector<float> v = logits.to_vector();
+  const int64_t k = logits.size(1);
+  std::vector<int64_t> out;
+  for (int64_t n = 0; n < logits.size(0); ++n) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < k; ++j)
+      if (v[size_t(n * k + j)] > v[size_t(n * k + best)]) best = j;
+    out.push_back(best);
+  }
+  return out;
+}
+
+std::vector<int64_t> classify(ExpressionClassifier& classifier, const std::vector<Image>& images) {
+  engine::NoGradGuard no_grad;
+  std::vector<int64_t> out;
+  for (size_t first = 0; first < images.size(); first += 256) {
+    const std::vector<Image> chunk(images.begin() + first, images.begin() + std::min(images.size(), first + 256));
+    for (int64_t p : argmax_rows(classifier.forward(images_to_tensor(chunk, 1, engine::Device::cpu()))))
+      out.push_back(p);
+  }
+  return out;
+}
+
+// Mean |a - b| per channel (0..255) over the pixels where mask is 0 (all pixels when mask is empty).
+double mean_distance(const Image& a, const Image& b, const std::vector<uint8_t>& mask) {
+  double sum = 0;
+  int64_t count = 0;
+  for (int y = 0; y < a.height; ++y)
+    for (int x = 0; x < a.width; ++x) {
+      if (!mask.empty() && mask[size_t(y) * a.width + x]) continue;
+      for (int c = 0; c < 3; ++c) sum += std::abs(int(a.at(y, x, c)) - int(b.at(y, x, c)));
+      count += 3;
+    }
+  return count ? sum / double(count) : 0.0;
+}
+
+}  // namespace
+
+void train_classifier(ExpressionClassifier& classifier, const ClassifierTraining& o, std::ostream& log) {
+  std::vector<int64_t> labels;
+  const std::vector<Image> faces = draw_faces(o.faces_seed, 0, o.identities, o.image_size, labels);
+  const Tensor all = images_to_tensor(faces, 1, engine::Device::cpu());
+  const std::vector<float> values = all.to_vector();
+  const size_t sample = size_t(3) * o.image_size * o.image_size;
+  engine::Generator rng(o.seed);
+  engine::Adam adam(classifier.named_parameters(), {o.lr, 0.9, 0.999, 1e-8});
+  std::vector<int64_t> order;
+  size_t cursor = faces.size();
+  for (int it = 1; it <= o.iterations; ++it) {
+    std::vector<float> batch;
+    std::vector<int64_t> batch_labels;
+    for (int n = 0; n < o.batch_size; ++n) {
+      if (cursor == faces.size()) {
+        order = rng.permutation(int64_t(faces.size()));
+        cursor = 0;
+      }
+      const int64_t i = order[cursor++];
+      batch.insert(batch.end(), values.begin() + i * sample, values.begin() + (i + 1) * sample);
+      batch_labels.push_back(labels[size_t(i)]);
+    }
+    const std::vector<float> noise = rng.normal(int64_t(batch.size()));
+    for (size_t j = 0; j < batch.size(); ++j) batch[j] += o.noise * noise[j];
+    const Tensor x = Tensor::from_vector(batch, {int64_t(batch_labels.size()), 3, o.image_size, o.image_size});
+    const Tensor loss = engine::cross_entropy(classifier.forward(x), batch_labels);
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+    if (it % 100 == 0 || it == o.iterations) log << "classifier iteration " << it << "/" << o.iterations << ", loss " << loss.item() << "\n";
+  }
+}
+
+double classifier_accuracy(ExpressionClassifier& classifier, uint64_t faces_seed, int first, int count) {
+  std::vector<int64_t> labels;
+  const std::vector<Image> faces = draw_faces(faces_seed, first, count, classifier.image_size(), labels);
+  const std::vector<int64_t> predicted = classify(classifier, faces);
+  int64_t right = 0;
+  for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
+  return double(right) / double(labels.size());
+}
+
+TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& classifier, int image_size,
+                                        uint64_t faces_seed, int count, int mask_grow) {
+  ENGINE_CHECK(g.config().c_dim == num_expressions, "evaluate_translations: the generator must have c_dim 7");
+  Translator translator(g, engine::Device::cpu());
+  TranslationReport report;
+  std::vector<int64_t> per_target_total(num_expressions, 0), per_target_right(num_expressions, 0);
+  double kept = 0, other = 0, target = 0;
+  int64_t others = 0;
+  for (int i = 0; i < count; ++i) {
+    const FaceIdentity identity = face_identity(faces_seed, i), next = face_identity(faces_seed, i + 1);
+    const std::vector<uint8_t> mask = expression_mask(identity, image_size, mask_grow);
+    std::vector<Image> drawn;
+    for (int e = 0; e < num_expressions; ++e) drawn.push_back(draw_face(identity, e, image_size));
+    const std::vector<std::vector<Image>> outputs = translator.translate(drawn);
+    std::vector<Image> translated;
+    std::vector<int64_t> targets;
+    for (int s = 0; s < num_expressions; ++s) {
+      other += mean_distance(drawn[size_t(s)], draw_face(next, s, image_size), mask);
+      ++others;
+      for (int t = 0; t < num_expressions; ++t) {
+        if (t == s) continue;
+        const Image& y = outputs[size_t(s)][size_t(t)];
+        kept += mean_distance(drawn[size_t(s)], y, mask);
+        target += mean_distance(drawn[size_t(t)], y, {});
+        translated.push_back(y);
+        targets.push_back(t);
+      }
+    }
+    const std::vector<int64_t> predicted = classify(classifier, translated);
+    for (size_t j = 0; j < targets.size(); ++j) {
+      ++per_target_total[size_t(targets[j])];
+      per_target_right[size_t(targets[j])] += predicted[j] == targets[j];
+    }
+  }
+  int64_t right = 0;
+  for (int t = 0; t < num_expressions; ++t) {
+    report.translations += per_target_total[size_t(t)];
+    right += per_target_right[size_t(t)];
+    report.per_target.push_back(per_target_total[size_t(t)] ? double(per_target_right[size_t(t)]) / double(per_target_total[size_t(t)]) : 0.0);
+  }
+  report.accuracy = report.translations ? double(right) / double(report.translations) : 0.0;
+  report.kept_distance = report.translations ? kept / double(report.translations) : 0.0;
+  report.target_distance = report.translations ? target / double(report.translations) : 0.0;
+  report.other_person_distance = others ? other / double(others) : 0.0;
+  return report;
+}
+
+}  // namespace models::sargan

@@ -113,6 +113,15 @@ void warn_duplicate_names(const std::vector<std::string>& images, std::ostream& 
   }
 }
 
+// "auto" is the cuda device when there is one, except in a build whose cuda device is the CPU
+// emulator: it exists to test the kernels and is far slower than the cpu.
+engine::Device resolve_device(const std::string& name) {
+#if ENGINE_CUDA_EMULATED
+  if (name == "auto") return engine::Device::cpu();
+#endif
+  return engine::Device::parse(name);
+}
+
 }  // namespace
 
 std::vector<std::string> list_images(const std::string& path) {
@@ -235,7 +244,7 @@ int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
   job.crop = o.crop == "none" ? Crop::none : Crop::centre;
   job.generator.conv_dim = o.g_conv_dim;
   job.generator.c_dim = o.c_dim;
-  job.device = engine::Device::parse(o.device);
+  job.device = resolve_device(o.device);
   job.batch_size = o.batch_size;
   job.progress_bar = &log == &std::cerr && ::isatty(STDERR_FILENO);
   const TranslateReport report = translate_images(job, log);

@@ -2,9 +2,14 @@
 // the generator's and the discriminator's convolutions, both gradients of each, instance norm)
 // and prints, per op, the median time, GFLOP/s (or GB/s for memory-bound ops) and the share of
 // the machine's sgemm GFLOP/s, measured in the same run as the ceiling.
-//   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH]
-// The cuda rows check each result against the CPU op; under the emulator their times are labelled
-// "emulated, not a speed". Checking the CPU ops against references is the tests' job, not this.
+//   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
+// --conv adds a convolution of that shape (its forward and both gradients) to the SARGAN rows.
+// The cuda rows check each result against the CPU op (max abs and relative error). On a real GPU
+// (ENGINE_CUDA=ON) they are timed with CUDA events, shown as a share of the device's fp32 peak or
+// memory bandwidth, and the conv rows are also run through cuDNN and cuBLAS (ENGINE_CONV_IMPL's
+// baselines, kernels/conv2d_baseline.h) as the yardstick. Under the emulator the times are
+// labelled "emulated, not a speed" and the baselines "n/a (no GPU)". Checking the CPU ops against
+// references is the tests' job, not this.
 #include <cblas.h>
 #include <omp.h>
 
@@ -28,6 +33,9 @@
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
+#if ENGINE_WITH_CUDA_BASELINES
+#include "kernels/conv2d_baseline.h"
+#endif
 
 using engine::Device;
 using engine::Shape;
@@ -52,10 +60,25 @@ struct Row {
   std::function<Tensor(const std::vector<Tensor>&)> run;
 };
 
+// Largest |cuda - cpu|, and that divided by the largest |cpu|.
+struct Difference {
+  double max_abs = 0, relative = 0;
+};
+
+// A conv row run through a vendor library instead of our kernels (real GPU only).
+struct BaselineResult {
+  std::string impl;
+  double median_s = 0;
+  Difference error;
+};
+
 struct Result {
-  double median_s = 0, gflops = 0, gbytes = 0, percent_of_sgemm = 0;
+  double median_s = 0, gflops = 0, gbytes = 0, percent_of_sgemm = 0, percent_of_peak = 0;
   std::string note;
   bool mismatch = false;
+  bool checked = false;  // a cuda row: `error` is against the CPU op
+  Difference error;
+  std::vector<BaselineResult> baselines;
 };
 
 std::string dims(const Shape& s) {
@@ -64,25 +87,26 @@ std::string dims(const Shape& s) {
   return out.str();
 }
 
-// A convolution of the model: x [1,c_in,h,w] with a k x k kernel; for a transposed one, x is the
+// A convolution of the model: x [n,c_in,h,w] with a k x k kernel; for a transposed one, x is the
 // transpose's input and w its [c_in,c_out,k,k] weight.
 struct ConvSpec {
   const char* where;
   int64_t c_in, h, w, c_out, k;
   int stride, pad;
   bool transpose, quick;
+  int64_t n = 1;  // batch: 1 on the SARGAN rows, any on --conv shapes
 };
 
 void add_conv_rows(const ConvSpec& c, std::vector<Row>& rows) {
   const engine::Conv2dOptions o{c.stride, c.pad};
-  const Shape x{1, c.c_in, c.h, c.w};
+  const Shape x{c.n, c.c_in, c.h, c.w};
   std::ostringstream label;
   label << "x " << dims(x) << " k" << c.k << " s" << c.stride << " p" << c.pad << " -> " << c.c_out
         << " (" << c.where << ")";
   if (!c.transpose) {
     const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
-    const Shape w{c.c_out, c.c_in, c.k, c.k}, y{1, c.c_out, ho, wo};
-    const double flops = 2.0 * c.c_out * ho * wo * c.c_in * c.k * c.k;
+    const Shape w{c.c_out, c.c_in, c.k, c.k}, y{c.n, c.c_out, ho, wo};
+    const double flops = 2.0 * c.n * c.c_out * ho * wo * c.c_in * c.k * c.k;
     const std::vector<int64_t> in_size{c.h, c.w};
     rows.push_back({"conv2d", label.str(), flops, 0, c.quick, false, {x, w},
                     [o](const std::vector<Tensor>& v) { return engine::conv2d(v[0], v[1], Tensor(), o); }});
@@ -94,8 +118,8 @@ void add_conv_rows(const ConvSpec& c, std::vector<Row>& rows) {
                     [o, w](const std::vector<Tensor>& v) { return engine::conv2d_weight_grad(v[0], v[1], w, o); }});
   } else {
     const int64_t ho = (c.h - 1) * c.stride - 2 * c.pad + c.k, wo = (c.w - 1) * c.stride - 2 * c.pad + c.k;
-    const Shape w{c.c_in, c.c_out, c.k, c.k}, y{1, c.c_out, ho, wo};
-    const double flops = 2.0 * c.c_in * c.h * c.w * c.c_out * c.k * c.k;
+    const Shape w{c.c_in, c.c_out, c.k, c.k}, y{c.n, c.c_out, ho, wo};
+    const double flops = 2.0 * c.n * c.c_in * c.h * c.w * c.c_out * c.k * c.k;
     rows.push_back({"conv_transpose2d", label.str(), flops, 0, c.quick, false, {x, w},
                     [o](const std::vector<Tensor>& v) { return engine::conv_transpose2d(v[0], v[1], Tensor(), o); }});
     rows.push_back({"conv_transpose2d backward data", label.str(), flops, 0, c.quick, false, {y, w},
@@ -254,19 +278,128 @@ double sgemm_gflops(int64_t size, int warmup, int repeats) {
   return 2.0 * size * size * size / seconds * 1e-9;
 }
 
-// Largest |cuda - cpu| relative to the largest |cpu|: the cuda op must agree with the CPU op up to
-// float summation order.
-double relative_difference(const Tensor& cuda, const Tensor& cpu) {
+// The cuda op must agree with the CPU op up to float summation order: relative <= 1e-3.
+Difference difference(const Tensor& cuda, const Tensor& cpu) {
   const std::vector<float> a = cuda.to_vector(), b = cpu.to_vector();
+  if (a.size() != b.size()) return {INFINITY, INFINITY};
   double worst = 0, scale = 1e-30;
   for (size_t i = 0; i < a.size(); ++i) {
     worst = std::max(worst, double(std::fabs(a[i] - b[i])));
     scale = std::max(scale, double(std::fabs(b[i])));
   }
-  return a.size() == b.size() ? worst / scale : INFINITY;
+  return {worst, worst / scale};
 }
 
-Result measure(const Row& row, Device device, double ceiling, int warmup, int repeats) {
+bool agrees(const Difference& d) { return d.relative <= 1e-3; }
+
+// ---- cuda on a real GPU (ENGINE_CUDA=ON): CUDA-event times, the device's peaks and the cuDNN /
+// cuBLAS baselines of the conv rows (kernels/conv2d_baseline.h) ----
+#if ENGINE_WITH_CUDA_BASELINES
+double gpu_median_s(const std::function<void()>& call, int warmup, int repeats) {
+  return median(kernels::gpu::time_calls_ms(call, warmup, repeats)) * 1e-3;
+}
+
+// The conv row again on each vendor baseline the build has, timed and checked like ours.
+std::vector<BaselineResult> time_baselines(const std::function<Tensor()>& call, const Tensor& cpu_output,
+                                           int warmup, int repeats) {
+  std::vector<kernels::ConvImpl> impls;
+  if (kernels::cudnn_in_build()) impls.push_back(kernels::ConvImpl::cudnn);
+  impls.push_back(kernels::ConvImpl::cublas);
+  const kernels::ConvImpl previous = kernels::conv_impl();
+  std::vector<BaselineResult> results;
+  for (const kernels::ConvImpl impl : impls) {
+    BaselineResult r;
+    r.impl = kernels::conv_impl_name(impl);
+    Tensor output;
+    kernels::set_conv_impl(impl);
+    try {
+      r.median_s = gpu_median_s([&] { output = call(); }, warmup, repeats);
+      r.error = difference(output, cpu_output);
+    } catch (...) {
+      kernels::set_conv_impl(previous);
+      throw;
+    }
+    kernels::set_conv_impl(previous);
+    results.push_back(r);
+  }
+  return results;
+}
+
+// cuBLAS sgemm of two size x size device matrices: what the GPU's GEMM reaches in practice.
+double cublas_sgemm_gflops(int64_t size, int warmup, int repeats) {
+  std::vector<Tensor> m = make_inputs({{size, size}, {size, size}}, 7);
+  for (Tensor& t : m) t = t.to(Device::cuda());
+  Tensor c = Tensor::empty({size, size}, Device::cuda());
+  const double seconds = gpu_median_s(
+      [&] { kernels::cublas::sgemm(size, size, size, m[0].data(), m[1].data(), c.data()); }, warmup, repeats);
+  return 2.0 * size * size * size / seconds * 1e-9;
+}
+#endif
+
+// What "% peak" of a cuda row is measured against; zero when unknown (the emulator).
+struct DevicePeaks {
+  double gflops = 0, gbytes = 0;
+};
+
+// Prints the device's peaks (and, on a real GPU, the cuBLAS sgemm it reaches) and records them.
+// The rows' own times are of our kernels whatever ENGINE_CONV_IMPL says.
+DevicePeaks cuda_peaks(int warmup, int repeats, nlohmann::json& document) {
+  DevicePeaks peaks;
+#if ENGINE_WITH_CUDA_BASELINES
+  kernels::set_conv_impl(kernels::ConvImpl::ours);
+  const kernels::gpu::DevicePeak p = kernels::gpu::device_peak();
+  peaks = {p.fp32_gflops, p.bandwidth_gbs};
+  const double sgemm = cublas_sgemm_gflops(4096, warmup, repeats);
+  std::printf("device: %s (sm_%d%d), %d SMs x %d fp32 lanes x %.2f GHz = %.0f GFLOP/s fp32 peak; "
+              "%d-bit bus x %.2f GHz x 2 = %.0f GB/s\n",
+              p.name.c_str(), p.major, p.minor, p.sm_count, p.fp32_lanes_per_sm, p.clock_ghz, p.fp32_gflops,
+              p.bus_width_bits, p.memory_clock_ghz, p.bandwidth_gbs);
+  std::printf("cuBLAS sgemm 4096^3: %.0f GFLOP/s (%.0f%% of peak); baselines: %s\n", sgemm,
+              100.0 * sgemm / p.fp32_gflops,
+              kernels::cudnn_in_build() ? "cudnn, cublas" : "cublas (no cuDNN in build)");
+  document["device_peak"] = {{"name", p.name},
+                             {"compute_capability", std::to_string(p.major) + "." + std::to_string(p.minor)},
+                             {"sm_count", p.sm_count}, {"fp32_lanes_per_sm", p.fp32_lanes_per_sm},
+                             {"clock_ghz", p.clock_ghz}, {"fp32_gflops", p.fp32_gflops},
+                             {"memory_clock_ghz", p.memory_clock_ghz}, {"bus_width_bits", p.bus_width_bits},
+                             {"bandwidth_gbs", p.bandwidth_gbs}};
+  document["cublas_sgemm_gflops"] = sgemm;
+#else
+  (void)warmup;
+  (void)repeats;
+  std::printf("device: emulated on the CPU: times are not speeds, no peak, baselines n/a (no GPU)\n");
+  document["device_peak"] = nullptr;
+#endif
+  return peaks;
+}
+
+bool is_conv(const Row& row) { return row.op.rfind("conv", 0) == 0; }
+
+// "N,C,H,W,Co,K,stride,pad" -> a convolution spec (as --conv gives it).
+ConvSpec parse_conv(const std::string& text) {
+  std::vector<int64_t> v;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      v.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      ENGINE_FAIL("--conv ", text, ": '", item, "' is not an integer (expected N,C,H,W,Co,K,stride,pad)");
+    }
+  }
+  ENGINE_CHECK(v.size() == 8, "--conv ", text, ": expected 8 integers N,C,H,W,Co,K,stride,pad, got ", v.size());
+  ENGINE_CHECK(v[0] > 0 && v[1] > 0 && v[2] > 0 && v[3] > 0 && v[4] > 0 && v[5] > 0 && v[6] > 0 && v[7] >= 0,
+               "--conv ", text, ": sizes and stride must be positive, padding >= 0");
+  ENGINE_CHECK(v[5] <= v[2] + 2 * v[7] && v[5] <= v[3] + 2 * v[7], "--conv ", text,
+               ": the kernel is larger than the padded input");
+  ConvSpec spec{"--conv", v[1], v[2], v[3], v[4], v[5], int(v[6]), int(v[7]), false, true};
+  spec.n = v[0];
+  return spec;
+}
+
+Result measure(const Row& row, Device device, double ceiling, const DevicePeaks& peaks, int warmup, int repeats) {
   std::vector<Tensor> inputs = make_inputs(row.input_shapes, 11);
   Result result;
   Tensor cpu_output;
@@ -288,21 +421,66 @@ Result measure(const Row& row, Device device, double ceiling, int warmup, int re
       engine::device_copy(Device::cpu(), &first, device, output.data(), sizeof(float));
     }
   };
-  result.median_s = time_median(
-      [&] { output = call(inputs); },
-      sync, warmup, repeats);
+  const std::function<void()> timed = [&] { output = call(inputs); };
+  bool event_timed = false;
+#if ENGINE_WITH_CUDA_BASELINES
+  if (device.is_cuda()) {
+    result.median_s = gpu_median_s(timed, warmup, repeats);
+    event_timed = true;
+    if (is_conv(row)) result.baselines = time_baselines([&] { return call(inputs); }, cpu_output, warmup, repeats);
+  }
+#endif
+  if (!event_timed) result.median_s = time_median(timed, sync, warmup, repeats);
   result.gflops = row.flops / result.median_s * 1e-9;
   result.gbytes = row.bytes / result.median_s * 1e-9;
   if (device.is_cpu() && row.flops > 0) result.percent_of_sgemm = 100.0 * result.gflops / ceiling;
+  if (row.flops > 0 && peaks.gflops > 0) result.percent_of_peak = 100.0 * result.gflops / peaks.gflops;
+  if (row.flops == 0 && row.bytes > 0 && peaks.gbytes > 0)
+    result.percent_of_peak = 100.0 * result.gbytes / peaks.gbytes;
   if (device.is_cuda()) {
-    const double difference = relative_difference(output, cpu_output);
-    result.mismatch = !(difference <= 1e-3);
+    result.checked = true;
+    result.error = difference(output, cpu_output);
+    result.mismatch = !agrees(result.error);
     std::ostringstream note;
-    note << (result.mismatch ? "MISMATCH vs cpu: " : "matches cpu: ") << difference;
+    note << (result.mismatch ? "MISMATCH vs cpu" : "matches cpu");
+    for (const BaselineResult& b : result.baselines) {
+      if (agrees(b.error)) continue;
+      result.mismatch = true;
+      note << "; " << b.impl << " MISMATCH vs cpu: " << b.error.relative;
+    }
     if (cuda_emulated) note << "; emulated, not a speed";
     result.note = note.str();
   }
   return result;
+}
+
+// The cuda-only cells of a row: max abs and relative error against the CPU op, and the baselines.
+std::string cuda_cells(const Row& row, const Result& r) {
+  char text[160];
+  std::snprintf(text, sizeof text, "%9.2e %9.2e  ", r.error.max_abs, r.error.relative);
+  std::string baselines;
+  if (cuda_emulated) baselines = is_conv(row) ? "n/a (no GPU)" : "-";
+  for (const BaselineResult& b : r.baselines) {
+    char one[64];
+    std::snprintf(one, sizeof one, "%s%s %.3f ms", baselines.empty() ? "" : ", ", b.impl.c_str(), b.median_s * 1e3);
+    baselines += one;
+  }
+  if (baselines.empty()) baselines = "-";
+  char cell[64];
+  std::snprintf(cell, sizeof cell, "%-36s ", baselines.c_str());
+  return text + std::string(cell);
+}
+
+nlohmann::json cuda_json(const Row& row, const Result& r) {
+  nlohmann::json entry = {{"max_abs_error", r.error.max_abs}, {"max_rel_error", r.error.relative}};
+  if (r.percent_of_peak > 0) entry["percent_of_peak"] = r.percent_of_peak;
+  if (cuda_emulated && is_conv(row)) entry["baselines"] = "n/a (no GPU)";
+  for (const BaselineResult& b : r.baselines)
+    entry["baselines"][b.impl] = {{"median_ms", b.median_s * 1e3},
+                                  {"gflops", row.flops / b.median_s * 1e-9},
+                                  {"max_abs_error", b.error.max_abs},
+                                  {"max_rel_error", b.error.relative}};
+  return entry;
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& document) {
@@ -316,7 +494,8 @@ void write_json_atomically(const std::string& path, const nlohmann::json& docume
   std::filesystem::rename(temporary, path);
 }
 
-int run(const std::string& device_name, bool quick, int repeats, const std::string& json_path) {
+int run(const std::string& device_name, bool quick, int repeats, const std::string& json_path,
+        const std::vector<ConvSpec>& extra_convs) {
   if (!json_path.empty()) {
     const std::filesystem::path folder = std::filesystem::path(json_path).parent_path();
     if (!folder.empty() && !std::filesystem::is_directory(folder))
@@ -334,10 +513,13 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
   const double ceiling = sgemm_gflops(1024, 1, quick ? 3 : 7);
   std::printf("bench: device %s, %d OpenMP threads, %d BLAS threads, median of %d after %d warm-up\n",
               device.str().c_str(), omp_get_max_threads(), openblas_get_num_threads(), repeats, warmup);
-  std::printf("sgemm ceiling: 1024^3 cblas_sgemm at %.1f GFLOP/s\n\n", ceiling);
-  std::printf("%-32s %-62s %9s %8s %7s %7s  %s\n", "op", "shape", "ms", "GFLOP/s", "GB/s", "% sgemm", "note");
+  std::printf("sgemm ceiling: 1024^3 cblas_sgemm at %.1f GFLOP/s\n", ceiling);
 
   nlohmann::json document;
+  const DevicePeaks peaks = device.is_cuda() ? cuda_peaks(warmup, repeats, document) : DevicePeaks{};
+  std::printf("\n%-32s %-62s %9s %8s %7s %7s  %s", "op", "shape", "ms", "GFLOP/s", "GB/s",
+              device.is_cuda() ? "% peak" : "% sgemm", device.is_cuda() ? "" : "note\n");
+  if (device.is_cuda()) std::printf("%9s %9s  %-36s %s\n", "max abs", "max rel", "baselines", "note");
   document["device"] = device.str();
   document["emulated"] = device.is_cuda() && cuda_emulated;
   document["sgemm_gflops"] = ceiling;
@@ -347,18 +529,21 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
   document["warmup"] = warmup;
   document["rows"] = nlohmann::json::array();
   bool any_mismatch = false;
-  for (const Row& row : sargan_rows()) {
+  std::vector<Row> rows = sargan_rows();
+  for (const ConvSpec& c : extra_convs) add_conv_rows(c, rows);
+  for (const Row& row : rows) {
     if (small_set && !row.quick) continue;
-    const Result r = measure(row, device, ceiling, warmup, repeats);
+    const Result r = measure(row, device, ceiling, peaks, warmup, repeats);
     any_mismatch = any_mismatch || r.mismatch;
     const auto cell = [](double value, bool shown) {
       char text[32];
       std::snprintf(text, sizeof text, shown ? "%.1f" : "-", value);
       return std::string(text);
     };
-    std::printf("%-32s %-62s %9.3f %8s %7s %7s  %s\n", row.op.c_str(), row.shape.c_str(), r.median_s * 1e3,
+    const double percent = device.is_cuda() ? r.percent_of_peak : r.percent_of_sgemm;
+    std::printf("%-32s %-62s %9.3f %8s %7s %7s  %s%s\n", row.op.c_str(), row.shape.c_str(), r.median_s * 1e3,
                 cell(r.gflops, row.flops > 0).c_str(), cell(r.gbytes, row.bytes > 0).c_str(),
-                cell(r.percent_of_sgemm, r.percent_of_sgemm > 0).c_str(), r.note.c_str());
+                cell(percent, percent > 0).c_str(), r.checked ? cuda_cells(row, r).c_str() : "", r.note.c_str());
     std::fflush(stdout);
     nlohmann::json entry = {{"op", row.op}, {"shape", row.shape}, {"device", device.str()},
                             {"median_ms", r.median_s * 1e3}};
@@ -366,6 +551,7 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
     if (row.bytes > 0) entry["gbytes_per_s"] = r.gbytes;
     if (r.percent_of_sgemm > 0) entry["percent_of_sgemm"] = r.percent_of_sgemm;
     if (!r.note.empty()) entry["note"] = r.note;
+    if (r.checked) entry.update(cuda_json(row, r));
     document["rows"].push_back(entry);
   }
   if (!json_path.empty()) write_json_atomically(json_path, document);
@@ -381,6 +567,7 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
 int main(int argc, char** argv) {
   CLI::App app{"Op benchmark on the SARGAN shapes, against the machine's sgemm ceiling"};
   std::string device = "cpu", json_path;
+  std::vector<std::string> conv_shapes;
   bool quick = false;
   int repeats = 0;
   app.add_option("--device", device, "cpu, or cuda (rows checked against the cpu op)")
@@ -389,13 +576,16 @@ int main(int argc, char** argv) {
   app.add_flag("--quick", quick, "a few repeats of a small subset, for CI");
   app.add_option("--repeats", repeats, "timed calls per row (default 7, --quick 3)");
   app.add_option("--json", json_path, "also write the results to this JSON file");
+  app.add_option("--conv", conv_shapes, "also time a conv2d of this shape: N,C,H,W,Co,K,stride,pad (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   try {
-    return run(device, quick, repeats, json_path);
+    std::vector<ConvSpec> extra_convs;
+    for (const std::string& text : conv_shapes) extra_convs.push_back(parse_conv(text));
+    return run(device, quick, repeats, json_path, extra_convs);
   } catch (const std::exception& e) {
     std::cerr << "bench: error: " << e.what() << "\n";
   }

@@ -10,6 +10,27 @@
 #include "engine/ops.h"
 #include "kernels/conv2d.h"
 #include "op_util.h"
+#if ENGINE_WITH_CUDA_BASELINES
+#include "kernels/conv2d_baseline.h"
+#endif
+
+// CONV_DISPATCH is ENGINE_DISPATCH, except that on a real GPU ENGINE_CONV_IMPL=cudnn|cublas (or
+// kernels::set_conv_impl) routes the cuda convolutions to the vendor baselines, to cross-check and
+// time ours against them (kernels/conv2d_baseline.h).
+#if ENGINE_WITH_CUDA_BASELINES
+#define CONV_DISPATCH(device, fn, ...)                                                              \
+  do {                                                                                              \
+    const kernels::ConvImpl impl = (device).is_cuda() ? kernels::conv_impl() : kernels::ConvImpl::ours; \
+    if (impl == kernels::ConvImpl::ours) {                                                          \
+      ENGINE_DISPATCH(device, fn, __VA_ARGS__);                                                     \
+    } else {                                                                                        \
+      kernels::baseline::fn(impl, __VA_ARGS__);                                                     \
+      ::engine::detail::after_cuda_op(#fn);                                                         \
+    }                                                                                               \
+  } while (0)
+#else
+#define CONV_DISPATCH ENGINE_DISPATCH
+#endif
 
 namespace engine {
 namespace {
@@ -62,7 +83,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   check_options("conv2d", options);
   const kernels::Conv2dShape s = conv_shape("conv2d", x.shape(), weight.shape(), options);
   Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
-  ENGINE_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data());
+  CONV_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data());
   y = record("conv2d", {x, weight}, y, [x, weight, options](const Tensor& g) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv_transpose2d(g, weight, Tensor(), options, {x.size(2), x.size(3)})
                               : Tensor(),
@@ -102,7 +123,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   const Shape y_shape{x.size(0), weight.size(1), out_h, out_w};
   const kernels::Conv2dShape s = conv_shape(op, y_shape, conv_weight, options);
   Tensor y = Tensor::empty(y_shape, device);
-  ENGINE_DISPATCH(device, conv2d_backward_input, s, x.data(), weight.data(), y.data());
+  CONV_DISPATCH(device, conv2d_backward_input, s, x.data(), weight.data(), y.data());
   y = record(op, {x, weight}, y, [x, weight, options](const Tensor& g) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv2d(g, weight, Tensor(), options) : Tensor(),
             weight.requires_grad() ? conv2d_weight_grad(g, x, weight.shape(), options) : Tensor()};
@@ -124,7 +145,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
                " for input ", shape_str(x.shape()), " and weight ", shape_str(weight_shape), ", got ",
                shape_str(grad_y.shape()));
   Tensor dw = Tensor::empty(weight_shape, device);
-  ENGINE_DISPATCH(device, conv2d_backward_weight, s, x.data(), grad_y.data(), dw.data());
+  CONV_DISPATCH(device, conv2d_backward_weight, s, x.data(), grad_y.data(), dw.data());
   return record(op, {x, grad_y}, dw, [x, grad_y, options](const Tensor& v) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv_transpose2d(grad_y, v, Tensor(), options, {x.size(2), x.size(3)})
                               : Tensor(),

@@ -4,9 +4,12 @@
 // repeated runs give identical bytes, and bad input gives one clear line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/check.h"
@@ -166,6 +169,34 @@ TEST_CASE("sargan test mode: images equal the authors' PyTorch pipeline", "[sarg
   }
 }
 
+TEST_CASE("sargan test mode: --crop none batches images of different sizes apart", "[sargan]") {
+  TempDir work("mixed_sizes");
+  fs::create_directories(work / "in");
+  // face.png becomes 42x32 (padded to 44x32) and a_square.png 32x32: one batch of 2 cannot hold
+  // both, so the translator must flush between them; face's images still match PyTorch's.
+  fs::copy_file(fixture("face_67x50.png"), work / "in/face.png");
+  engine::save_png(work / "in/a_square.png", prepare_image(engine::load_image(fixture("face_67x50.png"), 3), 40,
+                                                           Crop::centre));
+  fs::copy_file(fixture("face_67x50.png"), work / "in/z_face_again.png");
+  std::ostringstream log;
+  TranslateJob job;
+  job.input = work / "in";
+  job.weights = fixture("g16.ckpt");
+  job.output_dir = work / "out";
+  job.image_size = 32;
+  job.crop = Crop::none;
+  job.generator = {16, 7, 8};
+  job.batch_size = 2;
+  REQUIRE(translate_images(job, log).translated == 3);
+  CHECK(engine::load_image(work / "out/a_square_SARGAN_HAS.png").width == 32);
+  for (const std::string stem : {"face", "z_face_again"})
+    for (const char* e : expressions) {
+      const std::string name = std::string("_SARGAN_") + e + ".png";
+      expect_same_pixels(engine::load_image(work / ("out/" + stem + name)),
+                         engine::load_image(fixture("expected_nocrop/face" + name)), stem + name);
+    }
+}
+
 TEST_CASE("sargan test mode: end to end on the authors' test faces, deterministic", "[sargan]") {
   const std::string faces = test::shared_dir("data/sargan_testing_imgs");
   if (faces.empty()) return;
@@ -313,3 +344,37 @@ TEST_CASE("sargan: list_images follows ImageFolder", "[sargan]") {
   CHECK(found[3] == work / "b_class/deeper/x.bmp");
   CHECK(list_images(work / "top.PNG") == std::vector<std::string>{work / "top.PNG"});
 }
+
+TEST_CASE("sargan executable: a user error is one line on stderr and exit code 1", "[sargan]") {
+  // The app beside this test binary (both go to <build>/bin); skipped when it was not built.
+  const fs::path app = fs::read_symlink("/proc/self/exe").parent_path() / "sargan";
+  if (!fs::exists(app)) {
+    WARN("skipped: " << app.string() << " is not built (make sargan)");
+    return;
+  }
+  TempDir work("app");
+  const std::string weights = small_random_checkpoint(work);
+  std::ofstream(work / "blocker") << "x";
+  auto run_app = [&](const std::string& args, std::string& err) {
+    const std::string command = app.string() + " " + args + " > " + (work / "stdout") + " 2> " + (work / "stderr");
+    const int status = std::system(command.c_str());
+    err = read_bytes(work / "stderr");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  const std::string common = " --image_size 32 --g_conv_dim 8 --device cpu --weights " + weights;
+  for (const std::string args : {"--mode test --image_dir " + (work / "absent") + " --result_dir " + (work / "o"),
+                                 "--mode test --image_dir " + fixture("face_67x50.png") + " --result_dir " +
+                                     (work / "blocker/o"),
+                                 "--mode test --image_dir " + fixture("face_67x50.png") + " --result_dir " +
+                                     (work / "o") + " --c_dim 5"}) {
+    INFO(args);
+    std::string err;
+    CHECK(run_app(args + common, err) == 1);
+    CHECK_THAT(err, Catch::StartsWith("sargan: error: "));
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  }
+  std::string err;
+  CHECK(run_app("--mode test --image_dir " + fixture("face_67x50.png") + " --result_dir " + (work / "o") + common, err) == 0);
+  CHECK_THAT(read_bytes(work / "stdout"), Catch::StartsWith("sargan: translated 1 image "));
+}
+

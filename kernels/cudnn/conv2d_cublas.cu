@@ -14,10 +14,14 @@
 #include <string>
 
 #include "common.cuh"
+#include "im2col.cuh"
 #include "kernels/conv2d_baseline.h"
 
 namespace kernels::cublas {
 namespace {
+
+using detail::col2im;
+using detail::im2col;
 
 constexpr int64_t col_budget = int64_t(1) << 26;  // floats (256 MiB)
 
@@ -57,53 +61,11 @@ float* col_buffer(size_t floats) {
   return buffer;
 }
 
-// col[n][k = (ci, r, q)][p = (oh, ow)] for `images` images of x (already offset to the first).
-__global__ void im2col_kernel(Conv2dShape s, int64_t images, const float* x, float* col) {
-  const int64_t taps = s.k_h * s.k_w, k_total = s.c_in * taps, pixels = s.h_out * s.w_out;
-  const int64_t count = images * k_total * pixels;
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count; e += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t p = e % pixels, k = (e / pixels) % k_total, n = e / (pixels * k_total);
-    const int64_t ci = k / taps, tap = k % taps;
-    const int64_t ih = (p / s.w_out) * s.stride - s.pad + tap / s.k_w;
-    const int64_t iw = (p % s.w_out) * s.stride - s.pad + tap % s.k_w;
-    const bool inside = ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
-    col[e] = inside ? x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] : 0.f;
-  }
-}
-
-// dx[n][ci][ih][iw] = sum of dcol[n][(ci, r, q)][(oh, ow)] over the taps that land on (ih, iw).
-__global__ void col2im_kernel(Conv2dShape s, int64_t images, const float* dcol, float* dx) {
-  const int64_t taps = s.k_h * s.k_w, pixels = s.h_out * s.w_out, plane = s.h_in * s.w_in;
-  const int64_t count = images * s.c_in * plane;
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count; e += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t iw = e % s.w_in, ih = (e / s.w_in) % s.h_in, ci = (e / plane) % s.c_in, n = e / (plane * s.c_in);
-    const float* image = dcol + n * s.c_in * taps * pixels;
-    float total = 0.f;
-    for (int64_t r = 0; r < s.k_h; ++r) {
-      const int64_t oh_scaled = ih + s.pad - r;
-      if (oh_scaled < 0 || oh_scaled % s.stride != 0 || oh_scaled / s.stride >= s.h_out) continue;
-      for (int64_t q = 0; q < s.k_w; ++q) {
-        const int64_t ow_scaled = iw + s.pad - q;
-        if (ow_scaled < 0 || ow_scaled % s.stride != 0 || ow_scaled / s.stride >= s.w_out) continue;
-        const int64_t k = (ci * s.k_h + r) * s.k_w + q;
-        total += image[k * pixels + (oh_scaled / s.stride) * s.w_out + ow_scaled / s.stride];
-      }
-    }
-    dx[e] = total;
-  }
-}
-
 // Images per chunk so that the chunk's col buffer stays within col_budget (at least one).
 int64_t chunk_images(const Conv2dShape& s) {
   const int64_t per_image = s.c_in * s.k_h * s.k_w * s.h_out * s.w_out;
   const int64_t images = per_image > 0 ? col_budget / per_image : s.n;
   return images < 1 ? 1 : (images < s.n ? images : s.n);
-}
-
-void im2col(const Conv2dShape& s, int64_t images, const float* x, float* col) {
-  const int64_t count = images * s.c_in * s.k_h * s.k_w * s.h_out * s.w_out;
-  cuda::launch(im2col_kernel, {dim3(cuda::grid_for(count)), dim3(cuda::elementwise_block), 0, cuda::stream()}, s,
-               images, x, col);
 }
 
 }  // namespace
@@ -149,9 +111,7 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
     } else {
       CUDA_CHECK(cudaMemsetAsync(dcol, 0, sizeof(float) * images * k * (pixels > 0 ? pixels : 1), cuda::stream()));
     }
-    const int64_t count = images * in_image;
-    cuda::launch(col2im_kernel, {dim3(cuda::grid_for(count)), dim3(cuda::elementwise_block), 0, cuda::stream()}, s,
-                 images, dcol, dx + n0 * in_image);
+    col2im(s, images, dcol, dx + n0 * in_image);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -152,6 +153,25 @@ void gradgradcheck(const TensorFn& f, const std::vector<Tensor>& inputs, const s
   }
   auto scalar = [&](const std::vector<Tensor>& xs) { return double(h(xs, false).item()); };
   compare_with_differences(scalar, analytic, leaves, what + " (second order)", options);
+}
+
+PixelDifference compare_pixels(const engine::Image& ours, const engine::Image& theirs) {
+  REQUIRE(ours.width == theirs.width);
+  REQUIRE(ours.height == theirs.height);
+  REQUIRE(ours.channels == theirs.channels);
+  PixelDifference difference;
+  difference.count = ours.pixels.size();
+  double total = 0.0;
+  for (size_t i = 0; i < ours.pixels.size(); ++i) {
+    const int d = std::abs(int(ours.pixels[i]) - int(theirs.pixels[i]));
+    difference.max = std::max(difference.max, d);
+    difference.differing += d != 0;
+    total += d;
+  }
+  difference.mean = difference.count ? total / double(difference.count) : 0.0;
+  INFO("max difference " << difference.max << ", mean " << difference.mean << ", differing values "
+                         << difference.differing << " of " << difference.count);
+  return difference;
 }
 
 std::string shared_dir(const std::string& relative) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/image.h"
 #include "engine/tensor.h"
 
 namespace test {
@@ -38,6 +39,15 @@ void gradcheck(const TensorFn& f, const std::vector<engine::Tensor>& inputs, con
 // against central differences of the first-order gradients.
 void gradgradcheck(const TensorFn& f, const std::vector<engine::Tensor>& inputs,
                    const std::string& what, GradcheckOptions options = {});
+
+// How two 8-bit images differ, value by value (after REQUIRE-ing equal sizes and channels).
+struct PixelDifference {
+  int max = 0;
+  double mean = 0.0;
+  size_t differing = 0;  // values that are not equal
+  size_t count = 0;      // values compared
+};
+PixelDifference compare_pixels(const engine::Image& ours, const engine::Image& theirs);
 
 // ../shared beside the checkout, or "" (after a visible WARN) when it is absent.
 std::string shared_dir(const std::string& relative);

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "engine/image.h"
+#include "test_util.h"
 
 namespace {
 
@@ -34,17 +35,9 @@ TEST_CASE("resize_bilinear_opencv and resize_bilinear_pil match their libraries"
     const engine::Image got = library == "opencv" ? engine::resize_bilinear_opencv(src, width, height)
                                                   : engine::resize_bilinear_pil(src, width, height);
     INFO(library << " " << c["source"] << " -> " << width << "x" << height);
-    REQUIRE(got.width == want.width);
-    REQUIRE(got.height == want.height);
-    REQUIRE(got.channels == want.channels);
-    int max_diff = 0;
-    size_t n_diff = 0;
-    for (size_t i = 0; i < got.pixels.size(); ++i) {
-      const int d = std::abs(int(got.pixels[i]) - int(want.pixels[i]));
-      max_diff = std::max(max_diff, d);
-      n_diff += d != 0;
-    }
-    INFO("max difference " << max_diff << ", differing values " << n_diff << " of " << got.pixels.size());
-    CHECK(max_diff == 0);
+    const test::PixelDifference difference = test::compare_pixels(got, want);
+    INFO("max difference " << difference.max << ", differing values " << difference.differing << " of "
+                           << difference.count);
+    CHECK(difference.max == 0);
   }
 }

@@ -20,6 +20,7 @@
 #include "models/lsrf/commands.h"
 #include "models/lsrf/pipeline.h"
 #include "models/lsrf/weights.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace models::lsrf;
@@ -44,21 +45,11 @@ bool python_has(const std::string& modules) {
 
 void compare_png(const std::string& ours, const std::string& reference) {
   INFO(ours << " vs " << reference);
-  const engine::Image a = engine::load_image(ours), b = engine::load_image(reference);
-  REQUIRE(a.width == b.width);
-  REQUIRE(a.height == b.height);
-  REQUIRE(a.channels == b.channels);
-  double sum = 0.0;
-  int worst = 0;
-  for (size_t i = 0; i < a.pixels.size(); ++i) {
-    const int d = std::abs(int(a.pixels[i]) - int(b.pixels[i]));
-    sum += d;
-    worst = std::max(worst, d);
-  }
-  const double mean = sum / double(a.pixels.size());
-  INFO("mean " << mean << " max " << worst);
-  CHECK(mean < max_mean_diff);
-  CHECK(worst <= max_abs_diff);
+  const test::PixelDifference difference =
+      test::compare_pixels(engine::load_image(ours), engine::load_image(reference));
+  INFO("mean " << difference.mean << " max " << difference.max);
+  CHECK(difference.mean < max_mean_diff);
+  CHECK(difference.max <= max_abs_diff);
 }
 
 models::CliOptions inference_options(const std::string& model, int f, int size, const std::string& out) {

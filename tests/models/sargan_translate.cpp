@@ -57,18 +57,10 @@ std::string read_bytes(const std::string& path) {
 // level: at most 1 level anywhere and at most 0.5% of the values off.
 void expect_same_pixels(const Image& ours, const Image& theirs, const std::string& what) {
   INFO(what);
-  REQUIRE(ours.width == theirs.width);
-  REQUIRE(ours.height == theirs.height);
-  REQUIRE(ours.channels == theirs.channels);
-  size_t off = 0;
-  int worst = 0;
-  for (size_t i = 0; i < ours.pixels.size(); ++i) {
-    const int d = std::abs(int(ours.pixels[i]) - int(theirs.pixels[i]));
-    off += d != 0;
-    worst = std::max(worst, d);
-  }
-  CHECK(worst <= 1);
-  CHECK(off <= ours.pixels.size() / 200);
+  const test::PixelDifference difference = test::compare_pixels(ours, theirs);
+  INFO("max difference " << difference.max << ", differing values " << difference.differing);
+  CHECK(difference.max <= 1);
+  CHECK(difference.differing <= difference.count / 200);
 }
 
 models::CliOptions test_options(const std::string& input, const std::string& weights, const std::string& out) {
@@ -362,7 +354,7 @@ TEST_CASE("sargan executable: a user error is one line on stderr and exit code 1
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   };
   const std::string common = " --image_size 32 --g_conv_dim 8 --device cpu --weights " + weights;
-  for (const std::string args : {"--mode test --image_dir " + (work / "absent") + " --result_dir " + (work / "o"),
+  for (const std::string& args : {"--mode test --image_dir " + (work / "absent") + " --result_dir " + (work / "o"),
                                  "--mode test --image_dir " + fixture("face_67x50.png") + " --result_dir " +
                                      (work / "blocker/o"),
                                  "--mode test --image_dir " + fixture("face_67x50.png") + " --result_dir " +

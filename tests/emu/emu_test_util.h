@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "../device_buffer.h"
 #include "kernels/cuda_device.h"
 #include "kernels/emu.h"
 #include "launch.cuh"
 
 namespace emu_test {
+
+using kernel_test::DeviceBuffer;
 
 // Emulator settings for one scope; restores the previous ones.
 class ScopedSettings {
@@ -54,29 +57,6 @@ inline std::string describe(const kernels::emu::Settings& s) {
   return std::string(name) + (s.schedule == kernels::emu::Schedule::random ? ":" + std::to_string(s.seed) : "") +
          ", " + std::to_string(s.worker_threads) + " worker(s)";
 }
-
-// Device memory holding a copy of `host`, freed at scope exit.
-template <class T>
-class DeviceBuffer {
-public:
-  explicit DeviceBuffer(const std::vector<T>& host) : n_(host.size()) {
-    p_ = static_cast<T*>(kernels::cuda::malloc_bytes(n_ * sizeof(T)));
-    kernels::cuda::copy_host_to_device(p_, host.data(), n_ * sizeof(T));
-  }
-  ~DeviceBuffer() { kernels::cuda::free_bytes(p_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return p_; }
-  std::vector<T> to_host() const {
-    std::vector<T> host(n_);
-    kernels::cuda::copy_device_to_host(host.data(), p_, n_ * sizeof(T));
-    return host;
-  }
-
-private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
 
 // Runs this test binary on the hidden test `tag`, with `environment` ("NAME=value ...")
 // added, and returns its output (stdout and stderr); *status gets the exit code. For sanitizer

@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -172,6 +173,18 @@ PixelDifference compare_pixels(const engine::Image& ours, const engine::Image& t
   INFO("max difference " << difference.max << ", mean " << difference.mean << ", differing values "
                          << difference.differing << " of " << difference.count);
   return difference;
+}
+
+TempDir::TempDir(const std::string& name)
+    : path(std::filesystem::temp_directory_path() /
+           ("engine_test_" + std::to_string(getpid()) + "_" + name)) {
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;  // a destructor must not throw; a leftover folder is harmless
+  std::filesystem::remove_all(path, ignored);
 }
 
 std::string shared_dir(const std::string& relative) {

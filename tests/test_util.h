@@ -2,6 +2,7 @@
 // Shared test helpers: tolerance comparison that reports the worst element (llm.c's
 // validate_result), finite-difference gradient checks of first and second order, seeded inputs,
 // and the location of ../shared test data.
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -48,6 +49,16 @@ struct PixelDifference {
   size_t count = 0;      // values compared
 };
 PixelDifference compare_pixels(const engine::Image& ours, const engine::Image& theirs);
+
+// A fresh folder under the system's temporary directory, removed when the object dies; declared
+// before anything whose background threads write there, it outlives them.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 // ../shared beside the checkout, or "" (after a visible WARN) when it is absent.
 std::string shared_dir(const std::string& relative);

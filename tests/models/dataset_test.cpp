@@ -18,18 +18,7 @@ using namespace models::sargan;
 
 namespace {
 
-// A fresh folder removed when the test ends; declared before a loader, it outlives the loader's
-// read-ahead thread.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dataset_test_" + std::to_string(getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-};
+using test::TempDir;
 
 // Three small faces per expression, as the trainer would see them.
 void make_face_folder(const fs::path& dir, int per_class = 3) {

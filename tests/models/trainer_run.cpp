@@ -18,22 +18,14 @@
 #include "models/sargan/faces.h"
 #include "models/sargan/trainer.h"
 #include "models/sargan/weights.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace models::sargan;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("trainer_test_" + std::to_string(getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-};
+using test::TempDir;
 
 // Two identities per expression at 32 x 32, made once per test process.
 const std::string& faces_dir() {

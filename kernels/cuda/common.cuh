@@ -21,6 +21,24 @@ inline unsigned grid_for(int64_t n, int block = elementwise_block) {
   return static_cast<unsigned>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
 }
 
+// Device scratch memory that only grows and is kept for the process: workspaces of launches issued
+// from one host thread (the engine issues its ops from one).
+class ScratchBuffer {
+ public:
+  float* get(size_t floats) {
+    if (floats > capacity_) {
+      if (buffer_) CUDA_CHECK(cudaFree(buffer_));
+      CUDA_CHECK(cudaMalloc(&buffer_, floats * sizeof(float)));
+      capacity_ = floats;
+    }
+    return buffer_;
+  }
+
+ private:
+  float* buffer_ = nullptr;
+  size_t capacity_ = 0;
+};
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffffu, v, offset);
   return v;

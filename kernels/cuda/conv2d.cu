@@ -178,18 +178,8 @@ void launch_gemm(int64_t m, int64_t n, int64_t k, int64_t slices, const A& a, co
   launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m, n, k, k_chunk, a, b, store);
 }
 
-// Scratch for split-K partial sums, grown on demand and kept (one per process: the engine issues
-// convolutions from one host thread).
-float* split_k_workspace(size_t floats) {
-  static float* buffer = nullptr;
-  static size_t capacity = 0;
-  if (floats > capacity) {
-    if (buffer) CUDA_CHECK(cudaFree(buffer));
-    CUDA_CHECK(cudaMalloc(&buffer, floats * sizeof(float)));
-    capacity = floats;
-  }
-  return buffer;
-}
+// Split-K partial sums.
+ScratchBuffer split_k_scratch;
 
 }  // namespace
 
@@ -221,7 +211,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
     launch_gemm(rows, cols, reduction, 1, a, b, StoreRowMajor{dw, cols, 0});
     return;
   }
-  float* partial = split_k_workspace(static_cast<size_t>(slices * rows * cols));
+  float* partial = split_k_scratch.get(static_cast<size_t>(slices * rows * cols));
   launch_gemm(rows, cols, reduction, slices, a, b, StoreRowMajor{partial, cols, rows * cols});
   launch(split_k_sum_kernel, {dim3(grid_for(rows * cols)), dim3(elementwise_block), 0, stream()}, rows * cols, slices,
          partial, dw);

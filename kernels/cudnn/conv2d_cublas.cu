@@ -22,6 +22,7 @@ namespace {
 
 using detail::col2im;
 using detail::im2col;
+using kernels::cuda::ScratchBuffer;
 
 constexpr int64_t col_budget = int64_t(1) << 26;  // floats (256 MiB)
 
@@ -50,16 +51,9 @@ int as_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
-float* col_buffer(size_t floats) {
-  static float* buffer = nullptr;
-  static size_t capacity = 0;
-  if (floats > capacity) {
-    if (buffer) CUDA_CHECK(cudaFree(buffer));
-    CUDA_CHECK(cudaMalloc(&buffer, floats * sizeof(float)));
-    capacity = floats;
-  }
-  return buffer;
-}
+ScratchBuffer col_scratch;
+
+float* col_buffer(size_t floats) { return col_scratch.get(floats); }
 
 // Images per chunk so that the chunk's col buffer stays within col_budget (at least one).
 int64_t chunk_images(const Conv2dShape& s) {

@@ -84,7 +84,8 @@ T from_bits(std::uint64_t bits) {
 
 namespace kernels::emu {
 
-// The emulator's `kernel<<<grid, block, shared_bytes, stream>>>(args...)`: arguments are
+// The emulator's kernel launch (CUDA's triple-chevron launch with grid, block, shared bytes and
+// stream): arguments are
 // converted to the kernel's parameter types once, as CUDA copies them, and every CUDA thread
 // calls the kernel with its own copies. Synchronous; errors through cudaGetLastError.
 template <class... Params, class... Args>

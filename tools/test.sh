@@ -10,9 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
-# Idle OpenMP workers sleep instead of spinning, so they do not steal the cores OpenBLAS's own
-# threads need (docs/ops/conv2d.md).
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 failed=()
 
 configure_build() {  # dir, cmake args..., then -- targets

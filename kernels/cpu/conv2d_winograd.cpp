@@ -1,0 +1,289 @@
+// Winograd F(4x4, 3x3) convolution of one image (Lavin & Gray 2016), matching
+// torch.nn.functional.conv2d with a 3x3 kernel, stride 1 and zero padding. Each 4x4 output tile
+// is read from a 6x6 input tile d; with the transforms B^T (6x6), G (6x3) and A^T (4x6),
+//   U[xi][co][ci] = (G w[co,ci] G^T)[xi]        (once per call, for all images)
+//   V[xi][ci][t]  = (B^T d[ci,t] B)[xi]         (per tile t)
+//   M[xi][co][t]  = sum_ci U[xi][co][ci] V[xi][ci][t]   (36 GEMMs, xi = the 6x6 positions)
+//   y tile        = A^T M[.][co][t] A
+// Legend: Ci/Co channels, xi one of the 36 transformed positions, t a tile, lane a tile within
+// a panel of 16.
+//
+// Cache blocking: the tiles go through in blocks of panels of 16; a block's V and M are small
+// enough to stay in the caches between the input transform, the GEMMs and the output transform.
+// The GEMMs are a register-blocked 6 x 16 kernel (6 output channels by 16 tiles, 12 AVX2
+// accumulators) rather than sgemm calls: with only 16-64 tiles per GEMM, the BLAS would repack
+// the 256x256 U[xi] on every call, which costs as much as the multiplication. U is stored
+// pre-packed in the kernel's order instead.
+#include "kernels/conv2d_winograd.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace kernels::cpu {
+namespace {
+
+constexpr int64_t tile = 4;             // outputs per tile side
+constexpr int64_t alpha = tile + 2;     // inputs per tile side
+constexpr int64_t positions = alpha * alpha;
+constexpr int64_t lanes = 16;           // tiles per panel: the GEMM kernel's columns
+constexpr int64_t rows = 6;             // output channels per GEMM kernel call
+constexpr int64_t block_panels = 4;     // panels per cache block (measured: docs/ops/conv2d.md)
+
+int64_t padded_c_out(const Conv2dShape& s) { return (s.c_out + rows - 1) / rows * rows; }
+int64_t tiles_h(const Conv2dShape& s) { return (s.h_out + tile - 1) / tile; }
+int64_t tiles_w(const Conv2dShape& s) { return (s.w_out + tile - 1) / tile; }
+
+// The three 1-D transforms, applied to n independent columns at once (n a multiple of 8): in[i]
+// is the row of n floats at in + i * in_stride, likewise out. Written out (rather than as matrix
+// products) to share the common subexpressions, and on GCC's portable vectors of 8 floats, which
+// the auto-vectoriser would not use here for unknown strides; the 2-D transform is the 1-D one
+// along rows, then columns.
+using vec8 = float __attribute__((vector_size(32)));
+vec8 load(const float* p) {
+  vec8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store(float* p, vec8 v) { std::memcpy(p, &v, sizeof v); }
+
+// B^T: 6 -> 6.
+template <int64_t n>
+void input_1d(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
+  for (int64_t l = 0; l < n; l += 8) {
+    const vec8 d0 = load(in + l), d1 = load(in + in_stride + l), d2 = load(in + 2 * in_stride + l),
+               d3 = load(in + 3 * in_stride + l), d4 = load(in + 4 * in_stride + l), d5 = load(in + 5 * in_stride + l);
+    const vec8 a = d4 - 4.f * d2, b = d3 - 4.f * d1, c = d4 - d2, e = 2.f * (d3 - d1);
+    store(out + l, 4.f * d0 - 5.f * d2 + d4);
+    store(out + out_stride + l, a + b);
+    store(out + 2 * out_stride + l, a - b);
+    store(out + 3 * out_stride + l, c + e);
+    store(out + 4 * out_stride + l, c - e);
+    store(out + 5 * out_stride + l, 4.f * d1 - 5.f * d3 + d5);
+  }
+}
+
+// G: 3 -> 6.
+template <int64_t n>
+void weight_1d(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
+  constexpr float sixth = 1.f / 6;  // a product: no division
+  for (int64_t l = 0; l < n; l += 8) {
+    const vec8 g0 = load(in + l), g1 = load(in + in_stride + l), g2 = load(in + 2 * in_stride + l);
+    const vec8 even = g0 + g2, quarter = 0.25f * g0 + g2;
+    store(out + l, 0.25f * g0);
+    store(out + out_stride + l, -sixth * (even + g1));
+    store(out + 2 * out_stride + l, -sixth * (even - g1));
+    store(out + 3 * out_stride + l, sixth * (quarter + 0.5f * g1));
+    store(out + 4 * out_stride + l, sixth * (quarter - 0.5f * g1));
+    store(out + 5 * out_stride + l, g2);
+  }
+}
+
+// A^T: 6 -> 4.
+template <int64_t n>
+void output_1d(const float* in, int64_t in_stride, float* out, int64_t out_stride) {
+  for (int64_t l = 0; l < n; l += 8) {
+    const vec8 m0 = load(in + l), m1 = load(in + in_stride + l), m2 = load(in + 2 * in_stride + l),
+               m3 = load(in + 3 * in_stride + l), m4 = load(in + 4 * in_stride + l), m5 = load(in + 5 * in_stride + l);
+    const vec8 sum12 = m1 + m2, diff12 = m1 - m2, sum34 = m3 + m4, diff34 = m3 - m4;
+    store(out + l, m0 + sum12 + sum34);
+    store(out + out_stride + l, diff12 + 2.f * diff34);
+    store(out + 2 * out_stride + l, sum12 + 4.f * sum34);
+    store(out + 3 * out_stride + l, diff12 + 8.f * diff34 + m5);
+  }
+}
+
+// c[r * ldc + lane] = sum_k a[k * rows + r] * b[k * lanes + lane], r < rows, lane < lanes.
+#if defined(__AVX2__) && defined(__FMA__)
+void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
+  __m256 acc[rows][2];
+  for (auto& r : acc) r[0] = r[1] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < k; ++i, a += rows, b += lanes) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    for (int64_t r = 0; r < rows; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+    _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+  }
+}
+#else
+// Without AVX2 + FMA (a build for another target): the same product, left to the compiler.
+void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
+  float acc[rows][lanes] = {};
+  for (int64_t i = 0; i < k; ++i, a += rows, b += lanes)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t l = 0; l < lanes; ++l) acc[r][l] += a[r] * b[l];
+  for (int64_t r = 0; r < rows; ++r) std::copy(acc[r], acc[r] + lanes, c + r * ldc);
+}
+#endif
+
+// u holds one slab per position xi, of u_slab(s) floats: [co / rows][ci][co % rows] and then the
+// room for the weight transform's spare lanes to spill into.
+constexpr int64_t weight_lanes = 8;  // rows rounded up to a vector
+int64_t u_slab(const Conv2dShape& s) { return padded_c_out(s) * s.c_in + weight_lanes - rows; }
+
+// Shared by both weight transforms: w[co, ci, k] is w[co * co_stride + ci * ci_stride + tap(k)],
+// tap(k) = k, or 8 - k for the flipped kernel; zero for the padded output channels. The vector
+// lanes are the `rows` output channels of a group and two spare lanes, so that each position of u
+// is one vector store: the spare lanes spill into the next channel's slot, which is written after,
+// or the slab's end.
+void transform_weights_strided(const Conv2dShape& s, const float* w, int64_t co_stride, int64_t ci_stride,
+                               bool flip, float* u) {
+  constexpr int64_t n = weight_lanes;
+  alignas(32) float g[9 * n], half[alpha * 3 * n];
+  for (int64_t group = 0; group < padded_c_out(s) / rows; ++group) {
+    for (int64_t ci = 0; ci < s.c_in; ++ci) {
+      std::fill(g, g + 9 * n, 0.f);
+      for (int64_t r = 0; r < rows && group * rows + r < s.c_out; ++r) {
+        const float* taps = w + (group * rows + r) * co_stride + ci * ci_stride;
+        for (int64_t k = 0; k < 9; ++k) g[k * n + r] = taps[flip ? 8 - k : k];
+      }
+      for (int64_t j = 0; j < 3; ++j) weight_1d<n>(g + j * n, 3 * n, half + j * n, 3 * n);
+      float* out = u + (group * s.c_in + ci) * rows;
+      for (int64_t a = 0; a < alpha; ++a) weight_1d<n>(half + a * 3 * n, n, out + a * alpha * u_slab(s), u_slab(s));
+    }
+  }
+}
+
+// The tiles of one cache block and where each lane's tile sits.
+struct Block {
+  int64_t first, count, panels;  // tiles [first, first + count), in ceil(count / lanes) panels
+};
+
+// The row and column of tile t's top-left output.
+void tile_origin(const Conv2dShape& s, int64_t t, int64_t& oh, int64_t& ow) {
+  oh = t / tiles_w(s) * tile;
+  ow = t % tiles_w(s) * tile;
+}
+
+// v[xi][panel][ci][lane] = (B^T d B)[xi] of each lane's 6x6 input tile, zero outside the image
+// and for lanes past the block's tiles.
+void transform_input(const Conv2dShape& s, const Block& block, const float* x, float* v) {
+  alignas(32) float d[positions * lanes], half[positions * lanes], out[positions * lanes];
+  for (int64_t p = 0; p < block.panels; ++p) {
+    for (int64_t ci = 0; ci < s.c_in; ++ci) {
+      const float* plane = x + ci * s.h_in * s.w_in;
+      for (int64_t l = 0; l < lanes; ++l) {
+        const int64_t t = block.first + p * lanes + l;
+        int64_t oh, ow;
+        tile_origin(s, t, oh, ow);
+        const int64_t ih0 = oh - s.pad, iw0 = ow - s.pad;
+        const bool inside = t < block.first + block.count && ih0 >= 0 && iw0 >= 0 && ih0 + alpha <= s.h_in &&
+                            iw0 + alpha <= s.w_in;
+        for (int64_t i = 0; i < alpha; ++i) {
+          const int64_t ih = ih0 + i;
+          for (int64_t j = 0; j < alpha; ++j) {
+            const int64_t iw = iw0 + j;
+            const bool in_image = inside || (t < block.first + block.count && ih >= 0 && ih < s.h_in && iw >= 0 &&
+                                              iw < s.w_in);
+            d[(i * alpha + j) * lanes + l] = in_image ? plane[ih * s.w_in + iw] : 0.f;
+          }
+        }
+      }
+      for (int64_t j = 0; j < alpha; ++j)
+        input_1d<lanes>(d + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
+      for (int64_t i = 0; i < alpha; ++i)
+        input_1d<lanes>(half + i * alpha * lanes, lanes, out + i * alpha * lanes, lanes);
+      for (int64_t xi = 0; xi < positions; ++xi)
+        std::copy(out + xi * lanes, out + (xi + 1) * lanes,
+                  v + ((xi * block_panels + p) * s.c_in + ci) * lanes);
+    }
+  }
+}
+
+// m[panel][co][xi][lane] = sum_ci u[xi][co][ci] v[xi][panel][ci][lane]: 36 GEMMs per panel.
+void multiply(const Conv2dShape& s, const Block& block, const float* u, const float* v, float* m) {
+  const int64_t groups = padded_c_out(s) / rows;
+  for (int64_t xi = 0; xi < positions; ++xi) {
+    for (int64_t p = 0; p < block.panels; ++p) {
+      const float* v_panel = v + (xi * block_panels + p) * s.c_in * lanes;
+      for (int64_t group = 0; group < groups; ++group)
+        gemm_kernel(s.c_in, u + xi * u_slab(s) + group * s.c_in * rows, v_panel,
+                    m + ((p * groups + group) * rows * positions + xi) * lanes, positions * lanes);
+    }
+  }
+}
+
+// y tiles = A^T m A, the partial tiles at the bottom and right edges cropped.
+void transform_output(const Conv2dShape& s, const Block& block, const float* m, float* y) {
+  alignas(32) float half[tile * alpha * lanes], out[tile * tile * lanes];
+  for (int64_t p = 0; p < block.panels; ++p) {
+    const int64_t panel_tiles = std::min(lanes, block.count - p * lanes);
+    for (int64_t co = 0; co < s.c_out; ++co) {
+      const float* mc = m + (p * padded_c_out(s) + co) * positions * lanes;
+      for (int64_t j = 0; j < alpha; ++j)
+        output_1d<lanes>(mc + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
+      for (int64_t i = 0; i < tile; ++i)
+        output_1d<lanes>(half + i * alpha * lanes, lanes, out + i * tile * lanes, lanes);
+      float* plane = y + co * s.h_out * s.w_out;
+      for (int64_t l = 0; l < panel_tiles; ++l) {
+        int64_t oh, ow;
+        tile_origin(s, block.first + p * lanes + l, oh, ow);
+        const int64_t h = std::min(tile, s.h_out - oh), w = std::min(tile, s.w_out - ow);
+        for (int64_t i = 0; i < h; ++i)
+          for (int64_t j = 0; j < w; ++j) plane[(oh + i) * s.w_out + ow + j] = out[(i * tile + j) * lanes + l];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool winograd3x3_supports(const Conv2dShape& s) {
+  return s.k_h == 3 && s.k_w == 3 && s.stride == 1 && s.pad >= 0 && s.c_in > 0 && s.c_out > 0 && s.h_out >= 1 &&
+         s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 && s.w_out == s.w_in + 2 * s.pad - 2;
+}
+
+bool winograd3x3_applies(const Conv2dShape& s) {
+  return winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 && s.h_out * s.w_out >= 64;
+}
+
+int64_t winograd3x3_weights_size(const Conv2dShape& s) { return positions * u_slab(s); }
+
+void winograd3x3_transform_weights(const Conv2dShape& s, const float* w, float* u) {
+  transform_weights_strided(s, w, s.c_in * 9, 9, false, u);
+}
+
+void winograd3x3_transform_weights_flipped(const Conv2dShape& s, const float* w, float* u) {
+  transform_weights_strided(s, w, 9, s.c_out * 9, true, u);
+}
+
+Conv2dShape winograd3x3_backward_input_shape(const Conv2dShape& f) {
+  Conv2dShape b = f;
+  b.c_in = f.c_out;
+  b.h_in = f.h_out;
+  b.w_in = f.w_out;
+  b.c_out = f.c_in;
+  b.h_out = f.h_in;
+  b.w_out = f.w_in;
+  b.pad = 2 - f.pad;
+  return b;
+}
+
+int64_t winograd3x3_workspace_size(const Conv2dShape& s) {
+  return positions * block_panels * lanes * (s.c_in + padded_c_out(s));
+}
+
+void winograd3x3_forward_image(const Conv2dShape& s, const float* u, const float* x_image, float* y_image,
+                               float* workspace) {
+  float* v = workspace;
+  float* m = v + positions * block_panels * lanes * s.c_in;
+  const int64_t tiles = tiles_h(s) * tiles_w(s), block_tiles = block_panels * lanes;
+  for (int64_t first = 0; first < tiles; first += block_tiles) {
+    const int64_t count = std::min(block_tiles, tiles - first);
+    const Block block{first, count, (count + lanes - 1) / lanes};
+    transform_input(s, block, x_image, v);
+    multiply(s, block, u, v, m);
+    transform_output(s, block, m, y_image);
+  }
+}
+
+}  // namespace kernels::cpu

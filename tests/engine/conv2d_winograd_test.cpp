@@ -1,0 +1,207 @@
+// The Winograd F(4x4, 3x3) kernels (kernels/conv2d_winograd.h) against a direct 7-loop
+// convolution accumulated in double, forward and as the input gradient (the flipped-kernel conv
+// with padding 2 - pad), on shapes with odd and non-square sizes, partial edge tiles, pads 0-2,
+// channel counts 1-70 (not multiples of the 6-channel kernel) and more tiles than one cache block.
+// Legend: N batch, Ci/Co channels, H/W input size, p padding.
+#include "kernels/conv2d_winograd.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "test_util.h"
+
+using kernels::Conv2dShape;
+
+namespace {
+
+struct WinogradCase {
+  const char* name;
+  int64_t n, c_in, h, w, c_out, pad;
+  Conv2dShape shape() const {
+    Conv2dShape s;
+    s.n = n;
+    s.c_in = c_in;
+    s.h_in = h;
+    s.w_in = w;
+    s.c_out = c_out;
+    s.k_h = s.k_w = 3;
+    s.stride = 1;
+    s.pad = pad;
+    s.h_out = h + 2 * pad - 2;
+    s.w_out = w + 2 * pad - 2;
+    return s;
+  }
+};
+
+const WinogradCase cases[] = {
+    {"one tile, C=1", 1, 1, 6, 6, 1, 0},
+    {"one output, pad 0", 1, 2, 3, 3, 3, 0},
+    {"odd sizes, pad 1, partial tiles", 2, 3, 7, 5, 4, 1},
+    {"H != W, pad 2 (a backward-input padding)", 1, 5, 9, 4, 7, 2},
+    {"pad 2 on a 1x1 map", 2, 4, 1, 1, 5, 2},
+    {"Ci=70 Co=1", 1, 70, 11, 13, 1, 0},
+    {"Ci=1 Co=70", 1, 1, 10, 9, 70, 1},
+    {"Co not a multiple of 6, several panels", 2, 13, 23, 21, 11, 0},
+    // 17 x 17 tiles = 289 > 64 tiles of a cache block: five blocks, the last one partial.
+    {"several cache blocks", 1, 8, 70, 68, 9, 1},
+    {"SARGAN hourglass (10x10, pad 0)", 1, 64, 10, 10, 64, 0},
+};
+
+// y[n,co,oh,ow] = sum x[n,ci,oh-p+kh,ow-p+kw] w[co,ci,kh,kw], in double.
+std::vector<double> direct_conv(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w) {
+  std::vector<double> y(s.n * s.c_out * s.h_out * s.w_out);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t oh = 0; oh < s.h_out; ++oh)
+        for (int64_t ow = 0; ow < s.w_out; ++ow)
+          for (int64_t ci = 0; ci < s.c_in; ++ci)
+            for (int64_t kh = 0; kh < 3; ++kh)
+              for (int64_t kw = 0; kw < 3; ++kw) {
+                const int64_t ih = oh - s.pad + kh, iw = ow - s.pad + kw;
+                if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) continue;
+                y[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] +=
+                    double(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw]) * w[((co * s.c_in + ci) * 3 + kh) * 3 + kw];
+              }
+  return y;
+}
+
+// dx = d<conv2d(x, w), dy>/dx by its definition: dx[n,ci,ih,iw] = sum dy[n,co,oh,ow] w[co,ci,kh,kw]
+// over ih = oh - p + kh, iw = ow - p + kw, in double; f is the forward conv.
+std::vector<double> direct_input_gradient(const Conv2dShape& f, const std::vector<float>& dy,
+                                          const std::vector<float>& w) {
+  std::vector<double> dx(f.n * f.c_in * f.h_in * f.w_in);
+  for (int64_t n = 0; n < f.n; ++n)
+    for (int64_t co = 0; co < f.c_out; ++co)
+      for (int64_t oh = 0; oh < f.h_out; ++oh)
+        for (int64_t ow = 0; ow < f.w_out; ++ow)
+          for (int64_t ci = 0; ci < f.c_in; ++ci)
+            for (int64_t kh = 0; kh < 3; ++kh)
+              for (int64_t kw = 0; kw < 3; ++kw) {
+                const int64_t ih = oh - f.pad + kh, iw = ow - f.pad + kw;
+                if (ih < 0 || ih >= f.h_in || iw < 0 || iw >= f.w_in) continue;
+                dx[((n * f.c_in + ci) * f.h_in + ih) * f.w_in + iw] +=
+                    double(dy[((n * f.c_out + co) * f.h_out + oh) * f.w_out + ow]) * w[((co * f.c_in + ci) * 3 + kh) * 3 + kw];
+              }
+  return dx;
+}
+
+// The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
+// output of a 4x4 tile is a combination of the transforms of the tile's whole 6x6 input patch, so
+// its error follows the patch, not its own terms (a corner output next to the padding has one
+// small term, yet the error of its neighbours). Per output: sum over ci of max |x| over the
+// tile's patch times sum |w[co,ci]| over the taps, with weight_abs[co * Ci + ci] that sum; it
+// bounds the sum of |terms| of every output of the tile.
+std::vector<double> tile_magnitude(const Conv2dShape& s, const std::vector<float>& x,
+                                   const std::vector<double>& weight_abs) {
+  std::vector<double> m(s.n * s.c_out * s.h_out * s.w_out);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t oh = 0; oh < s.h_out; ++oh)
+      for (int64_t ow = 0; ow < s.w_out; ++ow)
+        for (int64_t ci = 0; ci < s.c_in; ++ci) {
+          double patch = 0;
+          for (int64_t ih = oh / 4 * 4 - s.pad; ih < oh / 4 * 4 - s.pad + 6; ++ih)
+            for (int64_t iw = ow / 4 * 4 - s.pad; iw < ow / 4 * 4 - s.pad + 6; ++iw)
+              if (ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in)
+                patch = std::max(patch, double(std::fabs(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw])));
+          for (int64_t co = 0; co < s.c_out; ++co)
+            m[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] += patch * weight_abs[co * s.c_in + ci];
+        }
+  return m;
+}
+
+// The batch through the kernels as a caller would: weights once, then image by image, with the
+// workspace and the output filled with NaN beforehand so that a read of unwritten scratch or an
+// output element left unwritten shows.
+std::vector<float> run_winograd(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& u) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> y(s.n * s.c_out * s.h_out * s.w_out, nan);
+  std::vector<float> workspace(kernels::cpu::winograd3x3_workspace_size(s), nan);
+  for (int64_t n = 0; n < s.n; ++n)
+    kernels::cpu::winograd3x3_forward_image(s, u.data(), x.data() + n * s.c_in * s.h_in * s.w_in,
+                                            y.data() + n * s.c_out * s.h_out * s.w_out, workspace.data());
+  return y;
+}
+
+// F(4x4, 3x3) in float: each output is within this share of its tile_magnitude. Measured worst
+// over these cases: 1.7e-6 (the transforms' constants, up to 8 and 1/6, amplify the rounding of a
+// float dot product by about ten); one misplaced term of size ~0.25 would be 1e-3 or more.
+constexpr double tolerance = 1e-5;
+
+void expect_close(const std::vector<float>& actual, const std::vector<double>& expected,
+                  const std::vector<double>& magnitude, const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.size() == expected.size());
+  double worst_share = 0;
+  size_t worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double error = std::fabs(actual[i] - expected[i]);
+    const double share = std::isnan(error) ? INFINITY : error / (tolerance * magnitude[i] + 1e-30);
+    if (share > worst_share) {
+      worst_share = share;
+      worst = i;
+    }
+  }
+  std::ostringstream report;
+  report << what << ": worst element " << worst << " got " << actual[worst] << " expected " << expected[worst]
+         << ", error " << std::fabs(actual[worst] - expected[worst]) / magnitude[worst]
+         << " of the sum of |terms|, " << 100 * worst_share << "% of the tolerance " << tolerance;
+  INFO(report.str());
+  CHECK(worst_share <= 1.0);
+}
+
+}  // namespace
+
+TEST_CASE("winograd3x3 forward matches a direct convolution", "[conv2d_winograd]") {
+  for (const WinogradCase& c : cases) {
+    const Conv2dShape s = c.shape();
+    INFO("case: " << c.name);
+    REQUIRE(kernels::cpu::winograd3x3_supports(s));
+    const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+    const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
+    std::vector<float> u(kernels::cpu::winograd3x3_weights_size(s));
+    kernels::cpu::winograd3x3_transform_weights(s, w.data(), u.data());
+    std::vector<double> weight_abs(s.c_out * s.c_in);
+    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 9] += std::fabs(w[i]);
+    expect_close(run_winograd(s, x, u), direct_conv(s, x, w), tile_magnitude(s, x, weight_abs), "forward");
+  }
+}
+
+TEST_CASE("winograd3x3 input gradient matches a direct one", "[conv2d_winograd]") {
+  for (const WinogradCase& c : cases) {
+    const Conv2dShape f = c.shape();  // the forward conv; pads 0-2 give backward pads 2-0
+    INFO("case: " << c.name);
+    const Conv2dShape b = kernels::cpu::winograd3x3_backward_input_shape(f);
+    REQUIRE(kernels::cpu::winograd3x3_supports(b));
+    REQUIRE((b.c_in == f.c_out && b.c_out == f.c_in && b.h_out == f.h_in && b.w_out == f.w_in && b.pad == 2 - f.pad));
+    const auto dy = test::random_values(f.n * f.c_out * f.h_out * f.w_out, 3);
+    const auto w = test::random_values(f.c_out * f.c_in * 9, 4);
+    std::vector<float> u(kernels::cpu::winograd3x3_weights_size(b));
+    kernels::cpu::winograd3x3_transform_weights_flipped(b, w.data(), u.data());
+    std::vector<double> weight_abs(b.c_out * b.c_in);  // [ci of the forward][co of the forward]
+    for (size_t i = 0; i < w.size(); ++i) weight_abs[(i / 9) % f.c_in * f.c_out + i / 9 / f.c_in] += std::fabs(w[i]);
+    expect_close(run_winograd(b, dy, u), direct_input_gradient(f, dy, w), tile_magnitude(b, dy, weight_abs),
+                 "input gradient");
+  }
+}
+
+TEST_CASE("winograd3x3 supports only 3x3 stride-1 convs of consistent shape", "[conv2d_winograd]") {
+  const Conv2dShape good = WinogradCase{"", 1, 256, 34, 34, 256, 0}.shape();
+  CHECK(kernels::cpu::winograd3x3_supports(good));
+  CHECK(kernels::cpu::winograd3x3_applies(good));
+  Conv2dShape s = good;
+  s.stride = 2;
+  CHECK_FALSE(kernels::cpu::winograd3x3_supports(s));
+  s = good;
+  s.k_h = s.k_w = 4;
+  CHECK_FALSE(kernels::cpu::winograd3x3_supports(s));
+  s = good;
+  s.h_out = 31;  // not H + 2 pad - 2
+  CHECK_FALSE(kernels::cpu::winograd3x3_supports(s));
+  s = WinogradCase{"", 1, 3, 34, 34, 64, 0}.shape();  // 3 input channels: too few to pay
+  CHECK(kernels::cpu::winograd3x3_supports(s));
+  CHECK_FALSE(kernels::cpu::winograd3x3_applies(s));
+}

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  catch2 libstb-dev libopenblas-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  catch2 libstb-dev libopenblas-openmp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
   # only to regenerate test fixtures and the PyTorch comparison numbers; never linked:
   python3-torch python3-numpy python3-scipy python3-pil
 )

@@ -6,43 +6,77 @@
 //   backward weight  dw[Co, CiKhKw] += dy[Co, P] * col^T
 // Matches torch.nn.functional.conv2d (zero padding) and its input and weight gradients.
 //
-// The threads are the BLAS's alone: im2col and col2im run on the calling thread. An OpenMP region
-// between GEMMs leaves its workers spin-waiting (libgomp's default) while OpenBLAS's own pthreads
-// need the cores: on a loaded 2-core machine that made these kernels 3-4x slower. Serial im2col
-// costs about a tenth of the single-threaded time on the big shapes (more on the 7x7 64->3 conv,
-// whose GEMM is thin), so a parallel one could gain at most that much on an idle machine.
+// Threads. The BLAS is OpenBLAS's OpenMP build, which runs single-threaded when called inside a
+// parallel region. Each thread therefore takes whole (image, row block) pieces of work with its
+// own column buffer: on SARGAN's shapes a single-threaded GEMM runs at 80-97% of the core's
+// peak, while one GEMM split over two threads reached only 50-70% of two cores (small N, and the
+// packing is not split). Where that cannot be balanced (one image whose gradient rows overlap,
+// or small images) the GEMMs are made as large as possible and the BLAS splits them instead:
+// - small outputs (the discriminator's deep layers, P = 4..64) put the columns of a group of
+//   images side by side in one GEMM, so a 134 MB weight is read once per group, not per image;
+// - stride-1 convs with few output channels (the generator's 7x7 64->3) are computed through
+//   their transpose (see `transposed`), whose GEMMs are Ci rows high instead of Co.
+#include "kernels/conv2d.h"
+
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "kernels/conv2d.h"
-
 namespace kernels::cpu {
 namespace {
 
-// Output rows go through the GEMM in blocks whose column matrix stays under this many floats
-// (4 MB): it bounds the workspace (a 7x7 conv of 64 channels over 128x128 would need 200 MB at
-// once) and keeps the block in the last-level cache between im2col writing it and the GEMM
-// reading it, which made the 7x7 64->3 conv 1.5-1.8x faster than 16 MB blocks; the 3x3
-// 256-channel GEMMs still get 352 columns, enough to run at the BLAS's peak.
+// A column buffer holds at most this many floats (4 MB): it bounds the workspace (a 7x7 conv of
+// 64 channels over 128x128 would need 200 MB at once) and keeps the block in the last-level
+// cache between im2col writing it and the GEMM reading it, which made the 7x7 64->3 conv
+// 1.5-1.8x faster than 16 MB blocks; 3x3 256-channel GEMMs still get 352 columns.
 constexpr int64_t workspace_floats = int64_t{1} << 20;
+
+// Below this many output positions per image, images share a GEMM (see the file comment).
+constexpr int64_t min_image_columns = 256;
+
+// Per-image weight gradients are kept apart and summed in image order (so the result does not
+// depend on the thread count) while they take at most this many floats (64 MB) together.
+constexpr int64_t max_partial_gradient_floats = int64_t{1} << 24;
 
 // Grow-only, per thread: the conv ops of a training step reuse one buffer instead of paying for
 // fresh pages on every call.
-float* workspace(int64_t count) {
-  thread_local std::vector<float> buffer;
+float* grown(std::vector<float>& buffer, int64_t count) {
   if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(count);
   return buffer.data();
 }
+float* workspace(int64_t count) {
+  thread_local std::vector<float> buffer;
+  return grown(buffer, count);
+}
+// The per-image weight gradients of backward_weight.
+float* workspace_of_partials(int64_t count) {
+  thread_local std::vector<float> buffer;
+  return grown(buffer, count);
+}
 
 int64_t patch_size(const Conv2dShape& s) { return s.c_in * s.k_h * s.k_w; }
+int64_t input_size(const Conv2dShape& s) { return s.c_in * s.h_in * s.w_in; }
+int64_t output_size(const Conv2dShape& s) { return s.c_out * s.h_out * s.w_out; }
+int threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
-// Output rows per block: within the workspace, and balanced so that no block is a thin remainder.
-int64_t block_rows(const Conv2dShape& s) {
+// The output rows of one image, cut into `count` blocks of balanced sizes.
+struct RowBlocks {
+  int64_t count = 1, h_out = 0;
+  int64_t begin(int64_t b) const { return b * h_out / count; }
+  int64_t rows(int64_t b) const { return begin(b + 1) - begin(b); }
+};
+
+// As few blocks as the workspace allows, then more if that lets the n * count pieces of work
+// split evenly over the threads.
+RowBlocks row_blocks(const Conv2dShape& s) {
   const int64_t max_rows = std::clamp<int64_t>(workspace_floats / (patch_size(s) * s.w_out), 1, s.h_out);
-  const int64_t blocks = (s.h_out + max_rows - 1) / max_rows;
-  return (s.h_out + blocks - 1) / blocks;
+  int64_t count = (s.h_out + max_rows - 1) / max_rows;
+  const int t = threads();
+  while ((s.n * count) % t != 0 && count < s.h_out) ++count;
+  if ((s.n * count) % t != 0) count = (s.h_out + max_rows - 1) / max_rows;
+  return {count, s.h_out};
 }
 
 // The output columns [begin, end) whose tap at kernel column `kw` lands inside the input row:
@@ -55,16 +89,18 @@ void valid_columns(const Conv2dShape& s, int64_t kw, int64_t& begin, int64_t& en
   begin = std::min(begin, end);
 }
 
-// col[(c, kh, kw), (i, ow)] = x[c, (oh0 + i) * stride - pad + kh, ow * stride - pad + kw], 0 outside.
-void im2col(const Conv2dShape& s, const float* x, int64_t oh0, int64_t rows, float* col) {
-  const int64_t taps = s.k_h * s.k_w, cols = rows * s.w_out;
+// col[(c, kh, kw), (i, ow)] = x[c, (oh0 + i) * stride - pad + kh, ow * stride - pad + kw], 0
+// outside; the rows of col are `ld` floats apart.
+void im2col(const Conv2dShape& s, const float* x, int64_t oh0, int64_t rows, float* col, int64_t ld) {
+  const int64_t taps = s.k_h * s.k_w;
+#pragma omp parallel for schedule(static) if (threads() > 1 && patch_size(s) * rows * s.w_out > 65536)
   for (int64_t r = 0; r < patch_size(s); ++r) {
     const int64_t c = r / taps, kh = (r % taps) / s.k_w, kw = r % s.k_w;
     int64_t begin, end;
     valid_columns(s, kw, begin, end);
     const float* plane = x + c * s.h_in * s.w_in;
     for (int64_t i = 0; i < rows; ++i) {
-      float* dst = col + r * cols + i * s.w_out;
+      float* dst = col + r * ld + i * s.w_out;
       const int64_t ih = (oh0 + i) * s.stride - s.pad + kh;
       if (ih < 0 || ih >= s.h_in) {
         std::fill(dst, dst + s.w_out, 0.f);
@@ -84,15 +120,15 @@ void im2col(const Conv2dShape& s, const float* x, int64_t oh0, int64_t rows, flo
 }
 
 // The adjoint of im2col: dx[c, ih, iw] += every col entry that im2col read from there.
-void col2im(const Conv2dShape& s, const float* col, int64_t oh0, int64_t rows, float* dx) {
-  const int64_t cols = rows * s.w_out;
+void col2im(const Conv2dShape& s, const float* col, int64_t oh0, int64_t rows, float* dx, int64_t ld) {
+#pragma omp parallel for schedule(static) if (threads() > 1 && s.c_in > 1 && patch_size(s) * rows * s.w_out > 65536)
   for (int64_t c = 0; c < s.c_in; ++c) {
     float* plane = dx + c * s.h_in * s.w_in;
     for (int64_t kh = 0; kh < s.k_h; ++kh) {
       for (int64_t kw = 0; kw < s.k_w; ++kw) {
         int64_t begin, end;
         valid_columns(s, kw, begin, end);
-        const float* src_row = col + ((c * s.k_h + kh) * s.k_w + kw) * cols;
+        const float* src_row = col + ((c * s.k_h + kh) * s.k_w + kw) * ld;
         const int64_t shift = kw - s.pad;
         for (int64_t i = 0; i < rows; ++i) {
           const int64_t ih = (oh0 + i) * s.stride - s.pad + kh;
@@ -106,55 +142,220 @@ void col2im(const Conv2dShape& s, const float* col, int64_t oh0, int64_t rows, f
   }
 }
 
+// ---- the transpose of a stride-1 conv ----
+// A stride-1 conv of x by w with padding p is the input gradient of the conv that maps its
+// output back to its input with the kernel flipped and the channels swapped, padding K-1-p;
+// and its weight gradient is that conv's weight gradient, flipped and transposed back:
+//   forward(s, x, w)           = backward_input(t, x, w')
+//   backward_input(s, dy, w)   = forward(t, dy, w')
+//   backward_weight(s, x, dy)' = backward_weight(t, dy, x)      t = transposed(s), w' = flipped(w)
+// The transposed GEMMs are Ci rows high where the direct ones are Co: with Co = 3 the direct
+// GEMMs are too thin for the BLAS to reach a tenth of its speed.
+bool use_transposed(const Conv2dShape& s) {
+  return s.stride == 1 && s.k_h == s.k_w && s.c_out < 16 && s.c_in >= 4 * s.c_out &&
+         s.h_out * s.w_out >= min_image_columns;
+}
+
+Conv2dShape transposed(const Conv2dShape& s) {
+  Conv2dShape t = s;
+  std::swap(t.c_in, t.c_out);
+  std::swap(t.h_in, t.h_out);
+  std::swap(t.w_in, t.w_out);
+  t.pad = s.k_h - 1 - s.pad;
+  return t;
+}
+
+// w'[c, o, kh, kw] = w[o, c, K-1-kh, K-1-kw]; its own inverse (with the roles of Co, Ci swapped).
+std::vector<float> flipped(const float* w, int64_t c_out, int64_t c_in, int64_t k) {
+  std::vector<float> result(c_out * c_in * k * k);
+  for (int64_t o = 0; o < c_out; ++o)
+    for (int64_t c = 0; c < c_in; ++c)
+      for (int64_t t = 0; t < k * k; ++t) result[(c * c_out + o) * k * k + t] = w[(o * c_in + c) * k * k + k * k - 1 - t];
+  return result;
+}
+
+// ---- images sharing a GEMM (small outputs) ----
+// Images [n0, n0 + g) become one GEMM of g * P columns; `group_size` bounds its column buffer.
+int64_t group_size(const Conv2dShape& s) {
+  const int64_t positions = s.h_out * s.w_out;
+  return std::clamp<int64_t>(workspace_floats / (patch_size(s) * positions), 1, s.n);
+}
+bool share_gemms(const Conv2dShape& s) { return s.n > 1 && s.h_out * s.w_out < min_image_columns; }
+
+// col [K, g * P]: the im2col of images n0..n0+g-1 side by side.
+void im2col_group(const Conv2dShape& s, const float* x, int64_t n0, int64_t g, float* col) {
+  const int64_t positions = s.h_out * s.w_out;
+#pragma omp parallel for schedule(static) if (threads() > 1)
+  for (int64_t j = 0; j < g; ++j) im2col(s, x + (n0 + j) * input_size(s), 0, s.h_out, col + j * positions, g * positions);
+}
+
+// Between the per-image layout [g][Co][P] and the GEMM's [Co][g * P].
+void images_to_columns(const float* images, int64_t g, int64_t rows, int64_t positions, float* columns) {
+#pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
+  for (int64_t j = 0; j < g; ++j)
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(images + (j * rows + r) * positions, positions, columns + (r * g + j) * positions);
+}
+void columns_to_images(const float* columns, int64_t g, int64_t rows, int64_t positions, float* images) {
+#pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
+  for (int64_t j = 0; j < g; ++j)
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(columns + (r * g + j) * positions, positions, images + (j * rows + r) * positions);
+}
+
+void forward_shared(const Conv2dShape& s, const float* x, const float* w, float* y) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
+  std::vector<float> col(k * group * positions), out(s.c_out * group * positions);
+  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
+    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
+    im2col_group(s, x, n0, g, col.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.c_out, cols, k, 1.f, w, k, col.data(), cols, 0.f,
+                out.data(), cols);
+    columns_to_images(out.data(), g, s.c_out, positions, y + n0 * output_size(s));
+  }
+}
+
+void backward_input_shared(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
+  std::vector<float> col(k * group * positions), grad(s.c_out * group * positions);
+  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
+    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
+    images_to_columns(dy + n0 * output_size(s), g, s.c_out, positions, grad.data());
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, s.c_out, 1.f, w, k, grad.data(), cols, 0.f,
+                col.data(), cols);
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int64_t j = 0; j < g; ++j) {
+      float* dx_n = dx + (n0 + j) * input_size(s);
+      std::fill(dx_n, dx_n + input_size(s), 0.f);
+      col2im(s, col.data() + j * positions, 0, s.h_out, dx_n, cols);
+    }
+  }
+}
+
+void backward_weight_shared(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
+  std::vector<float> col(k * group * positions), grad(s.c_out * group * positions);
+  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
+    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
+    images_to_columns(dy + n0 * output_size(s), g, s.c_out, positions, grad.data());
+    im2col_group(s, x, n0, g, col.data());
+    // The first group overwrites dw (no separate zeroing pass over the 134 MB of the last
+    // discriminator conv), the others accumulate into it.
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.c_out, k, cols, 1.f, grad.data(), cols, col.data(), cols,
+                n0 == 0 ? 0.f : 1.f, dw, k);
+  }
+}
+
+// ---- one image per piece of work ----
+void forward_image_block(const Conv2dShape& s, const float* x_n, const float* w, float* y_n, int64_t oh0,
+                         int64_t rows) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, cols = rows * s.w_out;
+  float* col = workspace(k * cols);
+  im2col(s, x_n, oh0, rows, col, cols);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.c_out, cols, k, 1.f, w, k, col, cols, 0.f,
+              y_n + oh0 * s.w_out, positions);
+}
+
+// Overwrites dx_n. The blocks of one image run in order: their input rows overlap.
+void backward_input_image(const Conv2dShape& s, const float* dy_n, const float* w, float* dx_n,
+                          const RowBlocks& blocks) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out;
+  std::fill(dx_n, dx_n + input_size(s), 0.f);
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    const int64_t oh0 = blocks.begin(b), cols = blocks.rows(b) * s.w_out;
+    float* col = workspace(k * cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, s.c_out, 1.f, w, k, dy_n + oh0 * s.w_out,
+                positions, 0.f, col, cols);
+    col2im(s, col, oh0, blocks.rows(b), dx_n, cols);
+  }
+}
+
+// dw = (or +=, with `accumulate`) the weight gradient of one image.
+void backward_weight_image(const Conv2dShape& s, const float* x_n, const float* dy_n, float* dw,
+                           const RowBlocks& blocks, bool accumulate) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out;
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    const int64_t oh0 = blocks.begin(b), cols = blocks.rows(b) * s.w_out;
+    float* col = workspace(k * cols);
+    im2col(s, x_n, oh0, blocks.rows(b), col, cols);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.c_out, k, cols, 1.f, dy_n + oh0 * s.w_out, positions,
+                col, cols, accumulate || b > 0 ? 1.f : 0.f, dw, k);
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, block = block_rows(s);
-  float* col = workspace(k * block * s.w_out);
-  for (int64_t n = 0; n < s.n; ++n) {
-    const float* x_n = x + n * s.c_in * s.h_in * s.w_in;
-    float* y_n = y + n * s.c_out * positions;
-    for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += block) {
-      const int64_t rows = std::min(block, s.h_out - oh0), cols = rows * s.w_out;
-      im2col(s, x_n, oh0, rows, col);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.c_out, cols, k, 1.f, w, k, col, cols,
-                  0.f, y_n + oh0 * s.w_out, positions);
-    }
+  if (use_transposed(s)) {
+    const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
+    conv2d_backward_input(transposed(s), x, w_t.data(), y);
+    return;
+  }
+  if (share_gemms(s)) {
+    forward_shared(s, x, w, y);
+    return;
+  }
+  const RowBlocks blocks = row_blocks(s);
+  const int64_t pieces = s.n * blocks.count;
+#pragma omp parallel for schedule(static) if (threads() > 1 && pieces % threads() == 0)
+  for (int64_t piece = 0; piece < pieces; ++piece) {
+    const int64_t n = piece / blocks.count, b = piece % blocks.count;
+    forward_image_block(s, x + n * input_size(s), w, y + n * output_size(s), blocks.begin(b), blocks.rows(b));
   }
 }
 
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, block = block_rows(s);
-  std::fill(dx, dx + s.n * s.c_in * s.h_in * s.w_in, 0.f);
-  float* col = workspace(k * block * s.w_out);
-  for (int64_t n = 0; n < s.n; ++n) {
-    const float* dy_n = dy + n * s.c_out * positions;
-    float* dx_n = dx + n * s.c_in * s.h_in * s.w_in;
-    for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += block) {
-      const int64_t rows = std::min(block, s.h_out - oh0), cols = rows * s.w_out;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, s.c_out, 1.f, w, k,
-                  dy_n + oh0 * s.w_out, positions, 0.f, col, cols);
-      col2im(s, col, oh0, rows, dx_n);
-    }
+  if (use_transposed(s)) {
+    const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
+    conv2d_forward(transposed(s), dy, w_t.data(), dx);
+    return;
   }
+  if (share_gemms(s)) {
+    backward_input_shared(s, dy, w, dx);
+    return;
+  }
+  const RowBlocks blocks = row_blocks(s);
+#pragma omp parallel for schedule(static) if (threads() > 1 && s.n >= threads())
+  for (int64_t n = 0; n < s.n; ++n)
+    backward_input_image(s, dy + n * output_size(s), w, dx + n * input_size(s), blocks);
 }
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, block = block_rows(s);
-  if (s.n == 0) std::fill(dw, dw + s.c_out * k, 0.f);
-  float* col = workspace(k * block * s.w_out);
+  const int64_t k = patch_size(s), weights = s.c_out * k;
+  if (s.n == 0) {
+    std::fill(dw, dw + weights, 0.f);
+    return;
+  }
+  if (use_transposed(s)) {
+    std::vector<float> dw_t(weights);
+    conv2d_backward_weight(transposed(s), dy, x, dw_t.data());
+    const std::vector<float> back = flipped(dw_t.data(), s.c_in, s.c_out, s.k_h);
+    std::copy(back.begin(), back.end(), dw);
+    return;
+  }
+  if (share_gemms(s)) {
+    backward_weight_shared(s, x, dy, dw);
+    return;
+  }
+  const RowBlocks blocks = row_blocks(s);
+  if (s.n == 1 || s.n * weights > max_partial_gradient_floats) {
+    for (int64_t n = 0; n < s.n; ++n)
+      backward_weight_image(s, x + n * input_size(s), dy + n * output_size(s), dw, blocks, n > 0);
+    return;
+  }
+  // Images 1..n-1 (image 0 writes dw itself); taken before the parallel region, where each
+  // thread would see its own thread_local.
+  float* partial = workspace_of_partials((s.n - 1) * weights);
+#pragma omp parallel for schedule(static) if (threads() > 1)
   for (int64_t n = 0; n < s.n; ++n) {
-    const float* x_n = x + n * s.c_in * s.h_in * s.w_in;
-    const float* dy_n = dy + n * s.c_out * positions;
-    for (int64_t oh0 = 0; oh0 < s.h_out; oh0 += block) {
-      const int64_t rows = std::min(block, s.h_out - oh0), cols = rows * s.w_out;
-      im2col(s, x_n, oh0, rows, col);
-      // The first block overwrites dw (no separate zeroing pass: dw is 134 MB for the last
-      // discriminator conv), the others accumulate into it.
-      const float beta = n == 0 && oh0 == 0 ? 0.f : 1.f;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.c_out, k, cols, 1.f, dy_n + oh0 * s.w_out,
-                  positions, col, cols, beta, dw, k);
-    }
+    float* dw_n = n == 0 ? dw : partial + (n - 1) * weights;
+    backward_weight_image(s, x + n * input_size(s), dy + n * output_size(s), dw_n, blocks, false);
+  }
+#pragma omp parallel for schedule(static) if (threads() > 1 && weights > 65536)
+  for (int64_t i = 0; i < weights; ++i) {
+    float total = dw[i];
+    for (int64_t n = 1; n < s.n; ++n) total += partial[(n - 1) * weights + i];
+    dw[i] = total;
   }
 }
 

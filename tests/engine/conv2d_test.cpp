@@ -45,6 +45,12 @@ const ConvCase conv_cases[] = {
     {"non-square 1x3 kernel", 1, 2, 5, 7, 3, 1, 3, 1, 1},
     // Large enough that the CPU kernels split the output rows into two blocks (66 and 65 rows).
     {"3x3 s1 p1 over two row blocks", 1, 16, 131, 64, 4, 3, 3, 1, 1},
+    // The CPU kernels' other ways through: images spread over threads (an odd count of them);
+    // few output channels, computed through the transposed conv (the generator's 7x7 64->3);
+    // small outputs whose images share GEMMs, in two groups (the discriminator's deep layers).
+    {"3 images over the threads", 3, 4, 20, 18, 6, 3, 3, 1, 1},
+    {"7x7 s1 p3 to 3 channels (output layer)", 2, 16, 17, 16, 3, 7, 7, 1, 3},
+    {"4x4 s2 p1, 9 small outputs in two GEMM groups", 9, 512, 8, 8, 2, 4, 4, 2, 1},
 };
 
 // y = conv2d(x, w) and, for an upstream gradient dy, dx = d<y,dy>/dx and dw = d<y,dy>/dw, by the

@@ -1,7 +1,8 @@
 // bench: the op benchmark. Times the engine ops on the SARGAN shapes (batch 1, 128x128 images:
 // the generator's and the discriminator's convolutions, both gradients of each, instance norm)
-// and prints, per op, the median time, GFLOP/s (or GB/s for memory-bound ops) and the share of
-// the machine's sgemm GFLOP/s, measured in the same run as the ceiling.
+// and LSRF/OMP training's correlation GEMM, and prints, per op, the median time, GFLOP/s (or GB/s
+// for memory-bound ops) and the share of the machine's sgemm GFLOP/s, measured in the same run as
+// the ceiling.
 //   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
 // --conv adds a convolution of that shape (its forward and both gradients) to the SARGAN rows.
 // The cuda rows check each result against the CPU op (max abs and relative error). On a real GPU
@@ -33,6 +34,7 @@
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
+#include "kernels/gemm_tn.h"
 #if ENGINE_WITH_CUDA_BASELINES
 #include "kernels/conv2d_baseline.h"
 #endif
@@ -198,6 +200,34 @@ void add_data_path_rows(std::vector<Row>& rows) {
                     adam.step();
                     return named[0].second;
                   }});
+}
+
+// LSRF/OMP training's correlation GEMM (kernels/gemm_tn.h, called as models/lsrf does, not an
+// engine op): corr [P, block] = features^T [P, 3 n] x residuals [3 n, block] for one block of 256
+// output pixels, n training pairs of S x S images.
+Tensor correlation_gemm(const std::vector<Tensor>& v) {
+  const int64_t k = v[0].shape()[0], m = v[0].shape()[1], n = v[1].shape()[1];
+  Tensor c = Tensor::empty({m, n}, v[0].device());
+  if (v[0].device().is_cpu()) kernels::cpu::gemm_tn(m, n, k, v[0].data(), m, v[1].data(), n, c.data(), n);
+#if ENGINE_WITH_CUDA
+  else kernels::cuda::gemm_tn(m, n, k, v[0].data(), m, v[1].data(), n, c.data(), n);
+#endif
+  return c;
+}
+
+void add_lsrf_rows(std::vector<Row>& rows) {
+  struct LsrfShape {
+    int64_t size, pairs;
+    bool quick;
+  };
+  const int64_t block = 256;
+  for (const LsrfShape& s : {LsrfShape{40, 100, true}, LsrfShape{80, 300, false}, LsrfShape{128, 300, false}}) {
+    const int64_t p = s.size * s.size, k = 3 * s.pairs;
+    const std::string label = "corr " + std::to_string(p) + "x" + std::to_string(block) + ", k " + std::to_string(k) +
+                              " (" + std::to_string(s.size) + "^2, " + std::to_string(s.pairs) + " pairs)";
+    rows.push_back({"lsrf correlation (gemm_tn)", label, 2.0 * p * block * k, 0, s.quick, false, {{k, p}, {k, block}},
+                    correlation_gemm});
+  }
 }
 
 std::vector<Row> sargan_rows() {
@@ -530,6 +560,7 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
   document["rows"] = nlohmann::json::array();
   bool any_mismatch = false;
   std::vector<Row> rows = sargan_rows();
+  add_lsrf_rows(rows);
   for (const ConvSpec& c : extra_convs) add_conv_rows(c, rows);
   for (const Row& row : rows) {
     if (small_set && !row.quick) continue;

@@ -18,4 +18,11 @@ int run(const CliOptions& options) {
   ENGINE_FAIL("unknown --model '", options.model, "' (expected SARGAN, LSRF or OMP)");
 }
 
+engine::Device resolve_device(const std::string& name) {
+#if ENGINE_CUDA_EMULATED
+  if (name == "auto") return engine::Device::cpu();
+#endif
+  return engine::Device::parse(name);
+}
+
 }  // namespace models

@@ -85,6 +85,7 @@ int run_train(const CliOptions& o, std::ostream& log) {
   require_dir_flag(o.train_dataset_dir, "--train_dataset_dir", o.mode);
   require_dir_flag(o.weights_dir, "--weights_dir", o.mode);
   if (o.image_size < 1) ENGINE_FAIL("--image_size must be positive");
+  const engine::Device device = resolve_device(o.sargan.device);  // before any work: a refusal is quick
   const auto start = clock_type::now();
   const TrainingSet set = load_training_set(o.train_dataset_dir, o.image_size);
   log << "loaded " << set.count << " training pairs at " << o.image_size << "x" << o.image_size << " in "
@@ -95,6 +96,8 @@ int run_train(const CliOptions& o, std::ostream& log) {
   options.lamda = o.lamda;
   options.beta = o.beta;
   options.progress = true;
+  options.device = device;
+  log << upper(o.model) << " f=" << o.f << ": correlations on " << device.str() << "\n";
   const CsrWeights weights = train(set, options);
   make_dir(o.weights_dir, "--weights_dir");
   const std::string path = (fs::path(o.weights_dir) / weights_file_name(o.model, o.f, o.image_size)).string();

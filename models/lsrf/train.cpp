@@ -2,8 +2,6 @@
 // Layout legend: P = S² pixels, n samples, 3 channels; X, T, R are [3, n, P] row-major.
 #include "models/lsrf/train.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,6 +11,7 @@
 #include <limits>
 
 #include "engine/check.h"
+#include "models/lsrf/correlation.h"
 #include "models/lsrf/pipeline.h"
 
 namespace models::lsrf {
@@ -59,13 +58,14 @@ class Trainer {
   }
 
   CsrWeights run() {
+    Correlation correlate(xnorm_, 3 * int64_t(n_), p_, block_pixels, opt_.device);
     for (int step = 0; step < opt_.f; ++step) {
       const auto start = std::chrono::steady_clock::now();
       previous_ = chosen_;  // LSRF measures distances to the previous steps' choices (Jacobi order)
       std::vector<float> corr;
       for (int64_t k0 = 0; k0 < p_; k0 += block_pixels) {
         const int kb = int(std::min<int64_t>(block_pixels, p_ - k0));
-        correlate(k0, kb, corr);
+        correlate(residual_, k0, kb, corr);
         std::exception_ptr error;  // an exception must not leave an OpenMP region: carry it out
 #pragma omp parallel for schedule(dynamic, 8)
         for (int kk = 0; kk < kb; ++kk) {
@@ -80,8 +80,9 @@ class Trainer {
       }
       if (opt_.progress) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "%s step %d/%d: %.1f s\n", opt_.method == Method::lsrf ? "LSRF" : "OMP", step + 1, opt_.f,
-                     seconds);
+        std::fprintf(stderr, "%s step %d/%d: %.1f s (correlations on %s)\n",
+                     opt_.method == Method::lsrf ? "LSRF" : "OMP", step + 1, opt_.f, seconds,
+                     opt_.device.str().c_str());
       }
     }
     return to_csr();
@@ -103,14 +104,6 @@ class Trainer {
         const double inv = norm2 > 0.0 ? 1.0 / std::sqrt(norm2) : 1.0;  // sklearn leaves zero columns
         for (int n = 0; n < n_; ++n) xnorm_[(size_t(c) * n_ + n) * p_ + j] = float((x(c)[n * p_ + j] - mean) * inv);
       }
-  }
-
-  // corr[j * kb + kk] = sum_c sum_n Xnorm_c[n, j] R_c[n, k0 + kk]
-  void correlate(int64_t k0, int kb, std::vector<float>& corr) const {
-    corr.assign(size_t(p_) * kb, 0.f);
-    for (int c = 0; c < 3; ++c)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(p_), kb, n_, 1.f, &xnorm_[size_t(c) * n_ * p_], int(p_),
-                  &residual_[size_t(c) * n_ * p_ + k0], int(p_), c == 0 ? 0.f : 1.f, corr.data(), kb);
   }
 
   int pick(int64_t k, const float* corr, int stride) const {

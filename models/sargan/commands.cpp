@@ -113,15 +113,6 @@ void warn_duplicate_names(const std::vector<std::string>& images, std::ostream& 
   }
 }
 
-// "auto" is the cuda device when there is one, except in a build whose cuda device is the CPU
-// emulator: it exists to test the kernels and is far slower than the cpu.
-engine::Device resolve_device(const std::string& name) {
-#if ENGINE_CUDA_EMULATED
-  if (name == "auto") return engine::Device::cpu();
-#endif
-  return engine::Device::parse(name);
-}
-
 }  // namespace
 
 std::vector<std::string> list_images(const std::string& path) {

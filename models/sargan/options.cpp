@@ -14,7 +14,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--g_conv_dim", o.g_conv_dim, "SARGAN: generator width")->capture_default_str();
   app.add_option("--d_conv_dim", o.d_conv_dim, "SARGAN: discriminator width")->capture_default_str();
   app.add_option("--d_repeat_num", o.d_repeat_num, "SARGAN: discriminator depth")->capture_default_str();
-  app.add_option("--device", o.device, "SARGAN: auto, cpu or cuda")->capture_default_str();
+  app.add_option("--device", o.device, "SARGAN, and LSRF/OMP training: auto, cpu or cuda")->capture_default_str();
   app.add_option("--crop", o.crop, "SARGAN: centre (crop to a square) or none (keep the aspect)")
       ->capture_default_str();
   app.add_option("--batch_size", o.batch_size, "SARGAN test: images per forward")->capture_default_str();

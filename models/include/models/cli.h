@@ -6,6 +6,7 @@
 // Each model family adds its fields here and a branch in models::run (models/common/cli.cpp).
 #include <string>
 
+#include "engine/device.h"
 #include "models/sargan/options.h"
 
 namespace models {
@@ -22,12 +23,16 @@ struct CliOptions {
   int f = 5;            // nonzero weights per output pixel
   double beta = 60.0;   // LSRF locality weight
   double lamda = 0.4;   // ridge penalty (the authors' spelling)
-  // SARGAN (models/sargan/options.h)
+  // SARGAN (models/sargan/options.h); its --device also serves LSRF/OMP training
   sargan::Options sargan;
 };
 
 // Runs the command; returns the process exit code. User errors (missing files, bad flags) throw
 // engine::Error with a one-line message for the app to print.
 int run(const CliOptions& options);
+
+// --device: cpu, cuda, or auto = the cuda device when there is one, except in a build whose cuda
+// device is the CPU emulator: it exists to test the kernels and is far slower than the cpu.
+engine::Device resolve_device(const std::string& name);
 
 }  // namespace models

@@ -4,7 +4,8 @@
 //                          weights <weights_dir>/<model>_weights_N2HAS_f-<f>_img-size_<S>.npz, each
 //                          written as <results_dir>/<name>_y_1_test.png; an unreadable image is
 //                          skipped with one warning, and the exit code is 1 only if none succeeded
-//   --mode train           <train_dataset_dir>/trainA|trainB -> the weights file in --weights_dir
+//   --mode train           <train_dataset_dir>/trainA|trainB -> the weights file in --weights_dir;
+//                          --device (models::resolve_device) is where the correlation GEMMs run
 //   --mode test            paired <test_dataset_dir>/testA|testB: writes the outputs as above and
 //                          reports the mean absolute error to the targets, the model's beside the
 //                          identity's (the input itself), in grey levels of the [0, 1]-scaled images

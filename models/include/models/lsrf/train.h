@@ -6,7 +6,8 @@
 //             pixel over the samples and scaled to unit norm (sklearn's normalize(axis=0))
 //   residual  r_c = targets of pixel k (channel c) over the samples, at the start
 //   step      corr_j = sum_c <Xnorm_c[:, j], r_c>, for every j and every k at once: one GEMM per
-//             channel and block of output pixels (OpenBLAS)
+//             block of output pixels, the channels stacked in its reduction (correlation.h; on the
+//             cpu OpenBLAS, on the cuda device a kernel; the rest of the step runs on the host)
 //             OMP:  add the j not yet chosen with the largest |corr_j|
 //             LSRF: add the j with the largest |corr_j| + beta / dist_j, where dist_j sums over the
 //                   output pixels m of the window around k (side 2 floor(sqrt(f)/2) + 1, as the
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/device.h"
 #include "models/lsrf/weights.h"
 
 namespace models::lsrf {
@@ -45,6 +47,7 @@ struct TrainOptions {
   double lamda = 0.4;   // ridge penalty
   double beta = 60.0;   // LSRF locality weight
   bool progress = false;  // one line per step on stderr
+  engine::Device device = engine::Device::cpu();  // where the correlation GEMMs run
 };
 
 CsrWeights train(const TrainingSet& set, const TrainOptions& options);

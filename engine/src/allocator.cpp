@@ -1,6 +1,7 @@
 #include "engine/allocator.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/check.h"
 #include "engine/dispatch.h"
@@ -37,7 +38,7 @@ void* CachingAllocator::allocate(size_t bytes) {
       free_cache_locked();
       ptr = raw_alloc_(size);
     }
-    ENGINE_CHECK(ptr != nullptr, "out of device memory allocating ", bytes, " bytes (",
+    ENGINE_CHECK(ptr != nullptr, "out of memory allocating ", bytes, " bytes (",
                  stats_.current_bytes, " bytes in use)");
     ++stats_.device_allocations;
   }
@@ -85,6 +86,13 @@ CachingAllocator& cuda_caching_allocator() {
   static auto* allocator = new CachingAllocator(
       [](size_t) -> void* { detail::no_cuda_in_build("cuda allocation"); }, [](void*) {});
 #endif
+  return *allocator;
+}
+
+CachingAllocator& cpu_caching_allocator() {
+  // Blocks are multiples of 512 bytes, so 64-byte (cache line, AVX-512) alignment is valid.
+  static auto* allocator =
+      new CachingAllocator([](size_t bytes) { return std::aligned_alloc(64, bytes); }, std::free);
   return *allocator;
 }
 

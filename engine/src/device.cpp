@@ -14,7 +14,6 @@
 
 namespace engine {
 namespace {
-constexpr size_t cpu_alignment = 64;  // a cache line; also what AVX-512 loads like
 
 // The CPU device runs OpenMP loops between OpenBLAS calls, and OpenBLAS has a thread pool of its
 // own. By default libgomp's idle workers spin after every parallel region and take the cores
@@ -57,17 +56,11 @@ bool cuda_available() {
 }
 
 void* device_alloc(Device device, size_t bytes) {
-  if (device.is_cuda()) return cuda_caching_allocator().allocate(bytes);
-  void* ptr = std::aligned_alloc(cpu_alignment, (bytes + cpu_alignment - 1) / cpu_alignment * cpu_alignment);
-  ENGINE_CHECK(ptr != nullptr || bytes == 0, "out of host memory allocating ", bytes, " bytes");
-  return ptr;
+  return (device.is_cuda() ? cuda_caching_allocator() : cpu_caching_allocator()).allocate(bytes);
 }
 
 void device_free(Device device, void* ptr, size_t bytes) {
-  if (device.is_cuda())
-    cuda_caching_allocator().release(ptr, bytes);
-  else
-    std::free(ptr);
+  (device.is_cuda() ? cuda_caching_allocator() : cpu_caching_allocator()).release(ptr, bytes);
 }
 
 void device_copy(Device dst_device, void* dst, Device src_device, const void* src, size_t bytes) {

@@ -8,12 +8,13 @@
 // Legend: Ci/Co channels, xi one of the 36 transformed positions, t a tile, lane a tile within
 // a panel of 16.
 //
-// Cache blocking: the tiles go through in blocks of panels of 16; a block's V and M are small
-// enough to stay in the caches between the input transform, the GEMMs and the output transform.
-// The GEMMs are a register-blocked 6 x 16 kernel (6 output channels by 16 tiles, 12 AVX2
-// accumulators) rather than sgemm calls: with only 16-64 tiles per GEMM, the BLAS would repack
-// the 256x256 U[xi] on every call, which costs as much as the multiplication. U is stored
-// pre-packed in the kernel's order instead.
+// Cache blocking: the tiles go through in panels of 16, each transformed, multiplied and
+// transformed back before the next, so that its V and M (1.2 MB at 256 channels) stay in L2; the
+// 9.4 MB of U is streamed from L3 once per panel, which the measurements showed no slower than
+// panels of 32-128 tiles that reuse it more, on one thread and on two. The GEMMs are a
+// register-blocked 6 x 16 kernel (6 output channels by 16 tiles, 12 AVX2 accumulators) rather
+// than sgemm calls: with 16 tiles per GEMM, the BLAS would repack the 256x256 U[xi] on every
+// call, which costs as much as the multiplication; U is stored pre-packed in the kernel's order.
 #include "kernels/conv2d_winograd.h"
 
 #include <algorithm>
@@ -31,7 +32,6 @@ constexpr int64_t alpha = tile + 2;     // inputs per tile side
 constexpr int64_t positions = alpha * alpha;
 constexpr int64_t lanes = 16;           // tiles per panel: the GEMM kernel's columns
 constexpr int64_t rows = 6;             // output channels per GEMM kernel call
-constexpr int64_t block_panels = 4;     // panels per cache block (measured: docs/ops/conv2d.md)
 
 int64_t padded_c_out(const Conv2dShape& s) { return (s.c_out + rows - 1) / rows * rows; }
 int64_t tiles_h(const Conv2dShape& s) { return (s.h_out + tile - 1) / tile; }
@@ -153,84 +153,76 @@ void transform_weights_strided(const Conv2dShape& s, const float* w, int64_t co_
   }
 }
 
-// The tiles of one cache block and where each lane's tile sits.
-struct Block {
-  int64_t first, count, panels;  // tiles [first, first + count), in ceil(count / lanes) panels
+// One panel: up to `lanes` consecutive tiles (row-major over the tile grid) and each one's
+// top-left output; lanes from `count` on are empty.
+struct Panel {
+  int64_t count;
+  int64_t oh[lanes], ow[lanes];
 };
 
-// The row and column of tile t's top-left output.
-void tile_origin(const Conv2dShape& s, int64_t t, int64_t& oh, int64_t& ow) {
-  oh = t / tiles_w(s) * tile;
-  ow = t % tiles_w(s) * tile;
+Panel make_panel(const Conv2dShape& s, int64_t first) {
+  Panel p{std::min(lanes, tiles_h(s) * tiles_w(s) - first), {}, {}};
+  for (int64_t l = 0; l < p.count; ++l) {
+    p.oh[l] = (first + l) / tiles_w(s) * tile;
+    p.ow[l] = (first + l) % tiles_w(s) * tile;
+  }
+  return p;
 }
 
-// v[xi][panel][ci][lane] = (B^T d B)[xi] of each lane's 6x6 input tile, zero outside the image
-// and for lanes past the block's tiles.
-void transform_input(const Conv2dShape& s, const Block& block, const float* x, float* v) {
-  alignas(32) float d[positions * lanes], half[positions * lanes], out[positions * lanes];
-  for (int64_t p = 0; p < block.panels; ++p) {
-    for (int64_t ci = 0; ci < s.c_in; ++ci) {
-      const float* plane = x + ci * s.h_in * s.w_in;
-      for (int64_t l = 0; l < lanes; ++l) {
-        const int64_t t = block.first + p * lanes + l;
-        int64_t oh, ow;
-        tile_origin(s, t, oh, ow);
-        const int64_t ih0 = oh - s.pad, iw0 = ow - s.pad;
-        const bool inside = t < block.first + block.count && ih0 >= 0 && iw0 >= 0 && ih0 + alpha <= s.h_in &&
-                            iw0 + alpha <= s.w_in;
-        for (int64_t i = 0; i < alpha; ++i) {
-          const int64_t ih = ih0 + i;
-          for (int64_t j = 0; j < alpha; ++j) {
-            const int64_t iw = iw0 + j;
-            const bool in_image = inside || (t < block.first + block.count && ih >= 0 && ih < s.h_in && iw >= 0 &&
-                                              iw < s.w_in);
-            d[(i * alpha + j) * lanes + l] = in_image ? plane[ih * s.w_in + iw] : 0.f;
-          }
-        }
-      }
-      for (int64_t j = 0; j < alpha; ++j)
-        input_1d<lanes>(d + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
+// d[(i * alpha + j) * lanes + l] = x[ci, oh - pad + i, ow - pad + j] of lane l's tile: zero
+// outside the image and for empty lanes.
+void gather_patches(const Conv2dShape& s, const Panel& panel, const float* plane, float* d) {
+  for (int64_t l = 0; l < lanes; ++l) {
+    const int64_t ih0 = panel.oh[l] - s.pad, iw0 = panel.ow[l] - s.pad;
+    if (l < panel.count && ih0 >= 0 && iw0 >= 0 && ih0 + alpha <= s.h_in && iw0 + alpha <= s.w_in) {
+      const float* src = plane + ih0 * s.w_in + iw0;
       for (int64_t i = 0; i < alpha; ++i)
-        input_1d<lanes>(half + i * alpha * lanes, lanes, out + i * alpha * lanes, lanes);
-      for (int64_t xi = 0; xi < positions; ++xi)
-        std::copy(out + xi * lanes, out + (xi + 1) * lanes,
-                  v + ((xi * block_panels + p) * s.c_in + ci) * lanes);
+        for (int64_t j = 0; j < alpha; ++j) d[(i * alpha + j) * lanes + l] = src[i * s.w_in + j];
+      continue;
     }
+    for (int64_t i = 0; i < alpha; ++i)
+      for (int64_t j = 0; j < alpha; ++j) {
+        const int64_t ih = ih0 + i, iw = iw0 + j;
+        const bool inside = l < panel.count && ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
+        d[(i * alpha + j) * lanes + l] = inside ? plane[ih * s.w_in + iw] : 0.f;
+      }
   }
 }
 
-// m[panel][co][xi][lane] = sum_ci u[xi][co][ci] v[xi][panel][ci][lane]: 36 GEMMs per panel.
-void multiply(const Conv2dShape& s, const Block& block, const float* u, const float* v, float* m) {
-  const int64_t groups = padded_c_out(s) / rows;
-  for (int64_t xi = 0; xi < positions; ++xi) {
-    for (int64_t p = 0; p < block.panels; ++p) {
-      const float* v_panel = v + (xi * block_panels + p) * s.c_in * lanes;
-      for (int64_t group = 0; group < groups; ++group)
-        gemm_kernel(s.c_in, u + xi * u_slab(s) + group * s.c_in * rows, v_panel,
-                    m + ((p * groups + group) * rows * positions + xi) * lanes, positions * lanes);
-    }
+// v[xi][ci][lane] = (B^T d B)[xi] of each lane's 6x6 input patch.
+void transform_input(const Conv2dShape& s, const Panel& panel, const float* x, float* v) {
+  alignas(32) float d[positions * lanes], half[positions * lanes];
+  for (int64_t ci = 0; ci < s.c_in; ++ci) {
+    gather_patches(s, panel, x + ci * s.h_in * s.w_in, d);
+    for (int64_t j = 0; j < alpha; ++j) input_1d<lanes>(d + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
+    for (int64_t i = 0; i < alpha; ++i)
+      input_1d<lanes>(half + i * alpha * lanes, lanes, v + (i * alpha * s.c_in + ci) * lanes, s.c_in * lanes);
   }
+}
+
+// m[co][xi][lane] = sum_ci u[xi][co][ci] v[xi][ci][lane]: 36 GEMMs of Co x Ci x lanes.
+void multiply(const Conv2dShape& s, const float* u, const float* v, float* m) {
+  for (int64_t xi = 0; xi < positions; ++xi)
+    for (int64_t group = 0; group < padded_c_out(s) / rows; ++group)
+      gemm_kernel(s.c_in, u + xi * u_slab(s) + group * s.c_in * rows, v + xi * s.c_in * lanes,
+                  m + (group * rows * positions + xi) * lanes, positions * lanes);
 }
 
 // y tiles = A^T m A, the partial tiles at the bottom and right edges cropped.
-void transform_output(const Conv2dShape& s, const Block& block, const float* m, float* y) {
+void transform_output(const Conv2dShape& s, const Panel& panel, const float* m, float* y) {
   alignas(32) float half[tile * alpha * lanes], out[tile * tile * lanes];
-  for (int64_t p = 0; p < block.panels; ++p) {
-    const int64_t panel_tiles = std::min(lanes, block.count - p * lanes);
-    for (int64_t co = 0; co < s.c_out; ++co) {
-      const float* mc = m + (p * padded_c_out(s) + co) * positions * lanes;
-      for (int64_t j = 0; j < alpha; ++j)
-        output_1d<lanes>(mc + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
-      for (int64_t i = 0; i < tile; ++i)
-        output_1d<lanes>(half + i * alpha * lanes, lanes, out + i * tile * lanes, lanes);
-      float* plane = y + co * s.h_out * s.w_out;
-      for (int64_t l = 0; l < panel_tiles; ++l) {
-        int64_t oh, ow;
-        tile_origin(s, block.first + p * lanes + l, oh, ow);
-        const int64_t h = std::min(tile, s.h_out - oh), w = std::min(tile, s.w_out - ow);
-        for (int64_t i = 0; i < h; ++i)
-          for (int64_t j = 0; j < w; ++j) plane[(oh + i) * s.w_out + ow + j] = out[(i * tile + j) * lanes + l];
-      }
+  for (int64_t co = 0; co < s.c_out; ++co) {
+    const float* mc = m + co * positions * lanes;
+    for (int64_t j = 0; j < alpha; ++j)
+      output_1d<lanes>(mc + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
+    for (int64_t i = 0; i < tile; ++i)
+      output_1d<lanes>(half + i * alpha * lanes, lanes, out + i * tile * lanes, lanes);
+    float* plane = y + co * s.h_out * s.w_out;
+    for (int64_t l = 0; l < panel.count; ++l) {
+      const int64_t h = std::min(tile, s.h_out - panel.oh[l]), w = std::min(tile, s.w_out - panel.ow[l]);
+      float* dst = plane + panel.oh[l] * s.w_out + panel.ow[l];
+      for (int64_t i = 0; i < h; ++i)
+        for (int64_t j = 0; j < w; ++j) dst[i * s.w_out + j] = out[(i * tile + j) * lanes + l];
     }
   }
 }
@@ -242,8 +234,11 @@ bool winograd3x3_supports(const Conv2dShape& s) {
          s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 && s.w_out == s.w_in + 2 * s.pad - 2;
 }
 
+// Measured single-threaded against im2col + sgemm (docs/ops/conv2d.md): 8 -> 8 channels break
+// even, 16 -> 16 at 32x32 is 2.7x faster; an 8x8 output (4 tiles of a 16-tile panel) loses,
+// 10x10 and 12x12 (9 tiles) win 1.5-1.9x per image once the weights are transformed.
 bool winograd3x3_applies(const Conv2dShape& s) {
-  return winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 && s.h_out * s.w_out >= 64;
+  return winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 && tiles_h(s) * tiles_w(s) >= 9;
 }
 
 int64_t winograd3x3_weights_size(const Conv2dShape& s) { return positions * u_slab(s); }
@@ -268,21 +263,17 @@ Conv2dShape winograd3x3_backward_input_shape(const Conv2dShape& f) {
   return b;
 }
 
-int64_t winograd3x3_workspace_size(const Conv2dShape& s) {
-  return positions * block_panels * lanes * (s.c_in + padded_c_out(s));
-}
+int64_t winograd3x3_workspace_size(const Conv2dShape& s) { return positions * lanes * (s.c_in + padded_c_out(s)); }
 
 void winograd3x3_forward_image(const Conv2dShape& s, const float* u, const float* x_image, float* y_image,
                                float* workspace) {
   float* v = workspace;
-  float* m = v + positions * block_panels * lanes * s.c_in;
-  const int64_t tiles = tiles_h(s) * tiles_w(s), block_tiles = block_panels * lanes;
-  for (int64_t first = 0; first < tiles; first += block_tiles) {
-    const int64_t count = std::min(block_tiles, tiles - first);
-    const Block block{first, count, (count + lanes - 1) / lanes};
-    transform_input(s, block, x_image, v);
-    multiply(s, block, u, v, m);
-    transform_output(s, block, m, y_image);
+  float* m = v + positions * lanes * s.c_in;
+  for (int64_t first = 0; first < tiles_h(s) * tiles_w(s); first += lanes) {
+    const Panel panel = make_panel(s, first);
+    transform_input(s, panel, x_image, v);
+    multiply(s, u, v, m);
+    transform_output(s, panel, m, y_image);
   }
 }
 

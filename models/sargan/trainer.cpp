@@ -112,19 +112,25 @@ void check_inputs(const IterationInputs& in) {
 
 }  // namespace
 
-IterationLosses Trainer::d_step(const IterationInputs& in) {
+Tensor Trainer::fake_images(const IterationInputs& in) {
+  check_inputs(in);
+  return g_->forward(in.x.to(device_), one_hot(in.target_labels));
+}
+
+IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_fake) {
   check_inputs(in);
   const int64_t iteration = step_ + 1, n = in.x.size(0);
   const Tensor x = in.x.to(device_);
-  const Tensor c_trg = one_hot(in.target_labels);
 
   auto [real_src, real_cls] = d_->forward(x);
   const Tensor loss_real = -engine::mean(real_src);
   const Tensor loss_cls = engine::cross_entropy(real_cls, in.labels);
-  Tensor fake;
-  {
-    engine::NoGradGuard no_grad;  // the authors' x_fake.detach(): no history into G
-    fake = g_->forward(x, c_trg);
+  Tensor fake;  // the authors' x_fake.detach(): no history into G
+  if (shared_fake.defined()) {
+    fake = shared_fake.detach();
+  } else {
+    engine::NoGradGuard no_grad;
+    fake = g_->forward(x, one_hot(in.target_labels));
   }
   const Tensor loss_fake = engine::mean(d_->forward(fake).first);
   const Tensor alpha = Tensor::from_vector(in.alpha, {n, 1, 1, 1}, device_);
@@ -151,11 +157,11 @@ IterationLosses Trainer::d_step(const IterationInputs& in) {
   return losses;
 }
 
-void Trainer::g_step(const IterationInputs& in, IterationLosses& losses) {
+void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const Tensor& shared_fake) {
   check_inputs(in);
   const int64_t iteration = step_ + 1;
   const Tensor x = in.x.to(device_);
-  const Tensor fake = g_->forward(x, one_hot(in.target_labels));
+  const Tensor fake = shared_fake.defined() ? shared_fake : fake_images(in);
   auto [src, cls] = d_->forward(fake);
   const Tensor loss_fake = -engine::mean(src);
   const Tensor loss_cls = engine::cross_entropy(cls, in.target_labels);
@@ -180,8 +186,10 @@ IterationLosses Trainer::iteration(const Batch& batch) {
   // torch.randperm then torch.rand, in the authors' order.
   for (int64_t k : rng_.permutation(n)) in.target_labels.push_back(batch.labels[size_t(k)]);
   in.alpha = rng_.uniform(n);
-  IterationLosses losses = d_step(in);
-  if ((step_ + 1) % config_.n_critic == 0) g_step(in, losses);
+  const bool with_g_step = (step_ + 1) % config_.n_critic == 0;
+  const Tensor fake = with_g_step ? fake_images(in) : Tensor();
+  IterationLosses losses = d_step(in, fake);
+  if (with_g_step) g_step(in, losses, fake);
   set_step(step_ + 1);
   return losses;
 }

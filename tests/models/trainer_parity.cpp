@@ -136,6 +136,43 @@ TEST_CASE("trainer: two iterations match the authors' solver in PyTorch", "[trai
   }
 }
 
+// Trainer::iteration computes G(x, c_trg) once for the D and the G step of an iteration; the
+// reference computes it in each step, as the authors do. Same weights, same input, and G's forward
+// does not depend on whether history is recorded: every loss and parameter must match bit for bit.
+TEST_CASE("trainer: sharing G(x, c_trg) between the D and G steps gives the recomputing path's bits", "[trainer]") {
+  TrainConfig c = fixture_config();
+  c.n_critic = 2;  // iterations without a G step (no shared forward) and with one
+  Trainer shared(c, engine::Device::cpu()), recomputed(c, engine::Device::cpu());
+  for (int k = 0; k < 4; ++k) {
+    INFO("iteration " << k + 1);
+    Batch batch;
+    batch.images = test::random_tensor({c.batch_size, 3, c.image_size, c.image_size}, 20 + k);
+    batch.labels = {k % 7, (k + 3) % 7, (k + 5) % 7};
+    const IterationLosses ours = shared.iteration(batch);
+
+    IterationInputs in;  // Trainer::iteration's draws, in its order
+    in.x = batch.images;
+    in.labels = batch.labels;
+    for (int64_t j : recomputed.rng().permutation(c.batch_size)) in.target_labels.push_back(batch.labels[size_t(j)]);
+    in.alpha = recomputed.rng().uniform(c.batch_size);
+    IterationLosses expected = recomputed.d_step(in);
+    if ((k + 1) % c.n_critic == 0) recomputed.g_step(in, expected);
+    recomputed.set_step(k + 1);
+
+    REQUIRE(ours.has_g == expected.has_g);
+    CHECK(ours.named() == expected.named());
+    for (auto [a, b] : {std::pair<engine::Module*, engine::Module*>{&shared.generator(), &recomputed.generator()},
+                        {&shared.discriminator(), &recomputed.discriminator()}}) {
+      const auto pa = a->named_parameters(), pb = b->named_parameters();
+      REQUIRE(pa.size() == pb.size());
+      for (size_t i = 0; i < pa.size(); ++i) {
+        INFO(pa[i].first);
+        CHECK(pa[i].second.to_vector() == pb[i].second.to_vector());
+      }
+    }
+  }
+}
+
 TEST_CASE("trainer: the learning-rate schedules", "[trainer]") {
   TrainConfig c;  // the authors' defaults: 200000 iterations, decay over the last 100000 every 5000
   CHECK(scheduled_lr(c, 1e-4, 0) == 1e-4);

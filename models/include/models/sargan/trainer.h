@@ -68,13 +68,22 @@ class Trainer {
   // Builds G and D from the configuration, initialised from Philox(seed), on `device`.
   Trainer(const TrainConfig& config, engine::Device device);
 
-  // One D step (and the losses it saw). Throws engine::Error naming the term and `step() + 1`
-  // when a loss is not finite, before any parameter changes.
-  IterationLosses d_step(const IterationInputs& in);
-  // One G step; the same check. Fills the G fields of `losses`.
-  void g_step(const IterationInputs& in, IterationLosses& losses);
+  // G(x, c_trg) of `in` with autograd history: the fake images that the D step (detached) and
+  // the G step of one iteration can share, since G has no randomness and is not updated between
+  // the two steps.
+  engine::Tensor fake_images(const IterationInputs& in);
+  // One D step (and the losses it saw). `shared_fake` is fake_images(in) when a G step will reuse it;
+  // undefined, the D step computes G(x, c_trg) itself, without history. Throws engine::Error
+  // naming the term and `step() + 1` when a loss is not finite, before any parameter changes.
+  IterationLosses d_step(const IterationInputs& in, const engine::Tensor& shared_fake = engine::Tensor());
+  // One G step; `shared_fake` as for d_step (undefined: computed here, with history). The same
+  // check. Fills the G fields of `losses`.
+  void g_step(const IterationInputs& in, IterationLosses& losses,
+              const engine::Tensor& shared_fake = engine::Tensor());
   // A whole iteration: draws lab_trg (permutation of the labels) and then alpha from rng(), runs
   // the D step, the G step when (step + 1) % n_critic == 0, advances step() and the lr schedule.
+  // With a G step, G(x, c_trg) is computed once (fake_images) for both steps: the same bits as
+  // computing it in each, one generator forward less, G's activations held through the D step.
   IterationLosses iteration(const Batch& batch);
 
   // G(x, c_k) for every expression k, no history: the columns of a sample grid (on the cpu).

@@ -251,11 +251,13 @@ bool winograd3x3_supports(const Conv2dShape& s) {
          s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 && s.w_out == s.w_in + 2 * s.pad - 2;
 }
 
-// Measured single-threaded against im2col + sgemm (docs/ops/conv2d.md): 8 -> 8 channels break
-// even, 16 -> 16 at 32x32 is 2.7x faster; an 8x8 output (4 tiles of a 16-tile panel) loses,
-// 10x10 and 12x12 (9 tiles) win 1.5-1.9x per image once the weights are transformed.
+// Measured single-threaded against im2col + sgemm, one image with its weight transform
+// (docs/ops/conv2d.md): 8 -> 8 channels break even, 16 -> 16 at 32x32 is 2.7x faster; at 64
+// channels a 16x16 output (one full 16-tile panel) is 1.6x faster, 8x8 (4 tiles in a panel) and
+// 10x10 (9 tiles) are slower.
 bool winograd3x3_applies(const Conv2dShape& s) {
-  return fast_gemm_kernel && winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 && tiles_h(s) * tiles_w(s) >= 9;
+  return fast_gemm_kernel && winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 &&
+         tiles_h(s) * tiles_w(s) >= lanes;
 }
 
 int64_t winograd3x3_weights_size(const Conv2dShape& s) { return positions * u_slab(s); }

@@ -1,7 +1,7 @@
 // The Winograd F(4x4, 3x3) kernels (kernels/conv2d_winograd.h) against a direct 7-loop
 // convolution accumulated in double, forward and as the input gradient (the flipped-kernel conv
 // with padding 2 - pad), on shapes with odd and non-square sizes, partial edge tiles, pads 0-2,
-// channel counts 1-70 (not multiples of the 6-channel kernel) and more tiles than one cache block.
+// channel counts 1-70 (not multiples of the 6-channel kernel) and many 16-tile panels.
 // Legend: N batch, Ci/Co channels, H/W input size, p padding.
 #include "kernels/conv2d_winograd.h"
 
@@ -46,14 +46,20 @@ const WinogradCase cases[] = {
     {"Ci=70 Co=1", 1, 70, 11, 13, 1, 0},
     {"Ci=1 Co=70", 1, 1, 10, 9, 70, 1},
     {"Co not a multiple of 6, several panels", 2, 13, 23, 21, 11, 0},
-    // 17 x 17 tiles = 289 > 64 tiles of a cache block: five blocks, the last one partial.
-    {"several cache blocks", 1, 8, 70, 68, 9, 1},
+    // 18 x 17 = 306 tiles: 20 panels of 16, the last with 2.
+    {"many panels", 1, 8, 70, 68, 9, 1},
     {"SARGAN hourglass (10x10, pad 0)", 1, 64, 10, 10, 64, 0},
 };
 
-// y[n,co,oh,ow] = sum x[n,ci,oh-p+kh,ow-p+kw] w[co,ci,kh,kw], in double.
-std::vector<double> direct_conv(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w) {
-  std::vector<double> y(s.n * s.c_out * s.h_out * s.w_out);
+// y = conv2d(x, w) by its definition, y[n,co,oh,ow] = sum x[n,ci,oh-p+kh,ow-p+kw] w[co,ci,kh,kw],
+// and for an upstream dy the input gradient dx = d<y,dy>/dx from the same terms, in double.
+struct Reference {
+  std::vector<double> y, dx;
+};
+
+Reference direct_conv(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
+                      const std::vector<float>& dy) {
+  Reference r{std::vector<double>(dy.size()), std::vector<double>(x.size())};
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t oh = 0; oh < s.h_out; ++oh)
@@ -63,30 +69,13 @@ std::vector<double> direct_conv(const Conv2dShape& s, const std::vector<float>& 
               for (int64_t kw = 0; kw < 3; ++kw) {
                 const int64_t ih = oh - s.pad + kh, iw = ow - s.pad + kw;
                 if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) continue;
-                y[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] +=
-                    double(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw]) * w[((co * s.c_in + ci) * 3 + kh) * 3 + kw];
+                const int64_t ix = ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw;
+                const int64_t iy = ((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow;
+                const double tap = w[((co * s.c_in + ci) * 3 + kh) * 3 + kw];
+                r.y[iy] += x[ix] * tap;
+                r.dx[ix] += dy[iy] * tap;
               }
-  return y;
-}
-
-// dx = d<conv2d(x, w), dy>/dx by its definition: dx[n,ci,ih,iw] = sum dy[n,co,oh,ow] w[co,ci,kh,kw]
-// over ih = oh - p + kh, iw = ow - p + kw, in double; f is the forward conv.
-std::vector<double> direct_input_gradient(const Conv2dShape& f, const std::vector<float>& dy,
-                                          const std::vector<float>& w) {
-  std::vector<double> dx(f.n * f.c_in * f.h_in * f.w_in);
-  for (int64_t n = 0; n < f.n; ++n)
-    for (int64_t co = 0; co < f.c_out; ++co)
-      for (int64_t oh = 0; oh < f.h_out; ++oh)
-        for (int64_t ow = 0; ow < f.w_out; ++ow)
-          for (int64_t ci = 0; ci < f.c_in; ++ci)
-            for (int64_t kh = 0; kh < 3; ++kh)
-              for (int64_t kw = 0; kw < 3; ++kw) {
-                const int64_t ih = oh - f.pad + kh, iw = ow - f.pad + kw;
-                if (ih < 0 || ih >= f.h_in || iw < 0 || iw >= f.w_in) continue;
-                dx[((n * f.c_in + ci) * f.h_in + ih) * f.w_in + iw] +=
-                    double(dy[((n * f.c_out + co) * f.h_out + oh) * f.w_out + ow]) * w[((co * f.c_in + ci) * 3 + kh) * 3 + kw];
-              }
-  return dx;
+  return r;
 }
 
 // The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
@@ -127,8 +116,8 @@ std::vector<float> run_winograd(const Conv2dShape& s, const std::vector<float>& 
 }
 
 // F(4x4, 3x3) in float: each output is within this share of its tile_magnitude. Measured worst
-// over these cases: 1.7e-6 (the transforms' constants, up to 8 and 1/6, amplify the rounding of a
-// float dot product by about ten); one misplaced term of size ~0.25 would be 1e-3 or more.
+// over these cases: 1.7e-6 (the transforms' constants, up to 8, amplify the rounding of a float
+// dot product 10-30x); one misplaced term of size 0.25 would be 8e-4 even with Ci = 70.
 constexpr double tolerance = 1e-5;
 
 void expect_close(const std::vector<float>& actual, const std::vector<double>& expected,
@@ -148,50 +137,49 @@ void expect_close(const std::vector<float>& actual, const std::vector<double>& e
   std::ostringstream report;
   report << what << ": worst element " << worst << " got " << actual[worst] << " expected " << expected[worst]
          << ", error " << std::fabs(actual[worst] - expected[worst]) / magnitude[worst]
-         << " of the sum of |terms|, " << 100 * worst_share << "% of the tolerance " << tolerance;
+         << " of the tile magnitude, " << 100 * worst_share << "% of the tolerance " << tolerance;
   INFO(report.str());
   CHECK(worst_share <= 1.0);
 }
 
 }  // namespace
 
-TEST_CASE("winograd3x3 forward matches a direct convolution", "[conv2d_winograd]") {
+TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_winograd]") {
   for (const WinogradCase& c : cases) {
-    const Conv2dShape s = c.shape();
+    const Conv2dShape f = c.shape();  // the forward conv; pads 0-2 give input-gradient pads 2-0
     INFO("case: " << c.name);
-    REQUIRE(kernels::cpu::winograd3x3_supports(s));
-    const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
-    const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
-    std::vector<float> u(kernels::cpu::winograd3x3_weights_size(s));
-    kernels::cpu::winograd3x3_transform_weights(s, w.data(), u.data());
-    std::vector<double> weight_abs(s.c_out * s.c_in);
-    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 9] += std::fabs(w[i]);
-    expect_close(run_winograd(s, x, u), direct_conv(s, x, w), tile_magnitude(s, x, weight_abs), "forward");
-  }
-}
+    const auto x = test::random_values(f.n * f.c_in * f.h_in * f.w_in, 1);
+    const auto w = test::random_values(f.c_out * f.c_in * 9, 2);
+    const auto dy = test::random_values(f.n * f.c_out * f.h_out * f.w_out, 3);
+    const Reference ref = direct_conv(f, x, w, dy);
 
-TEST_CASE("winograd3x3 input gradient matches a direct one", "[conv2d_winograd]") {
-  for (const WinogradCase& c : cases) {
-    const Conv2dShape f = c.shape();  // the forward conv; pads 0-2 give backward pads 2-0
-    INFO("case: " << c.name);
+    REQUIRE(kernels::cpu::winograd3x3_supports(f));
+    std::vector<float> u(kernels::cpu::winograd3x3_weights_size(f));
+    kernels::cpu::winograd3x3_transform_weights(f, w.data(), u.data());
+    std::vector<double> weight_abs(f.c_out * f.c_in);  // [co][ci]
+    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 9] += std::fabs(w[i]);
+    expect_close(run_winograd(f, x, u), ref.y, tile_magnitude(f, x, weight_abs), "forward");
+
     const Conv2dShape b = kernels::cpu::winograd3x3_backward_input_shape(f);
     REQUIRE(kernels::cpu::winograd3x3_supports(b));
     REQUIRE((b.c_in == f.c_out && b.c_out == f.c_in && b.h_out == f.h_in && b.w_out == f.w_in && b.pad == 2 - f.pad));
-    const auto dy = test::random_values(f.n * f.c_out * f.h_out * f.w_out, 3);
-    const auto w = test::random_values(f.c_out * f.c_in * 9, 4);
-    std::vector<float> u(kernels::cpu::winograd3x3_weights_size(b));
+    u.assign(kernels::cpu::winograd3x3_weights_size(b), 0.f);
     kernels::cpu::winograd3x3_transform_weights_flipped(b, w.data(), u.data());
-    std::vector<double> weight_abs(b.c_out * b.c_in);  // [ci of the forward][co of the forward]
-    for (size_t i = 0; i < w.size(); ++i) weight_abs[(i / 9) % f.c_in * f.c_out + i / 9 / f.c_in] += std::fabs(w[i]);
-    expect_close(run_winograd(b, dy, u), direct_input_gradient(f, dy, w), tile_magnitude(b, dy, weight_abs),
-                 "input gradient");
+    std::vector<double> flipped_abs(b.c_out * b.c_in);  // [ci][co] of the forward
+    for (int64_t co = 0; co < f.c_out; ++co)
+      for (int64_t ci = 0; ci < f.c_in; ++ci) flipped_abs[ci * f.c_out + co] = weight_abs[co * f.c_in + ci];
+    expect_close(run_winograd(b, dy, u), ref.dx, tile_magnitude(b, dy, flipped_abs), "input gradient");
   }
 }
 
 TEST_CASE("winograd3x3 supports only 3x3 stride-1 convs of consistent shape", "[conv2d_winograd]") {
   const Conv2dShape good = WinogradCase{"", 1, 256, 34, 34, 256, 0}.shape();
   CHECK(kernels::cpu::winograd3x3_supports(good));
+#if defined(__AVX2__) && defined(__FMA__)  // built with the same flags as the kernels
   CHECK(kernels::cpu::winograd3x3_applies(good));
+#else  // the portable GEMM kernel does not beat the BLAS
+  CHECK_FALSE(kernels::cpu::winograd3x3_applies(good));
+#endif
   Conv2dShape s = good;
   s.stride = 2;
   CHECK_FALSE(kernels::cpu::winograd3x3_supports(s));
@@ -202,6 +190,9 @@ TEST_CASE("winograd3x3 supports only 3x3 stride-1 convs of consistent shape", "[
   s.h_out = 31;  // not H + 2 pad - 2
   CHECK_FALSE(kernels::cpu::winograd3x3_supports(s));
   s = WinogradCase{"", 1, 3, 34, 34, 64, 0}.shape();  // 3 input channels: too few to pay
+  CHECK(kernels::cpu::winograd3x3_supports(s));
+  CHECK_FALSE(kernels::cpu::winograd3x3_applies(s));
+  s = WinogradCase{"", 1, 64, 10, 10, 64, 0}.shape();  // an 8x8 output: 4 tiles, too few to pay
   CHECK(kernels::cpu::winograd3x3_supports(s));
   CHECK_FALSE(kernels::cpu::winograd3x3_applies(s));
 }

@@ -5,8 +5,6 @@
 // the ceiling.
 //   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
 // --conv adds a convolution of that shape (its forward and both gradients) to the SARGAN rows.
-// On the CPU, the "winograd" rows time kernels/conv2d_winograd.h on SARGAN's 3x3 stride-1 convs,
-// next to conv2d rows of the same shapes.
 // The cuda rows check each result against the CPU op (max abs and relative error). On a real GPU
 // (ENGINE_CUDA=ON) they are timed with CUDA events, shown as a share of the device's fp32 peak or
 // memory bandwidth, and the conv rows are also run through cuDNN and cuBLAS (ENGINE_CONV_IMPL's
@@ -37,7 +35,6 @@
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
-#include "kernels/conv2d_winograd.h"
 #include "kernels/gemm_tn.h"
 #if ENGINE_WITH_CUDA_BASELINES
 #include "kernels/conv2d_baseline.h"
@@ -241,11 +238,12 @@ std::vector<Row> sargan_rows() {
       {"G in", 10, 128, 128, 64, 7, 1, 3, false, false},
       {"G down 1", 64, 128, 128, 128, 4, 2, 1, false, false},
       {"G down 2", 128, 64, 64, 256, 4, 2, 1, false, false},
-      {"G residual, reflection-padded", 256, 32, 32, 256, 3, 1, 1, false, true},
-      {"G attention", 256, 32, 32, 64, 3, 1, 1, false, false},
-      {"G attention down", 256, 32, 32, 64, 3, 2, 1, false, false},
-      {"G hourglass", 64, 16, 16, 64, 3, 1, 1, false, false},
-      {"G hourglass", 64, 8, 8, 64, 3, 1, 1, false, false},
+      // The 3x3 convs run on reflection-padded input, hence padding 0.
+      {"G residual", 256, 34, 34, 256, 3, 1, 0, false, true},
+      {"G attention", 256, 34, 34, 64, 3, 1, 0, false, false},
+      {"G attention down", 256, 34, 34, 64, 3, 2, 0, false, false},
+      {"G hourglass", 64, 18, 18, 64, 3, 1, 0, false, false},
+      {"G hourglass", 64, 10, 10, 64, 3, 1, 0, false, false},
       {"G up 1", 256, 32, 32, 128, 4, 2, 1, true, true},
       {"G up 2", 128, 64, 64, 64, 4, 2, 1, true, false},
       {"G out", 64, 128, 128, 3, 7, 1, 3, false, false},
@@ -264,48 +262,6 @@ std::vector<Row> sargan_rows() {
   add_instance_norm_rows({1, 64, 128, 128}, false, rows);
   add_data_path_rows(rows);
   return rows;
-}
-
-// The Winograd F(4x4, 3x3) kernels (called directly: no engine op uses them yet) on SARGAN's 3x3
-// stride-1 convs as the network runs them (on reflection-padded input, so pad 0) and on their
-// input gradients (pad 2), each next to the conv2d rows of the same shape. A call transforms the
-// weights and runs the one image; its buffers are made once, as the im2col path keeps its
-// workspace. GFLOP/s counts the direct conv's 2 Co Ho Wo Ci 9, as the conv2d rows do.
-void add_winograd_rows(std::vector<Row>& rows) {
-  struct Spec {
-    const char* where;
-    int64_t c_in, h, c_out;
-    bool quick;
-  };
-  for (const Spec& c : {Spec{"G residual", 256, 34, 256, true}, Spec{"G attention", 256, 34, 64, false},
-                        Spec{"G hourglass", 64, 18, 64, false}, Spec{"G hourglass", 64, 10, 64, false}}) {
-    add_conv_rows({c.where, c.c_in, c.h, c.h, c.c_out, 3, 1, 0, false, c.quick}, rows);
-    kernels::Conv2dShape f;
-    f.n = 1;
-    f.c_in = c.c_in;
-    f.h_in = f.w_in = c.h;
-    f.c_out = c.c_out;
-    f.k_h = f.k_w = 3;
-    f.h_out = f.w_out = c.h - 2;
-    const double flops = 2.0 * f.c_out * f.h_out * f.w_out * f.c_in * 9;
-    const std::string label = rows.back().shape;  // the conv2d rows' label of this shape
-    for (const bool input_gradient : {false, true}) {
-      const kernels::Conv2dShape s = input_gradient ? kernels::cpu::winograd3x3_backward_input_shape(f) : f;
-      const auto u = std::make_shared<std::vector<float>>(kernels::cpu::winograd3x3_weights_size(s));
-      const auto workspace = std::make_shared<std::vector<float>>(kernels::cpu::winograd3x3_workspace_size(s));
-      rows.push_back({input_gradient ? "conv2d winograd backward data" : "conv2d winograd", label, flops, 0, c.quick,
-                      false, {{1, s.c_in, s.h_in, s.w_in}, {f.c_out, f.c_in, 3, 3}},
-                      [s, input_gradient, u, workspace](const std::vector<Tensor>& v) {
-                        if (input_gradient)
-                          kernels::cpu::winograd3x3_transform_weights_flipped(s, v[1].data(), u->data());
-                        else
-                          kernels::cpu::winograd3x3_transform_weights(s, v[1].data(), u->data());
-                        Tensor y = Tensor::empty({1, s.c_out, s.h_out, s.w_out});
-                        kernels::cpu::winograd3x3_forward_image(s, u->data(), v[0].data(), y.data(), workspace->data());
-                        return y;
-                      }});
-    }
-  }
 }
 
 std::vector<Tensor> make_inputs(const std::vector<Shape>& shapes, uint64_t seed) {
@@ -608,7 +564,6 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
   std::vector<Row> rows = sargan_rows();
   add_lsrf_rows(rows);
   for (const ConvSpec& c : extra_convs) add_conv_rows(c, rows);
-  if (device.is_cpu()) add_winograd_rows(rows);
   for (const Row& row : rows) {
     if (small_set && !row.quick) continue;
     const Result r = measure(row, device, ceiling, peaks, warmup, repeats);

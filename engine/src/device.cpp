@@ -15,9 +15,10 @@
 namespace engine {
 namespace {
 
-// The CPU device runs OpenMP loops between OpenBLAS calls, and OpenBLAS has a thread pool of its
-// own. By default libgomp's idle workers spin after every parallel region and take the cores
-// OpenBLAS's threads need: on a 2-core machine that made whole runs 10-20x slower under load.
+// By default libgomp's idle workers spin after every parallel region. On a machine whose cores
+// other processes also want (a build, a second job) the spinning takes their time slices and the
+// woken worker then waits for one: with the pthreads OpenBLAS's own pool competing as well, whole
+// runs were 10-20x slower, and with one pool the SARGAN benchmark still lost a third under load.
 // Passive waiting puts them to sleep instead. libgomp reads the variable in its own constructor,
 // before any of ours, so it is set from the executable's preinit array, which the dynamic
 // loader runs first; a value the user set is kept.

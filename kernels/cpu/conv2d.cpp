@@ -15,8 +15,11 @@
 // - small outputs (the discriminator's deep layers, P = 4..64) put the columns of a group of
 //   images side by side in one GEMM, so a 134 MB weight is read once per group, not per image;
 // - stride-1 convs with few output channels (the generator's 7x7 64->3) are computed through
-//   their transpose (see `transposed`), whose GEMMs are Ci rows high instead of Co.
+//   their transpose (see `use_transposed`), whose GEMMs are Ci rows high instead of Co;
+// - 3x3 stride-1 convs with enough channels (the residual block's) use Winograd F(4x4, 3x3)
+//   (kernels/conv2d_winograd.h) forward and for the input gradient, one image per thread.
 #include "kernels/conv2d.h"
+#include "kernels/conv2d_winograd.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -148,21 +151,12 @@ void col2im(const Conv2dShape& s, const float* col, int64_t oh0, int64_t rows, f
 // and its weight gradient is that conv's weight gradient, flipped and transposed back:
 //   forward(s, x, w)           = backward_input(t, x, w')
 //   backward_input(s, dy, w)   = forward(t, dy, w')
-//   backward_weight(s, x, dy)' = backward_weight(t, dy, x)      t = transposed(s), w' = flipped(w)
+//   backward_weight(s, x, dy)' = backward_weight(t, dy, x)      t = transposed_stride1(s), w' = flipped(w)
 // The transposed GEMMs are Ci rows high where the direct ones are Co: with Co = 3 the direct
 // GEMMs are too thin for the BLAS to reach a tenth of its speed.
 bool use_transposed(const Conv2dShape& s) {
   return s.stride == 1 && s.k_h == s.k_w && s.c_out < 16 && s.c_in >= 4 * s.c_out &&
          s.h_out * s.w_out >= min_image_columns;
-}
-
-Conv2dShape transposed(const Conv2dShape& s) {
-  Conv2dShape t = s;
-  std::swap(t.c_in, t.c_out);
-  std::swap(t.h_in, t.h_out);
-  std::swap(t.w_in, t.w_out);
-  t.pad = s.k_h - 1 - s.pad;
-  return t;
 }
 
 // w'[c, o, kh, kw] = w[o, c, K-1-kh, K-1-kw]; its own inverse (with the roles of Co, Ci swapped).
@@ -283,12 +277,33 @@ void backward_weight_image(const Conv2dShape& s, const float* x_n, const float* 
   }
 }
 
+// y = conv2d(x, w) by Winograd, with u the transformed weights; the images go over the threads.
+void forward_winograd(const Conv2dShape& s, const float* u, const float* x, float* y) {
+#pragma omp parallel for schedule(static) if (threads() > 1 && s.n > 1)
+  for (int64_t n = 0; n < s.n; ++n)
+    winograd3x3_forward_image(s, u, x + n * input_size(s), y + n * output_size(s),
+                              workspace(winograd3x3_workspace_size(s)));
+}
+
+// The transformed weights, per calling thread: the caller's buffer is shared by all threads of
+// its parallel loop and only read there.
+float* winograd_weights(const Conv2dShape& s) {
+  thread_local std::vector<float> buffer;
+  return grown(buffer, winograd3x3_weights_size(s));
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y) {
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
-    conv2d_backward_input(transposed(s), x, w_t.data(), y);
+    conv2d_backward_input(transposed_stride1(s), x, w_t.data(), y);
+    return;
+  }
+  if (winograd3x3_applies(s)) {
+    float* u = winograd_weights(s);
+    winograd3x3_transform_weights(s, w, u);
+    forward_winograd(s, u, x, y);
     return;
   }
   if (share_gemms(s)) {
@@ -307,7 +322,14 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
-    conv2d_forward(transposed(s), dy, w_t.data(), dx);
+    conv2d_forward(transposed_stride1(s), dy, w_t.data(), dx);
+    return;
+  }
+  if (s.stride == 1 && winograd3x3_applies(transposed_stride1(s))) {
+    const Conv2dShape t = transposed_stride1(s);
+    float* u = winograd_weights(t);
+    winograd3x3_transform_weights_flipped(t, w, u);
+    forward_winograd(t, u, dy, dx);
     return;
   }
   if (share_gemms(s)) {
@@ -328,7 +350,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
   }
   if (use_transposed(s)) {
     std::vector<float> dw_t(weights);
-    conv2d_backward_weight(transposed(s), dy, x, dw_t.data());
+    conv2d_backward_weight(transposed_stride1(s), dy, x, dw_t.data());
     const std::vector<float> back = flipped(dw_t.data(), s.c_in, s.c_out, s.k_h);
     std::copy(back.begin(), back.end(), dw);
     return;

@@ -270,18 +270,6 @@ void winograd3x3_transform_weights_flipped(const Conv2dShape& s, const float* w,
   transform_weights_strided(s, w, 9, s.c_out * 9, true, u);
 }
 
-Conv2dShape winograd3x3_backward_input_shape(const Conv2dShape& f) {
-  Conv2dShape b = f;
-  b.c_in = f.c_out;
-  b.h_in = f.h_out;
-  b.w_in = f.w_out;
-  b.c_out = f.c_in;
-  b.h_out = f.h_in;
-  b.w_out = f.w_in;
-  b.pad = 2 - f.pad;
-  return b;
-}
-
 int64_t winograd3x3_workspace_size(const Conv2dShape& s) { return positions * lanes * (s.c_in + padded_c_out(s)); }
 
 void winograd3x3_forward_image(const Conv2dShape& s, const float* u, const float* x_image, float* y_image,

@@ -28,6 +28,9 @@ struct ConvCase {
   Shape w_shape() const { return {c_out, c_in, k_h, k_w}; }
   Shape y_shape() const { return {n, c_out, h_out(), w_out()}; }
   int64_t contraction() const { return c_in * k_h * k_w; }  // terms in one output sum
+  // Computed by Winograd F(4x4, 3x3), whose weight transform scales by 1/4, 1/6, 1/12, 1/24: not exact on
+  // integers, so only the float inputs apply.
+  bool winograd = false;
 };
 
 const ConvCase conv_cases[] = {
@@ -51,6 +54,7 @@ const ConvCase conv_cases[] = {
     {"3 images over the threads", 3, 4, 20, 18, 6, 3, 3, 1, 1},
     {"7x7 s1 p3 to 3 channels (output layer)", 2, 16, 17, 16, 3, 7, 7, 1, 3},
     {"4x4 s2 p1, 9 small outputs in two GEMM groups", 9, 512, 8, 8, 2, 4, 4, 2, 1},
+    {"3x3 s1 p1, 16 channels on 17x16 (Winograd)", 3, 16, 17, 16, 18, 3, 3, 1, 1, true},
 };
 
 // y = conv2d(x, w) and, for an upstream gradient dy, dx = d<y,dy>/dx and dw = d<y,dy>/dw, by the
@@ -237,14 +241,14 @@ void check_conv_transpose2d(const TransposeCase& c, const Values& values) {
 TEST_CASE("conv2d and its gradients match direct loops", "[cpu]") {
   for (const ConvCase& c : conv_cases) {
     check_conv2d(c, {false, 100});
-    check_conv2d(c, {true, 200});
+    if (!c.winograd) check_conv2d(c, {true, 200});
   }
 }
 
 TEST_CASE("conv2d_weight_grad and its gradients match direct loops", "[cpu]") {
   for (const ConvCase& c : conv_cases) {
     check_conv2d_weight_grad(c, {false, 300});
-    check_conv2d_weight_grad(c, {true, 400});
+    if (!c.winograd) check_conv2d_weight_grad(c, {true, 400});
   }
 }
 

@@ -26,6 +26,17 @@ struct Conv2dShape {
   int64_t h_out = 0, w_out = 0;
 };
 
+// The transpose of a stride-1 conv with a square kernel: its forward maps dy to dx, so it is the
+// input gradient of `s` when run with s's kernel flipped and its channels swapped (sizes swapped,
+// padding K-1-pad).
+inline Conv2dShape transposed_stride1(const Conv2dShape& s) {
+  Conv2dShape t = s;
+  t.c_in = s.c_out, t.h_in = s.h_out, t.w_in = s.w_out;
+  t.c_out = s.c_in, t.h_out = s.h_in, t.w_out = s.w_in;
+  t.pad = s.k_h - 1 - s.pad;
+  return t;
+}
+
 namespace cpu {
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);

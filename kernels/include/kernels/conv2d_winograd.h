@@ -12,7 +12,7 @@
 //   per thread a workspace of winograd3x3_workspace_size(s) floats;
 //   per image n: winograd3x3_forward_image(s, u, x + n Ci H W, y + n Co Ho Wo, workspace).
 // The input gradient of such a conv is a conv of the same kind: the stride-1 conv of dy with the
-// flipped, channel-transposed kernel and padding 2 - pad (winograd3x3_backward_input_shape), whose
+// flipped, channel-transposed kernel and padding 2 - pad (kernels::transposed_stride1), whose
 // weights winograd3x3_transform_weights_flipped makes from the forward's w without a copy.
 //
 // Every function is correct for any shape that passes winograd3x3_supports; winograd3x3_applies
@@ -38,9 +38,6 @@ void winograd3x3_transform_weights(const Conv2dShape& s, const float* w, float* 
 // The same for the input-gradient conv: s is that conv (c_in = the forward's Co, c_out = the
 // forward's Ci) and w the forward's weight [s.c_in, s.c_out, 3, 3], read flipped and transposed.
 void winograd3x3_transform_weights_flipped(const Conv2dShape& s, const float* w, float* u);
-// The conv whose forward is the input gradient of `forward` (a supported shape with pad <= 2):
-// dy [Co, Ho, Wo] -> dx [Ci, H, W] with padding 2 - pad.
-Conv2dShape winograd3x3_backward_input_shape(const Conv2dShape& forward);
 
 // Floats of scratch that one thread needs for forward_image.
 int64_t winograd3x3_workspace_size(const Conv2dShape& s);

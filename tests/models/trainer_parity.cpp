@@ -12,9 +12,11 @@
 //   parameters   atol 2e-5 (2% of lr = 1e-3), rtol 0: Adam's first steps move each element by
 //                about lr * g / (|g| + eps), which is insensitive to small gradient errors; a wrong
 //                sign or a missing term moves an element by 2 lr = 2e-3. Except where the gradient
-//                is rounding noise (|g| below the gradient tolerance 1e-4 max|g|, e.g. mathematically 0): there both sides move
-//                by an arbitrary +-lr, and only Adam's bound (3 lr per step) is checked; such
-//                elements must stay under 10% of the total (measured: 6-7% in G, fewer in D).
+//                is near rounding noise (|g| below twice the gradient tolerance 1e-4 max|g|, e.g.
+//                mathematically 0): a gradient known only to +-50% moves the element by an
+//                arbitrary part of +-lr in the second step (which divides by the root mean square
+//                of both steps' gradients), so only Adam's bound (3 lr per step) is checked there;
+//                such elements must stay under 10% of the total (measured: 6-7% in G, 4-5% in D).
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -85,7 +87,7 @@ void check_module(const engine::Module& net, const std::map<std::string, Tensor>
                              g = grad->second.to_vector();
     const float noise = 1e-4f * max_abs(grad->second);  // the gradient tolerance
     for (size_t i = 0; i < want.size(); ++i) {
-      const bool determined = std::abs(g[i]) > noise;
+      const bool determined = std::abs(g[i]) > 2 * noise;
       const double tolerance = determined ? 2e-5 : 3e-3 * steps;
       if (std::abs(actual[i] - want[i]) > tolerance) {
         FAIL_CHECK(prefix << " param " << name << "[" << i << "]: got " << actual[i] << ", expected " << want[i]
@@ -97,6 +99,7 @@ void check_module(const engine::Module& net, const std::map<std::string, Tensor>
     }
   }
   CHECK(total > 0);
+  INFO(prefix << ": " << undetermined << " of " << total << " elements near the noise");
   CHECK(undetermined * 10 < total);  // the noise-level elements are a small minority
 }
 

@@ -71,8 +71,9 @@ int main(int argc, char** argv) {
     std::sort(times.begin(), times.end());
     std::sort(cpu_times.begin(), cpu_times.end());
     std::printf("sargan training iteration (D step + G step), batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, "
-                "d_repeat_num %lld, G %lld + D %lld parameters, %s: wall median %.3f s, best %.3f s; CPU median %.3f s, "
-                "best %.3f s; over %d iterations; peak RSS %.0f MB (%.0f MB after building the networks)\n",
+                "d_repeat_num %lld, G %lld + D %lld parameters, %s: wall median %.3f s, best %.3f s; "
+                "CPU median %.3f s, best %.3f s; over %d iterations; peak RSS %.0f MB (%.0f MB after building the "
+                "networks)\n",
                 c.batch_size, c.image_size, c.image_size, (long long)c.g_conv_dim, (long long)c.d_conv_dim,
                 (long long)c.d_repeat_num, (long long)trainer.generator().parameter_count(),
                 (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],

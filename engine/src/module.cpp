@@ -109,6 +109,14 @@ void Module::zero_grad() {
   for (auto& [name, t] : named_parameters()) t.set_grad(Tensor());
 }
 
+FrozenParameters::FrozenParameters(const Module& module) : parameters_(module.parameters()) {
+  for (Tensor& p : parameters_) p.set_requires_grad(false);
+}
+
+FrozenParameters::~FrozenParameters() {
+  for (Tensor& p : parameters_) p.set_requires_grad(true);
+}
+
 void Module::to(Device device) {
   for (auto& [name, t] : state_dict()) {
     move_in_place(t, device);

@@ -162,6 +162,9 @@ void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const T
   const int64_t iteration = step_ + 1;
   const Tensor x = in.x.to(device_);
   const Tensor fake = shared_fake.defined() ? shared_fake : fake_images(in);
+  // D's weights are constants here: the authors' backward also computes their gradients, only to
+  // zero them before the next D step; not recording them saves D's weight gradients.
+  const engine::FrozenParameters frozen_d(*d_);
   auto [src, cls] = d_->forward(fake);
   const Tensor loss_fake = -engine::mean(src);
   const Tensor loss_cls = engine::cross_entropy(cls, in.target_labels);
@@ -172,10 +175,9 @@ void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const T
   losses.g_cls = finite_value(loss_cls, "G/loss_cls", iteration);
   const Tensor g_loss = loss_fake + float(config_.lambda_rec) * loss_rec + float(config_.lambda_cls) * loss_cls;
   g_->zero_grad();
-  d_->zero_grad();
+  d_->zero_grad();  // the D step's, applied already: free them
   g_loss.backward();
   g_opt_->step();
-  d_->zero_grad();  // the G step's gradients on D are never used: free them now
 }
 
 IterationLosses Trainer::iteration(const Batch& batch) {

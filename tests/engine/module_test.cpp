@@ -200,6 +200,24 @@ TEST_CASE("gradients accumulate into .grad across backward calls; zero_grad clea
   CHECK(m.weight.grad().to_vector() == std::vector<float>{3.f, 5.f, -1.f});
 }
 
+TEST_CASE("FrozenParameters: no weight gradients while alive, the input's still flows", "[cpu]") {
+  Affine m;
+  Tensor x = Tensor::from_vector({1.f, -2.f, 4.f}, {3});
+  x.set_requires_grad(true);
+  {
+    const engine::FrozenParameters frozen(m);
+    CHECK_FALSE(m.weight.requires_grad());
+    engine::sum(m(x) * 2.f).backward();
+    CHECK_FALSE(m.weight.grad().defined());
+    CHECK_FALSE(m.bias.grad().defined());
+    CHECK(x.grad().to_vector() == (m.weight * 2.f).to_vector());
+  }
+  CHECK(m.weight.requires_grad());
+  CHECK(m.bias.requires_grad());
+  engine::sum(m(x)).backward();
+  CHECK(m.weight.grad().to_vector() == std::vector<float>{1.f, -2.f, 4.f});
+}
+
 TEST_CASE("Module::to keeps every handle valid", "[cpu]") {
   Affine m;
   m.to(engine::Device::cpu());

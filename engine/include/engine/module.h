@@ -55,6 +55,19 @@ class Module {
   friend class Sequential;
 };
 
+// While alive, the module's parameters are constants for autograd (PyTorch's
+// requires_grad_(False)): graphs through the module record no weight gradients.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(const Module& module);
+  ~FrozenParameters();
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<Tensor> parameters_;
+};
+
 // A module with one tensor input and output.
 class Layer : public Module {
  public:

@@ -7,7 +7,6 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "engine/check.h"
 #include "engine/image.h"
 #include "engine/random.h"
+#include "models/progress_bar.h"
 #include "models/sargan/weights.h"
 
 namespace models::sargan {
@@ -62,41 +62,6 @@ void prepare_output_dir(const std::string& dir) {
   std::fclose(file);
   fs::remove(probe, ec);
 }
-
-std::string format_duration(double seconds) {
-  const long s = std::lround(std::max(0.0, seconds));
-  char text[32];
-  std::snprintf(text, sizeof(text), "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  return text;
-}
-
-// Images done, images/s and ETA on one line: redrawn in place on a terminal, else printed at most
-// every 5 seconds so that logs stay short.
-class ProgressBar {
- public:
-  ProgressBar(std::ostream& log, size_t total, bool redraw)
-      : log_(log), total_(total), redraw_(redraw), start_(clock_type::now()), last_(start_) {}
-
-  void update(size_t done) {
-    const auto now = clock_type::now();
-    const bool finished = done == total_;
-    if (!redraw_ && (finished || std::chrono::duration<double>(now - last_).count() < 5.0)) return;
-    last_ = now;
-    const double elapsed = seconds_since(start_);
-    const double rate = elapsed > 0 ? done / elapsed : 0.0;
-    const int width = 30, filled = total_ ? int(width * done / total_) : width;
-    log_ << (redraw_ ? "\r" : "") << "[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
-         << done << "/" << total_ << " images  " << std::fixed << std::setprecision(2) << rate
-         << " images/s  ETA " << format_duration(rate > 0 ? (total_ - done) / rate : 0.0)
-         << std::defaultfloat << (redraw_ ? (finished ? "\n" : "") : "\n") << std::flush;
-  }
-
- private:
-  std::ostream& log_;
-  size_t total_;
-  bool redraw_;
-  clock_type::time_point start_, last_;
-};
 
 struct Pending {
   std::string stem;
@@ -165,7 +130,10 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
 
   TranslateReport report;
   const auto start = clock_type::now();
-  ProgressBar progress(log, images.size(), job.progress_bar);
+  ProgressOptions progress_options;
+  progress_options.unit = "images";
+  progress_options.line_interval = 5.0;  // a translation is short: show it moving in a log too
+  ProgressBar progress(log, int64_t(images.size()), progress_options);
   std::vector<Pending> pending;
   size_t done = 0;
   auto flush = [&] {
@@ -189,7 +157,7 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
     try {
       prepared = prepare_image(engine::load_image(path, 3), job.image_size, job.crop);
     } catch (const engine::Error& e) {
-      log << (job.progress_bar ? "\n" : "") << "warning: skipping " << e.what() << "\n";
+      progress.print(std::string("warning: skipping ") + e.what());
       ++report.skipped;
       progress.update(++done);
       continue;
@@ -202,6 +170,7 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
     if (int(pending.size()) == job.batch_size) flush();
   }
   flush();
+  progress.finish();
   report.seconds = seconds_since(start);
   return report;
 }
@@ -237,7 +206,6 @@ int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
   job.generator.c_dim = o.c_dim;
   job.device = resolve_device(o.device);
   job.batch_size = o.batch_size;
-  job.progress_bar = &log == &std::cerr && ::isatty(STDERR_FILENO);
   const TranslateReport report = translate_images(job, log);
   out << "sargan: translated " << report.translated << " image" << (report.translated == 1 ? "" : "s") << " into "
       << o.c_dim << " expressions in " << std::fixed << std::setprecision(2) << report.seconds << " s on "

@@ -1,14 +1,9 @@
 // Training monitoring (see monitor.h): the CSV writer, sample grids, the authors' log line and the
-// progress bar. The loss-curve plot and its bitmap font are in loss_plot.cpp.
+// progress bar's losses. The loss-curve plot and its bitmap font are in loss_plot.cpp.
 #include "models/sargan/monitor.h"
-
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -126,15 +121,6 @@ void save_sample_grid(const std::string& path, const std::vector<engine::Tensor>
 
 // ---- log line ----
 
-std::string format_elapsed(double seconds) {
-  const int64_t s = int64_t(std::floor(std::max(0.0, seconds)));
-  const int64_t days = s / 86400, rest = s % 86400;
-  char hms[32];
-  std::snprintf(hms, sizeof(hms), "%d:%02d:%02d", int(rest / 3600), int(rest / 60 % 60), int(rest % 60));
-  if (days == 0) return hms;
-  return std::to_string(days) + (days == 1 ? " day, " : " days, ") + hms;
-}
-
 std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total,
                             const NamedValues& losses) {
   std::string line = "Elapsed [" + format_elapsed(elapsed_seconds) + "], Iteration [" +
@@ -149,104 +135,14 @@ std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t t
 
 // ---- progress bar ----
 
-ProgressBar::ProgressBar(int64_t total, ProgressOptions options)
-    : total_(total), options_(std::move(options)) {
-  ENGINE_CHECK(total_ >= 1, "ProgressBar: total must be >= 1, got ", total_);
-  ENGINE_CHECK(options_.out != nullptr, "ProgressBar: no output stream");
-  if (options_.mode == ProgressOptions::Mode::automatic)
-    redraw_ = isatty(fileno(options_.out)) == 1;
-  else
-    redraw_ = options_.mode == ProgressOptions::Mode::redraw;
-}
-
-double ProgressBar::now() const {
-  if (options_.clock) return options_.clock();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string ProgressBar::render(int64_t iteration, double t) const {
-  const double fraction = std::clamp(double(iteration) / double(total_), 0.0, 1.0);
-  constexpr int bar_width = 20;
-  const int filled = int(fraction * bar_width);
-  std::string text = "[" + std::string(filled, '#') + std::string(bar_width - filled, '.') + "] ";
+std::string progress_losses(const NamedValues& losses, size_t count) {
+  std::string text;
   char part[96];
-  std::snprintf(part, sizeof(part), "%lld/%lld %.1f%%", (long long)iteration, (long long)total_,
-                100.0 * fraction);
-  text += part;
-  const double elapsed = t - start_time_;
-  const int64_t done = iteration - first_iteration_;
-  if (started_ && done > 0 && elapsed > 0) {
-    const double rate = double(done) / elapsed;
-    std::snprintf(part, sizeof(part), " %.3g it/s ETA %s", rate,
-                  format_elapsed(double(std::max<int64_t>(0, total_ - iteration)) / rate).c_str());
-    text += part;
-  }
-  const size_t shown = std::min(losses_.size(), size_t(std::max(0, options_.max_losses)));
-  for (size_t i = 0; i < shown; ++i) {
-    std::snprintf(part, sizeof(part), " %s %.4g", losses_[i].first.c_str(), losses_[i].second);
+  for (size_t i = 0; i < std::min(count, losses.size()); ++i) {
+    std::snprintf(part, sizeof(part), "%s%s %.4g", i ? " " : "", losses[i].first.c_str(), losses[i].second);
     text += part;
   }
   return text;
-}
-
-namespace {
-
-// Columns of the terminal behind `out`; 0 when unknown.
-int terminal_columns(std::FILE* out) {
-  winsize size{};
-  if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
-  return 0;
-}
-
-}  // namespace
-
-void ProgressBar::draw(const std::string& text) {
-  if (redraw_) {
-    // A bar wider than the terminal would wrap, and '\r' would then rewrite only its last row.
-    const int columns = terminal_columns(options_.out);
-    const std::string shown = columns > 1 ? text.substr(0, size_t(columns - 1)) : text;
-    std::fprintf(options_.out, "\r%s\x1b[K", shown.c_str());  // \x1b[K clears the rest of the old bar
-    bar_visible_ = true;
-  } else {
-    std::fprintf(options_.out, "%s\n", text.c_str());
-  }
-  std::fflush(options_.out);
-}
-
-void ProgressBar::update(int64_t iteration, const NamedValues& losses) {
-  const double t = now();
-  if (!started_) {
-    started_ = true;
-    first_iteration_ = iteration;
-    start_time_ = t;
-    last_output_ = t - std::max(options_.redraw_interval, options_.line_interval);  // draw the first update
-  }
-  last_iteration_ = iteration;
-  if (!losses.empty()) losses_ = losses;
-  const double interval = redraw_ ? options_.redraw_interval : options_.line_interval;
-  if (t - last_output_ < interval && iteration < total_) return;
-  last_output_ = t;
-  draw(render(iteration, t));
-}
-
-void ProgressBar::print(const std::string& line) {
-  if (redraw_ && bar_visible_) {
-    std::fprintf(options_.out, "\r\x1b[K%s\n", line.c_str());
-    bar_visible_ = false;
-    if (started_) draw(render(last_iteration_, now()));
-  } else {
-    std::fprintf(options_.out, "%s\n", line.c_str());
-    std::fflush(options_.out);
-  }
-}
-
-void ProgressBar::finish() {
-  if (redraw_ && bar_visible_) {
-    draw(render(last_iteration_, now()));
-    std::fprintf(options_.out, "\n");
-    std::fflush(options_.out);
-    bar_visible_ = false;
-  }
 }
 
 }  // namespace models::sargan

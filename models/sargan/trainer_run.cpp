@@ -18,18 +18,35 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The loader warns from its own thread: every write to the log goes through one lock.
+// The loader warns from its own thread: every write to the log, the progress bar's included, goes
+// through one lock. With a bar, lines are printed above it.
 class Log {
  public:
   explicit Log(std::ostream& out) : out_(out) {}
   void line(const std::string& text) {
     std::lock_guard<std::mutex> lock(mutex_);
-    out_ << text << "\n" << std::flush;
+    if (bar_) bar_->print(text);
+    else out_ << text << "\n" << std::flush;
+  }
+  void start_bar(int64_t total, int64_t initial) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ProgressOptions options;
+    options.initial = initial;
+    bar_.emplace(out_, total, options);
+  }
+  void progress(int64_t step, const NamedValues& losses) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bar_) bar_->update(step, progress_losses(losses));
+  }
+  void finish_bar() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bar_) bar_->finish();
   }
 
  private:
   std::ostream& out_;
   std::mutex mutex_;
+  std::optional<ProgressBar> bar_;
 };
 
 void make_dir(const std::string& dir, const char* flag) {
@@ -98,14 +115,7 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
 
   const std::string csv_path = (fs::path(config.log_dir) / "metrics.csv").string();
   CsvWriter csv(csv_path, csv_columns(), config.resume_iters.empty() ? -1 : trainer.step());
-  ProgressOptions progress_options;
-  progress_options.max_losses = 4;
-  std::optional<ProgressBar> progress;
-  if (config.progress_bar) progress.emplace(config.num_iters, progress_options);
-  auto print = [&](const std::string& line) {
-    if (progress) progress->print(line);
-    else log.line(line);
-  };
+  if (config.progress_bar) log.start_bar(config.num_iters, trainer.step());
 
   TrainReport report;
   report.first_step = trainer.step();
@@ -125,9 +135,9 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
         g_rec = losses.g_rec;
         g_cls = losses.g_cls;
       }
-      if (progress) progress->update(s, losses.named());
+      log.progress(s, losses.named());
       if (s % config.log_step == 0) {
-        print(format_log_line(elapsed(), s, config.num_iters, losses.named()));
+        log.line(format_log_line(elapsed(), s, config.num_iters, losses.named()));
         csv.write_row(s, {losses.d_real, losses.d_fake, losses.d_cls, losses.d_gp, g_fake, g_rec, g_cls});
         csv_has_rows = true;
       }
@@ -142,12 +152,12 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
       }
     }
   } catch (const engine::Error& e) {
-    if (progress) progress->finish();
+    log.finish_bar();
     ENGINE_FAIL(e.what(), last_saved >= 0 ? " (last checkpoint: step " + std::to_string(last_saved) + " in " +
                                                 config.model_save_dir + ")"
                                           : std::string(" (no checkpoint was written)"));
   }
-  if (progress) progress->finish();
+  log.finish_bar();
   report.last_step = trainer.step();
   report.seconds = elapsed();
   report.skipped_files = loader.skipped_files();

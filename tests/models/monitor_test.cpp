@@ -1,10 +1,9 @@
 // Training monitoring: CSV contents and resume, the loss plot PNG, sample grids, the authors' log
-// line and the progress bar's two output modes.
+// line and the progress bar's losses (the bar itself: progress_bar_test.cpp).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,14 +28,6 @@ std::string read_text(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string read_stream(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string text;
-  for (int c; (c = std::fgetc(f)) != EOF;) text += char(c);
-  return text;
 }
 
 }  // namespace
@@ -163,43 +154,10 @@ TEST_CASE("monitor: elapsed time and the log line are formatted as the authors' 
         "Elapsed [0:01:05], Iteration [10/200000], D/loss_real: -1.2346, G/loss_rec: 0.5000");
 }
 
-TEST_CASE("monitor: the progress bar prints sparse lines off a terminal and redraws on one", "[monitor]") {
-  double clock = 100.0;
-  ProgressOptions o;
-  o.clock = [&] { return clock; };
-  o.line_interval = 30.0;
-  o.mode = ProgressOptions::Mode::lines;
-  std::FILE* lines_out = std::tmpfile();
-  o.out = lines_out;
-  {
-    ProgressBar bar(100, o);
-    CHECK_FALSE(bar.redraws());
-    for (int i = 1; i <= 100; ++i, clock += 1.0) bar.update(i, {{"D/loss", 1.0}});
-  }
-  const std::string lines = read_stream(lines_out);
-  std::fclose(lines_out);
-  // Updates at t = 100..199: lines at 100, 130, 160, 190 and the last iteration.
-  CHECK(std::count(lines.begin(), lines.end(), '\n') == 5);
-  CHECK(lines.find('\r') == std::string::npos);
-  CHECK_THAT(lines, Catch::Contains("100/100 100.0%"));
-
-  // Rate and ETA: 50 iterations after the first in 10 s is 5 it/s, 50 left is 10 s.
-  clock = 0.0;
-  o.mode = ProgressOptions::Mode::redraw;
-  std::FILE* tty_out = std::tmpfile();
-  o.out = tty_out;
-  ProgressBar bar(150, o);
-  CHECK(bar.redraws());
-  bar.update(50, {{"D/loss_real", -1.5}, {"G/loss_fake", 2.0}});
-  clock = 10.0;
-  bar.update(100);
-  CHECK_THAT(bar.render(100, 10.0), Catch::Contains("100/150") && Catch::Contains("5 it/s ETA 0:00:10") &&
-                                        Catch::Contains("D/loss_real -1.5 G/loss_fake 2"));
-  bar.print("Elapsed [0:00:10], Iteration [100/150]");
-  bar.finish();
-  const std::string tty = read_stream(tty_out);
-  std::fclose(tty_out);
-  CHECK_THAT(tty, Catch::StartsWith("\r["));
-  CHECK_THAT(tty, Catch::Contains("\r\x1b[KElapsed [0:00:10], Iteration [100/150]\n\r["));
-  CHECK(tty.back() == '\n');
+TEST_CASE("monitor: the progress bar shows the first four losses", "[monitor]") {
+  const NamedValues losses = {{"D/loss_real", -1.23456}, {"D/loss_fake", 2.0}, {"D/loss_cls", 0.1},
+                              {"D/loss_gp", 1e-5}, {"G/loss_fake", 7.0}};
+  CHECK(progress_losses(losses) == "D/loss_real -1.235 D/loss_fake 2 D/loss_cls 0.1 D/loss_gp 1e-05");
+  CHECK(progress_losses(losses, 1) == "D/loss_real -1.235");
+  CHECK(progress_losses({}).empty());
 }

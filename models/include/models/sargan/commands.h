@@ -43,8 +43,7 @@ struct TranslateJob {
   Crop crop = Crop::centre;
   GeneratorConfig generator;
   engine::Device device = engine::Device::cpu();
-  int batch_size = 1;       // images per forward
-  bool progress_bar = false;  // redraw one line with '\r' (a terminal), else a line now and then
+  int batch_size = 1;  // images per forward
 };
 
 struct TranslateReport {
@@ -53,7 +52,8 @@ struct TranslateReport {
   double seconds = 0.0;
 };
 
-// The work behind both test modes; warnings and progress go to `log`.
+// The work behind both test modes; warnings and progress go to `log` (a bar redrawn in place when
+// `log` is std::cerr on a terminal, else a line every 5 s and at the end: models/progress_bar.h).
 TranslateReport translate_images(const TranslateJob& job, std::ostream& log);
 
 }  // namespace models::sargan

@@ -1,17 +1,17 @@
 #pragma once
 // What a training run shows and leaves behind: a CSV of the logged losses, a loss-curve plot drawn
 // by the project itself (PNG), sample grids like the authors' `<step>-images.jpg`, the authors'
-// log line, and a progress bar for stderr. Each piece is independent of the trainer so that it
-// can be tested (and reused) alone.
+// log line, and the losses shown on the progress bar (models/progress_bar.h draws it). Each piece
+// is independent of the trainer so that it can be tested (and reused) alone.
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/image.h"
 #include "engine/tensor.h"
+#include "models/progress_bar.h"
 
 namespace models::sargan {
 
@@ -85,52 +85,16 @@ void save_sample_grid(const std::string& path, const std::vector<engine::Tensor>
 
 // ---- log line ----
 
-// Python's str(datetime.timedelta(seconds=s)) without the microseconds: "0:01:05", "1 day, 2:03:04".
-std::string format_elapsed(double seconds);
+// Python's str(datetime.timedelta(seconds=s)) without the microseconds (shared with the progress bar).
+using models::format_elapsed;
 // The authors' line: "Elapsed [0:01:05], Iteration [10/200000], D/loss_real: -1.2345, ..." (4 decimals).
 std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total,
                             const NamedValues& losses);
 
 // ---- progress bar ----
 
-struct ProgressOptions {
-  std::FILE* out = stderr;
-  enum class Mode { automatic, redraw, lines };
-  Mode mode = Mode::automatic;    // automatic: redraw when `out` is a terminal, else lines
-  double redraw_interval = 0.1;   // seconds between redraws on a terminal
-  double line_interval = 30.0;    // seconds between lines otherwise
-  int max_losses = 4;             // how many of the latest losses to show
-  std::function<double()> clock;  // seconds; a steady clock when empty (tests pass their own)
-};
-
-// "[#####.....] 1234/200000 0.6% 12.3 it/s ETA 4:31:02 D/loss_real -1.234 ...". The rate counts
-// iterations since the first update (a resumed run starts at its resume step). On a terminal the
-// bar is redrawn in place with '\r' (cut to the terminal's width so it never wraps); otherwise one
-// line is printed every line_interval seconds and at the last iteration, so logs stay short.
-class ProgressBar {
- public:
-  ProgressBar(int64_t total, ProgressOptions options = {});
-  void update(int64_t iteration, const NamedValues& losses = {});
-  // Prints a line (e.g. the log line) without mangling the bar: cleared first, redrawn after.
-  void print(const std::string& line);
-  // Ends the bar's line on a terminal.
-  void finish();
-  std::string render(int64_t iteration, double now) const;
-  bool redraws() const { return redraw_; }
-
- private:
-  double now() const;
-  void draw(const std::string& text);
-
-  int64_t total_;
-  ProgressOptions options_;
-  bool redraw_;
-  bool started_ = false;
-  int64_t first_iteration_ = 0;
-  double start_time_ = 0, last_output_ = 0;
-  int64_t last_iteration_ = 0;
-  NamedValues losses_;
-  bool bar_visible_ = false;
-};
+// The trailing text of the training bar (models/progress_bar.h): the first `count` losses as
+// "D/loss_real -1.234 D/loss_fake 0.5" ("%.4g").
+std::string progress_losses(const NamedValues& losses, size_t count = 4);
 
 }  // namespace models::sargan

@@ -33,7 +33,7 @@ struct TrainConfig {
   // Ours
   std::string device = "auto";
   uint64_t seed = 0;
-  bool progress_bar = true;  // on stderr
+  bool progress_bar = true;  // on train()'s log stream (redrawn in place when it is stderr on a terminal)
 };
 
 }  // namespace models::sargan

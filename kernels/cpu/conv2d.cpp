@@ -17,9 +17,13 @@
 // - stride-1 convs with few output channels (the generator's 7x7 64->3) are computed through
 //   their transpose (see `use_transposed`), whose GEMMs are Ci rows high instead of Co;
 // - 3x3 stride-1 convs with enough channels (the residual block's) use Winograd F(4x4, 3x3)
-//   (kernels/conv2d_winograd.h) forward and for the input gradient, one image per thread.
+//   (kernels/conv2d_winograd.h) forward and for the input gradient, one image per thread;
+// - 4x4 stride-2 convs with enough channels (the generator's down- and upsampling, the
+//   discriminator's first layers) use Winograd F(4x4, 2x2) on their four phases
+//   (kernels/conv2d_winograd_stride2.h), likewise. Their weight gradients stay on im2col.
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_winograd.h"
+#include "kernels/conv2d_winograd_stride2.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -71,15 +75,20 @@ struct RowBlocks {
   int64_t rows(int64_t b) const { return begin(b + 1) - begin(b); }
 };
 
-// As few blocks as the workspace allows, then more if that lets the n * count pieces of work
-// split evenly over the threads.
-RowBlocks row_blocks(const Conv2dShape& s) {
+// As few blocks as the workspace allows.
+RowBlocks fewest_row_blocks(const Conv2dShape& s) {
   const int64_t max_rows = std::clamp<int64_t>(workspace_floats / (patch_size(s) * s.w_out), 1, s.h_out);
-  int64_t count = (s.h_out + max_rows - 1) / max_rows;
-  const int t = threads();
-  while ((s.n * count) % t != 0 && count < s.h_out) ++count;
-  if ((s.n * count) % t != 0) count = (s.h_out + max_rows - 1) / max_rows;
-  return {count, s.h_out};
+  return {(s.h_out + max_rows - 1) / max_rows, s.h_out};
+}
+
+// As few blocks as the workspace allows, rounded up to a multiple of the thread count so that the
+// n * count pieces of work split evenly over the threads. Not fitted to the batch: with fewer
+// columns a GEMM can fall under OpenBLAS's small-matrix threshold, whose kernels sum in another
+// order, so a count that followed n would give an image other bits in another batch.
+RowBlocks row_blocks(const Conv2dShape& s) {
+  const int64_t fewest = fewest_row_blocks(s).count, t = threads();
+  const int64_t count = (fewest + t - 1) / t * t;
+  return {count <= s.h_out ? count : fewest, s.h_out};
 }
 
 // The output columns [begin, end) whose tap at kernel column `kw` lands inside the input row:
@@ -277,19 +286,38 @@ void backward_weight_image(const Conv2dShape& s, const float* x_n, const float* 
   }
 }
 
-// y = conv2d(x, w) by Winograd, with u the transformed weights; the images go over the threads.
+// out image n = image(in image n, workspace) for the Winograd kernels, one image per thread.
+template <typename Image>
+void winograd_images(int64_t n, const float* in, int64_t in_size, float* out, int64_t out_size,
+                     int64_t workspace_floats, Image image) {
+#pragma omp parallel for schedule(static) if (threads() > 1 && n > 1)
+  for (int64_t i = 0; i < n; ++i) image(in + i * in_size, out + i * out_size, workspace(workspace_floats));
+}
+
+// y = conv2d(x, w) by Winograd F(4x4, 3x3), with u the transformed weights.
 void forward_winograd(const Conv2dShape& s, const float* u, const float* x, float* y) {
-#pragma omp parallel for schedule(static) if (threads() > 1 && s.n > 1)
-  for (int64_t n = 0; n < s.n; ++n)
-    winograd3x3_forward_image(s, u, x + n * input_size(s), y + n * output_size(s),
-                              workspace(winograd3x3_workspace_size(s)));
+  winograd_images(s.n, x, input_size(s), y, output_size(s), winograd3x3_workspace_size(s),
+                  [&](const float* x_n, float* y_n, float* scratch) {
+                    winograd3x3_forward_image(s, u, x_n, y_n, scratch);
+                  });
 }
 
 // The transformed weights, per calling thread: the caller's buffer is shared by all threads of
 // its parallel loop and only read there.
-float* winograd_weights(const Conv2dShape& s) {
+float* winograd_weights(int64_t count) {
   thread_local std::vector<float> buffer;
-  return grown(buffer, winograd3x3_weights_size(s));
+  return grown(buffer, count);
+}
+
+// A 4x4 stride-2 conv's forward or input gradient by Winograd F(4x4, 2x2) on its phases.
+void stride2_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const float* in, const float* w, float* out) {
+  float* u = winograd_weights(winograd4x4s2_weights_size(s, pass));
+  winograd4x4s2_transform_weights(s, pass, w, u);
+  const bool forward = pass == Winograd4x4s2Pass::forward;
+  winograd_images(s.n, in, forward ? input_size(s) : output_size(s), out, forward ? output_size(s) : input_size(s),
+                  winograd4x4s2_workspace_size(s, pass), [&](const float* in_n, float* out_n, float* scratch) {
+                    winograd4x4s2_image(s, pass, u, in_n, out_n, scratch);
+                  });
 }
 
 }  // namespace
@@ -301,9 +329,13 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
     return;
   }
   if (winograd3x3_applies(s)) {
-    float* u = winograd_weights(s);
+    float* u = winograd_weights(winograd3x3_weights_size(s));
     winograd3x3_transform_weights(s, w, u);
     forward_winograd(s, u, x, y);
+    return;
+  }
+  if (winograd4x4s2_applies(s, Winograd4x4s2Pass::forward)) {
+    stride2_winograd(s, Winograd4x4s2Pass::forward, x, w, y);
     return;
   }
   if (share_gemms(s)) {
@@ -327,16 +359,23 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
   }
   if (s.stride == 1 && winograd3x3_applies(transposed_stride1(s))) {
     const Conv2dShape t = transposed_stride1(s);
-    float* u = winograd_weights(t);
+    float* u = winograd_weights(winograd3x3_weights_size(t));
     winograd3x3_transform_weights_flipped(t, w, u);
     forward_winograd(t, u, dy, dx);
+    return;
+  }
+  if (winograd4x4s2_applies(s, Winograd4x4s2Pass::backward_input)) {
+    stride2_winograd(s, Winograd4x4s2Pass::backward_input, dy, w, dx);
     return;
   }
   if (share_gemms(s)) {
     backward_input_shared(s, dy, w, dx);
     return;
   }
-  const RowBlocks blocks = row_blocks(s);
+  // The blocks of an image run in order on one thread, and where they split a sum of col2im
+  // changes its order: their count must not depend on the batch (or the thread count), or an image
+  // would get a different gradient (conv_transpose2d a different output) in another batch.
+  const RowBlocks blocks = fewest_row_blocks(s);
 #pragma omp parallel for schedule(static) if (threads() > 1 && s.n >= threads())
   for (int64_t n = 0; n < s.n; ++n)
     backward_input_image(s, dy + n * output_size(s), w, dx + n * input_size(s), blocks);

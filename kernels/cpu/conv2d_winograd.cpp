@@ -15,39 +15,35 @@
 // register-blocked 6 x 16 kernel (6 output channels by 16 tiles, 12 AVX2 accumulators) rather
 // than sgemm calls: with 16 tiles per GEMM, the BLAS would repack the 256x256 U[xi] on every
 // call, which costs as much as the multiplication; U is stored pre-packed in the kernel's order.
+// The panels, the GEMM kernel and the packing are shared with the stride-2 kernels
+// (kernels/cpu/winograd_gemm.h).
 #include "kernels/conv2d_winograd.h"
 
 #include <algorithm>
-#include <cstring>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
+#include "winograd_gemm.h"
 
 namespace kernels::cpu {
 namespace {
 
+using winograd::at;
+using winograd::lanes;
+using winograd::Panel;
+using winograd::rows;
+using winograd::vec8;
+
 constexpr int64_t tile = 4;             // outputs per tile side
 constexpr int64_t alpha = tile + 2;     // inputs per tile side
 constexpr int64_t positions = alpha * alpha;
-constexpr int64_t lanes = 16;           // tiles per panel: the GEMM kernel's columns
-constexpr int64_t rows = 6;             // output channels per GEMM kernel call
 
-int64_t padded_c_out(const Conv2dShape& s) { return (s.c_out + rows - 1) / rows * rows; }
+int64_t padded_c_out(const Conv2dShape& s) { return winograd::padded(s.c_out); }
 int64_t tiles_h(const Conv2dShape& s) { return (s.h_out + tile - 1) / tile; }
 int64_t tiles_w(const Conv2dShape& s) { return (s.w_out + tile - 1) / tile; }
 
 // The three 1-D transforms, applied to n independent columns at once (n a multiple of 8): in[i]
-// is the row of n floats at in + i * in_stride, likewise out. Written out (rather than as matrix
-// products) to share the common subexpressions, and on GCC's portable vectors of 8 floats, which
-// the auto-vectoriser would not use here for unknown strides; the 2-D transform is the 1-D one
-// along rows, then columns.
-using vec8 = float __attribute__((vector_size(32)));
-// 8 floats anywhere in memory, as immintrin.h's __m256_u (references, not vector return values,
-// which would change the ABI in a build without AVX).
-using vec8_unaligned = float __attribute__((vector_size(32), aligned(4), may_alias));
-const vec8_unaligned& at(const float* p) { return *reinterpret_cast<const vec8_unaligned*>(p); }
-vec8_unaligned& at(float* p) { return *reinterpret_cast<vec8_unaligned*>(p); }
+// is the row of n floats at in + i * in_stride, likewise out. Written out (rather than as
+// winograd::apply) to share the common subexpressions; the 2-D transform is the 1-D one along
+// rows, then columns.
 
 // B^T: 6 -> 6.
 template <int64_t n>
@@ -91,138 +87,43 @@ void output_1d(const float* in, int64_t in_stride, float* out, int64_t out_strid
   }
 }
 
-// c[r * ldc + lane] = sum_k a[k * rows + r] * b[k * lanes + lane], r < rows, lane < lanes.
-#if defined(__AVX2__) && defined(__FMA__)
-constexpr bool fast_gemm_kernel = true;
-void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
-  __m256 acc[rows][2];
-  for (auto& r : acc) r[0] = r[1] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < k; ++i, a += rows, b += lanes) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    for (int64_t r = 0; r < rows; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
-      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    _mm256_storeu_ps(c + r * ldc, acc[r][0]);
-    _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
-  }
-}
-#else
-// Without AVX2 + FMA (a build for another target): the same product, left to the compiler,
-// correct but slower than the BLAS, so winograd3x3_applies says no.
-constexpr bool fast_gemm_kernel = false;
-void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
-  float acc[rows][lanes] = {};
-  for (int64_t i = 0; i < k; ++i, a += rows, b += lanes)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t l = 0; l < lanes; ++l) acc[r][l] += a[r] * b[l];
-  for (int64_t r = 0; r < rows; ++r) std::copy(acc[r], acc[r] + lanes, c + r * ldc);
-}
-#endif
-
-// u holds one slab per position xi: [co / rows][ci][co % rows].
-constexpr int64_t weight_lanes = 8;  // rows rounded up to a vector
-int64_t u_slab(const Conv2dShape& s) { return padded_c_out(s) * s.c_in; }
-
 // Shared by both weight transforms: w[co, ci, k] is w[co * co_stride + ci * ci_stride + tap(k)],
 // tap(k) = k, or 8 - k for the flipped kernel; zero for the padded output channels. The vector
-// lanes are the `rows` output channels of a group and two spare lanes, so that each position is
-// one vector store: the spare lanes spill into the next channel's slot, which is written after,
-// or the padding. A chunk of input channels is staged in L1 in u's order and then copied in runs
-// of whole cache lines: 20% faster than 36 interleaved streams of 24-byte steps into the 9.4 MB u
-// (256 channels), whose stores were the bottleneck.
+// lanes are the `rows` output channels of a group.
 void transform_weights_strided(const Conv2dShape& s, const float* w, int64_t co_stride, int64_t ci_stride,
                                bool flip, float* u) {
-  constexpr int64_t chunk = 32;                                         // input channels per stage
-  constexpr int64_t stage_stride = chunk * rows + weight_lanes - rows;  // one position's run
   static const float zeros[9] = {};
-  alignas(32) float stage[positions * stage_stride];  // 28 KB
-  for (int64_t group = 0; group < padded_c_out(s) / rows; ++group) {
-    for (int64_t ci0 = 0; ci0 < s.c_in; ci0 += chunk) {
-      const int64_t count = std::min(chunk, s.c_in - ci0);
-      for (int64_t c = 0; c < count; ++c) {
-        const float* taps[rows];
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t co = group * rows + r;
-          taps[r] = co < s.c_out ? w + co * co_stride + (ci0 + c) * ci_stride : zeros;
-        }
-        vec8 g[9], half[alpha][3], out[alpha];
-        for (int64_t k = 0; k < 9; ++k) {
-          const int64_t t = flip ? 8 - k : k;
-          g[k] = vec8{taps[0][t], taps[1][t], taps[2][t], taps[3][t], taps[4][t], taps[5][t], 0.f, 0.f};
-        }
-        for (int64_t j = 0; j < 3; ++j) {
-          weight_1d(g[j], g[3 + j], g[6 + j], out);
-          for (int64_t a = 0; a < alpha; ++a) half[a][j] = out[a];
-        }
-        for (int64_t a = 0; a < alpha; ++a) {
-          weight_1d(half[a][0], half[a][1], half[a][2], out);
-          for (int64_t b = 0; b < alpha; ++b) at(stage + (a * alpha + b) * stage_stride + c * rows) = out[b];
-        }
-      }
-      for (int64_t xi = 0; xi < positions; ++xi)
-        std::memcpy(u + xi * u_slab(s) + (group * s.c_in + ci0) * rows, stage + xi * stage_stride,
-                    count * rows * sizeof(float));
+  winograd::pack_weights<positions>(s.c_out, s.c_in, u, [&](int64_t group, int64_t ci, float* out, int64_t stride) {
+    const float* taps[rows];
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t co = group * rows + r;
+      taps[r] = co < s.c_out ? w + co * co_stride + ci * ci_stride : zeros;
     }
-  }
-}
-
-// One panel: up to `lanes` consecutive tiles (row-major over the tile grid) and each one's
-// top-left output; lanes from `count` on are empty.
-struct Panel {
-  int64_t count;
-  int64_t oh[lanes], ow[lanes];
-};
-
-Panel make_panel(const Conv2dShape& s, int64_t first) {
-  Panel p{std::min(lanes, tiles_h(s) * tiles_w(s) - first), {}, {}};
-  for (int64_t l = 0; l < p.count; ++l) {
-    p.oh[l] = (first + l) / tiles_w(s) * tile;
-    p.ow[l] = (first + l) % tiles_w(s) * tile;
-  }
-  return p;
-}
-
-// d[(i * alpha + j) * lanes + l] = x[ci, oh - pad + i, ow - pad + j] of lane l's tile: zero
-// outside the image and for empty lanes.
-void gather_patches(const Conv2dShape& s, const Panel& panel, const float* plane, float* d) {
-  for (int64_t l = 0; l < lanes; ++l) {
-    const int64_t ih0 = panel.oh[l] - s.pad, iw0 = panel.ow[l] - s.pad;
-    if (l < panel.count && ih0 >= 0 && iw0 >= 0 && ih0 + alpha <= s.h_in && iw0 + alpha <= s.w_in) {
-      const float* src = plane + ih0 * s.w_in + iw0;
-      for (int64_t i = 0; i < alpha; ++i)
-        for (int64_t j = 0; j < alpha; ++j) d[(i * alpha + j) * lanes + l] = src[i * s.w_in + j];
-      continue;
+    vec8 g[9], half[alpha][3], column[alpha];
+    for (int64_t k = 0; k < 9; ++k) {
+      const int64_t t = flip ? 8 - k : k;
+      g[k] = vec8{taps[0][t], taps[1][t], taps[2][t], taps[3][t], taps[4][t], taps[5][t], 0.f, 0.f};
     }
-    for (int64_t i = 0; i < alpha; ++i)
-      for (int64_t j = 0; j < alpha; ++j) {
-        const int64_t ih = ih0 + i, iw = iw0 + j;
-        const bool inside = l < panel.count && ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
-        d[(i * alpha + j) * lanes + l] = inside ? plane[ih * s.w_in + iw] : 0.f;
-      }
-  }
+    for (int64_t j = 0; j < 3; ++j) {
+      weight_1d(g[j], g[3 + j], g[6 + j], column);
+      for (int64_t a = 0; a < alpha; ++a) half[a][j] = column[a];
+    }
+    for (int64_t a = 0; a < alpha; ++a) {
+      weight_1d(half[a][0], half[a][1], half[a][2], column);
+      for (int64_t b = 0; b < alpha; ++b) at(out + (a * alpha + b) * stride) = column[b];
+    }
+  });
 }
 
 // v[xi][ci][lane] = (B^T d B)[xi] of each lane's 6x6 input patch.
 void transform_input(const Conv2dShape& s, const Panel& panel, const float* x, float* v) {
   alignas(32) float d[positions * lanes], half[positions * lanes];
   for (int64_t ci = 0; ci < s.c_in; ++ci) {
-    gather_patches(s, panel, x + ci * s.h_in * s.w_in, d);
+    winograd::gather_patches(panel, x + ci * s.h_in * s.w_in, s.h_in, s.w_in, 1, -s.pad, -s.pad, alpha, d);
     for (int64_t j = 0; j < alpha; ++j) input_1d<lanes>(d + j * lanes, alpha * lanes, half + j * lanes, alpha * lanes);
     for (int64_t i = 0; i < alpha; ++i)
       input_1d<lanes>(half + i * alpha * lanes, lanes, v + (i * alpha * s.c_in + ci) * lanes, s.c_in * lanes);
   }
-}
-
-// m[co][xi][lane] = sum_ci u[xi][co][ci] v[xi][ci][lane]: 36 GEMMs of Co x Ci x lanes.
-void multiply(const Conv2dShape& s, const float* u, const float* v, float* m) {
-  for (int64_t xi = 0; xi < positions; ++xi)
-    for (int64_t group = 0; group < padded_c_out(s) / rows; ++group)
-      gemm_kernel(s.c_in, u + xi * u_slab(s) + group * s.c_in * rows, v + xi * s.c_in * lanes,
-                  m + (group * rows * positions + xi) * lanes, positions * lanes);
 }
 
 // y tiles = A^T m A, the partial tiles at the bottom and right edges cropped.
@@ -256,11 +157,11 @@ bool winograd3x3_supports(const Conv2dShape& s) {
 // channels a 16x16 output (one full 16-tile panel) is 1.6x faster, 8x8 (4 tiles in a panel) and
 // 10x10 (9 tiles) are slower.
 bool winograd3x3_applies(const Conv2dShape& s) {
-  return fast_gemm_kernel && winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 &&
+  return winograd::fast_gemm_kernel && winograd3x3_supports(s) && s.c_in >= 16 && s.c_out >= 16 &&
          tiles_h(s) * tiles_w(s) >= lanes;
 }
 
-int64_t winograd3x3_weights_size(const Conv2dShape& s) { return positions * u_slab(s); }
+int64_t winograd3x3_weights_size(const Conv2dShape& s) { return positions * padded_c_out(s) * s.c_in; }
 
 void winograd3x3_transform_weights(const Conv2dShape& s, const float* w, float* u) {
   transform_weights_strided(s, w, s.c_in * 9, 9, false, u);
@@ -277,9 +178,9 @@ void winograd3x3_forward_image(const Conv2dShape& s, const float* u, const float
   float* v = workspace;
   float* m = v + positions * lanes * s.c_in;
   for (int64_t first = 0; first < tiles_h(s) * tiles_w(s); first += lanes) {
-    const Panel panel = make_panel(s, first);
+    const Panel panel = winograd::make_panel(first, tiles_h(s) * tiles_w(s), tiles_w(s), tile);
     transform_input(s, panel, x_image, v);
-    multiply(s, u, v, m);
+    winograd::multiply(positions, s.c_out, s.c_in, u, v, m);
     transform_output(s, panel, m, y_image);
   }
 }

@@ -9,10 +9,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <vector>
 
 #include "test_util.h"
+#include "winograd_test_util.h"
 
 using kernels::Conv2dShape;
 
@@ -21,20 +21,7 @@ namespace {
 struct WinogradCase {
   const char* name;
   int64_t n, c_in, h, w, c_out, pad;
-  Conv2dShape shape() const {
-    Conv2dShape s;
-    s.n = n;
-    s.c_in = c_in;
-    s.h_in = h;
-    s.w_in = w;
-    s.c_out = c_out;
-    s.k_h = s.k_w = 3;
-    s.stride = 1;
-    s.pad = pad;
-    s.h_out = h + 2 * pad - 2;
-    s.w_out = w + 2 * pad - 2;
-    return s;
-  }
+  Conv2dShape shape() const { return test::square_conv_shape(n, c_in, h, w, c_out, 3, 1, pad); }
 };
 
 const WinogradCase cases[] = {
@@ -51,33 +38,6 @@ const WinogradCase cases[] = {
     {"many panels", 1, 8, 70, 68, 9, 1},
     {"SARGAN hourglass (10x10, pad 0)", 1, 64, 10, 10, 64, 0},
 };
-
-// y = conv2d(x, w) by its definition, y[n,co,oh,ow] = sum x[n,ci,oh-p+kh,ow-p+kw] w[co,ci,kh,kw],
-// and for an upstream dy the input gradient dx = d<y,dy>/dx from the same terms, in double.
-struct Reference {
-  std::vector<double> y, dx;
-};
-
-Reference direct_conv(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
-                      const std::vector<float>& dy) {
-  Reference r{std::vector<double>(dy.size()), std::vector<double>(x.size())};
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t co = 0; co < s.c_out; ++co)
-      for (int64_t oh = 0; oh < s.h_out; ++oh)
-        for (int64_t ow = 0; ow < s.w_out; ++ow)
-          for (int64_t ci = 0; ci < s.c_in; ++ci)
-            for (int64_t kh = 0; kh < 3; ++kh)
-              for (int64_t kw = 0; kw < 3; ++kw) {
-                const int64_t ih = oh - s.pad + kh, iw = ow - s.pad + kw;
-                if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) continue;
-                const int64_t ix = ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw;
-                const int64_t iy = ((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow;
-                const double tap = w[((co * s.c_in + ci) * 3 + kh) * 3 + kw];
-                r.y[iy] += x[ix] * tap;
-                r.dx[ix] += dy[iy] * tap;
-              }
-  return r;
-}
 
 // The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
 // output of a 4x4 tile is a combination of the transforms of the tile's whole 6x6 input patch, so
@@ -121,28 +81,6 @@ std::vector<float> run_winograd(const Conv2dShape& s, const std::vector<float>& 
 // dot product 10-30x); one misplaced term of size 0.25 would be 8e-4 even with Ci = 70.
 constexpr double tolerance = 1e-5;
 
-void expect_close(const std::vector<float>& actual, const std::vector<double>& expected,
-                  const std::vector<double>& magnitude, const std::string& what) {
-  INFO(what);
-  REQUIRE(actual.size() == expected.size());
-  double worst_share = 0;
-  size_t worst = 0;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    const double error = std::fabs(actual[i] - expected[i]);
-    const double share = std::isnan(error) ? INFINITY : error / (tolerance * magnitude[i] + 1e-30);
-    if (share > worst_share) {
-      worst_share = share;
-      worst = i;
-    }
-  }
-  std::ostringstream report;
-  report << what << ": worst element " << worst << " got " << actual[worst] << " expected " << expected[worst]
-         << ", error " << std::fabs(actual[worst] - expected[worst]) / magnitude[worst]
-         << " of the tile magnitude, " << 100 * worst_share << "% of the tolerance " << tolerance;
-  INFO(report.str());
-  CHECK(worst_share <= 1.0);
-}
-
 }  // namespace
 
 TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_winograd]") {
@@ -152,14 +90,14 @@ TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_
     const auto x = test::random_values(f.n * f.c_in * f.h_in * f.w_in, 1);
     const auto w = test::random_values(f.c_out * f.c_in * 9, 2);
     const auto dy = test::random_values(f.n * f.c_out * f.h_out * f.w_out, 3);
-    const Reference ref = direct_conv(f, x, w, dy);
+    const test::ConvReference ref = test::direct_conv(f, x, w, dy);
 
     REQUIRE(kernels::cpu::winograd3x3_supports(f));
     std::vector<float> u(kernels::cpu::winograd3x3_weights_size(f));
     kernels::cpu::winograd3x3_transform_weights(f, w.data(), u.data());
     std::vector<double> weight_abs(f.c_out * f.c_in);  // [co][ci]
     for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 9] += std::fabs(w[i]);
-    expect_close(run_winograd(f, x, u), ref.y, tile_magnitude(f, x, weight_abs), "forward");
+    test::expect_within_magnitude(run_winograd(f, x, u), ref.y, tile_magnitude(f, x, weight_abs), tolerance, "forward");
 
     if (f.pad > 2) continue;  // the input gradient would need padding 2 - pad < 0
     const Conv2dShape b = kernels::transposed_stride1(f);
@@ -170,7 +108,8 @@ TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_
     std::vector<double> flipped_abs(b.c_out * b.c_in);  // [ci][co] of the forward
     for (int64_t co = 0; co < f.c_out; ++co)
       for (int64_t ci = 0; ci < f.c_in; ++ci) flipped_abs[ci * f.c_out + co] = weight_abs[co * f.c_in + ci];
-    expect_close(run_winograd(b, dy, u), ref.dx, tile_magnitude(b, dy, flipped_abs), "input gradient");
+    test::expect_within_magnitude(run_winograd(b, dy, u), ref.dx, tile_magnitude(b, dy, flipped_abs), tolerance,
+                                  "input gradient");
   }
 }
 

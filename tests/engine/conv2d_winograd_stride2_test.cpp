@@ -1,0 +1,140 @@
+// The Winograd kernels of 4x4 stride-2 convs (kernels/conv2d_winograd_stride2.h) against a direct
+// 7-loop convolution accumulated in double, forward and input gradient, on shapes with odd and
+// non-square sizes (inputs whose last row or column no tap reaches), partial edge tiles, pads 0-3,
+// channel counts 1-70 (not multiples of the 6-channel GEMM kernel) and many 16-tile panels.
+// Legend: N batch, Ci/Co channels, H/W input size, p padding.
+#include "kernels/conv2d_winograd_stride2.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "test_util.h"
+#include "winograd_test_util.h"
+
+using kernels::Conv2dShape;
+using kernels::cpu::Winograd4x4s2Pass;
+
+namespace {
+
+struct Stride2Case {
+  const char* name;
+  int64_t n, c_in, h, w, c_out, pad;
+  Conv2dShape shape() const { return test::square_conv_shape(n, c_in, h, w, c_out, 4, 2, pad); }
+};
+
+const Stride2Case cases[] = {
+    {"one tile, C=1", 1, 1, 8, 8, 1, 1},
+    {"one output, pad 0", 1, 2, 4, 4, 3, 0},
+    {"odd sizes, partial tiles", 2, 3, 13, 9, 4, 1},
+    {"H != W, pad 2", 1, 5, 11, 6, 7, 2},
+    {"pad 0, odd H", 1, 4, 9, 10, 5, 0},
+    {"pad 2 on a 1x1 map", 2, 4, 1, 1, 5, 2},
+    {"pad 3", 1, 2, 5, 4, 3, 3},
+    {"Ci=70 Co=1", 1, 70, 12, 14, 1, 1},
+    {"Ci=1 Co=70", 1, 1, 10, 9, 70, 1},
+    {"Co not a multiple of 6, several panels", 2, 13, 37, 35, 11, 1},
+    // A 70 x 68 output: 18 x 17 = 306 tiles, 20 panels of 16, the last with 2.
+    {"many panels", 1, 8, 140, 136, 9, 1},
+    {"SARGAN D 3 (128 -> 256 at 32x32), channels cut to 32 -> 40", 1, 32, 32, 32, 40, 1},
+};
+
+// The scale of the rounding error of an output: every output of a tile is a combination of the
+// transforms of the tile's whole input patch, so its error follows the patch rather than its own
+// terms. Bounded per (image, output channel o) by sum over the input channels i of max |in| over
+// the image's channel i times sum |w| over the taps joining i and o (weight_abs[o][i]).
+std::vector<double> magnitude(int64_t n, int64_t c_in, int64_t in_plane, const std::vector<float>& in, int64_t c_out,
+                              int64_t out_plane, const std::vector<double>& weight_abs) {
+  std::vector<double> m(n * c_out * out_plane);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t i = 0; i < c_in; ++i) {
+      double peak = 0;
+      for (int64_t k = 0; k < in_plane; ++k)
+        peak = std::max(peak, double(std::fabs(in[(b * c_in + i) * in_plane + k])));
+      for (int64_t o = 0; o < c_out; ++o)
+        for (int64_t k = 0; k < out_plane; ++k) m[(b * c_out + o) * out_plane + k] += peak * weight_abs[o * c_in + i];
+    }
+  return m;
+}
+
+// The batch through the kernels as a caller would: weights once, then image by image, with the
+// workspace and the output filled with NaN beforehand so that a read of unwritten scratch or an
+// output element left unwritten shows.
+std::vector<float> run_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const std::vector<float>& w,
+                                const std::vector<float>& in, int64_t in_image, int64_t out_image) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> u(kernels::cpu::winograd4x4s2_weights_size(s, pass), nan);
+  kernels::cpu::winograd4x4s2_transform_weights(s, pass, w.data(), u.data());
+  std::vector<float> out(s.n * out_image, nan);
+  std::vector<float> workspace(kernels::cpu::winograd4x4s2_workspace_size(s, pass), nan);
+  for (int64_t n = 0; n < s.n; ++n)
+    kernels::cpu::winograd4x4s2_image(s, pass, u.data(), in.data() + n * in_image, out.data() + n * out_image,
+                                      workspace.data());
+  return out;
+}
+
+// F(4x4, 2x2) in float: each output is within this share of its magnitude. Measured worst over
+// these cases: see the test's output on failure and docs/ops/conv2d.md; one misplaced term of
+// size 0.25 would be over 2e-4 of the magnitude even with Ci = 70.
+constexpr double tolerance = 1e-5;
+
+}  // namespace
+
+TEST_CASE("winograd4x4s2 forward and input gradient match direct loops", "[conv2d_winograd]") {
+  for (const Stride2Case& c : cases) {
+    const Conv2dShape s = c.shape();
+    INFO("case: " << c.name);
+    REQUIRE(kernels::cpu::winograd4x4s2_supports(s));
+    const int64_t in_plane = s.h_in * s.w_in, out_plane = s.h_out * s.w_out;
+    const auto x = test::random_values(s.n * s.c_in * in_plane, 1);
+    const auto w = test::random_values(s.c_out * s.c_in * 16, 2);
+    const auto dy = test::random_values(s.n * s.c_out * out_plane, 3);
+    const test::ConvReference ref = test::direct_conv(s, x, w, dy);
+    std::vector<double> weight_abs(s.c_out * s.c_in), transposed_abs(s.c_in * s.c_out);  // [co][ci], [ci][co]
+    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 16] += std::fabs(w[i]);
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t ci = 0; ci < s.c_in; ++ci) transposed_abs[ci * s.c_out + co] = weight_abs[co * s.c_in + ci];
+
+    test::expect_within_magnitude(
+        run_winograd(s, Winograd4x4s2Pass::forward, w, x, s.c_in * in_plane, s.c_out * out_plane), ref.y,
+        magnitude(s.n, s.c_in, in_plane, x, s.c_out, out_plane, weight_abs), tolerance, "forward");
+    test::expect_within_magnitude(
+        run_winograd(s, Winograd4x4s2Pass::backward_input, w, dy, s.c_out * out_plane, s.c_in * in_plane), ref.dx,
+        magnitude(s.n, s.c_out, out_plane, dy, s.c_in, in_plane, transposed_abs), tolerance, "input gradient");
+  }
+}
+
+TEST_CASE("winograd4x4s2 supports only 4x4 stride-2 convs of consistent shape", "[conv2d_winograd]") {
+  const Conv2dShape good = Stride2Case{"", 1, 128, 64, 64, 256, 1}.shape();
+  CHECK(kernels::cpu::winograd4x4s2_supports(good));
+#if defined(__AVX2__) && defined(__FMA__)  // built with the same flags as the kernels
+  CHECK(kernels::cpu::winograd4x4s2_applies(good, Winograd4x4s2Pass::forward));
+  CHECK(kernels::cpu::winograd4x4s2_applies(good, Winograd4x4s2Pass::backward_input));
+  // The discriminator's first conv: 3 input channels, so the input gradient's GEMMs are 3 rows.
+  const Conv2dShape rgb = Stride2Case{"", 8, 3, 128, 128, 64, 1}.shape();
+  CHECK(kernels::cpu::winograd4x4s2_applies(rgb, Winograd4x4s2Pass::forward));
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(rgb, Winograd4x4s2Pass::backward_input));
+  // One image of 16 tiles: too few to pay for the input gradient's weight transform; two are enough.
+  Conv2dShape small = Stride2Case{"", 1, 128, 32, 32, 256, 1}.shape();
+  CHECK(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::forward));
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::backward_input));
+  small.n = 2;
+  CHECK(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::backward_input));
+  // An 8x8 output: 4 tiles, a panel three-quarters empty.
+  CHECK_FALSE(
+      kernels::cpu::winograd4x4s2_applies(Stride2Case{"", 8, 256, 16, 16, 512, 1}.shape(), Winograd4x4s2Pass::forward));
+#else  // the portable GEMM kernel does not beat the BLAS
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(good, Winograd4x4s2Pass::forward));
+#endif
+  Conv2dShape s = good;
+  s.stride = 1;
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_supports(s));
+  s = good;
+  s.k_h = s.k_w = 3;
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_supports(s));
+  s = good;
+  s.h_out = 31;  // not (H + 2 pad - 4) / 2 + 1
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_supports(s));
+}

@@ -1,0 +1,85 @@
+#pragma once
+// Shared by the Winograd kernel tests (conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp):
+// the convolution by its definition in double, and the comparison of a float result with it
+// against a tolerance scaled per element.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/conv2d.h"
+
+namespace test {
+
+// The shape of a conv with a square k x k kernel, its output size by conv2d's floor division.
+inline kernels::Conv2dShape square_conv_shape(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t k,
+                                              int64_t stride, int64_t pad) {
+  kernels::Conv2dShape s;
+  s.n = n;
+  s.c_in = c_in;
+  s.h_in = h;
+  s.w_in = w;
+  s.c_out = c_out;
+  s.k_h = s.k_w = k;
+  s.stride = stride;
+  s.pad = pad;
+  s.h_out = (h + 2 * pad - k) / stride + 1;
+  s.w_out = (w + 2 * pad - k) / stride + 1;
+  return s;
+}
+
+// y = conv2d(x, w) by its definition, y[n,co,oh,ow] = sum x[n,ci,oh*s-p+kh,ow*s-p+kw] w[co,ci,kh,kw],
+// and for an upstream dy the input gradient dx = d<y,dy>/dx from the same terms, in double.
+struct ConvReference {
+  std::vector<double> y, dx;
+};
+
+inline ConvReference direct_conv(const kernels::Conv2dShape& s, const std::vector<float>& x,
+                                 const std::vector<float>& w, const std::vector<float>& dy) {
+  ConvReference r{std::vector<double>(dy.size()), std::vector<double>(x.size())};
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t oh = 0; oh < s.h_out; ++oh)
+        for (int64_t ow = 0; ow < s.w_out; ++ow)
+          for (int64_t ci = 0; ci < s.c_in; ++ci)
+            for (int64_t kh = 0; kh < s.k_h; ++kh)
+              for (int64_t kw = 0; kw < s.k_w; ++kw) {
+                const int64_t ih = oh * s.stride - s.pad + kh, iw = ow * s.stride - s.pad + kw;
+                if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) continue;
+                const int64_t ix = ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw;
+                const int64_t iy = ((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow;
+                const double tap = w[((co * s.c_in + ci) * s.k_h + kh) * s.k_w + kw];
+                r.y[iy] += x[ix] * tap;
+                r.dx[ix] += dy[iy] * tap;
+              }
+  return r;
+}
+
+// Checks |actual - expected| <= tolerance * magnitude element by element; on failure reports the
+// worst element, its error as a share of its magnitude and the share of the tolerance it used.
+// NaN (an output left unwritten, or scratch read before it was written) fails.
+inline void expect_within_magnitude(const std::vector<float>& actual, const std::vector<double>& expected,
+                                    const std::vector<double>& magnitude, double tolerance, const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.size() == expected.size());
+  REQUIRE(magnitude.size() == expected.size());
+  double worst_share = 0;
+  size_t worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double error = std::fabs(actual[i] - expected[i]);
+    const double share = std::isnan(error) ? INFINITY : error / (tolerance * magnitude[i] + 1e-30);
+    if (share > worst_share) {
+      worst_share = share;
+      worst = i;
+    }
+  }
+  std::ostringstream report;
+  report << what << ": worst element " << worst << " got " << actual[worst] << " expected " << expected[worst]
+         << ", error " << std::fabs(actual[worst] - expected[worst]) / magnitude[worst] << " of its magnitude, "
+         << 100 * worst_share << "% of the tolerance " << tolerance;
+  INFO(report.str());
+  CHECK(worst_share <= 1.0);
+}
+
+}  // namespace test

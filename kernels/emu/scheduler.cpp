@@ -1,51 +1,23 @@
-// The cooperative fiber scheduler of the emulator: runs one block at a time on one OS thread,
-// each CUDA thread a fiber, and implements __syncthreads and the warp collectives as counting
-// barriers. A fiber that blocks hands control straight to the next ready fiber (one switch
-// per event); the order in which released threads resume is the schedule (kernels/emu.h).
+// The cooperative fiber scheduler of the emulator, inside one block: each CUDA thread a fiber,
+// __syncthreads and the warp collectives as counting barriers. A fiber that blocks hands control
+// straight to the next ready fiber (one switch per event); the order in which released threads
+// resume is the schedule (kernels/emu.h). Setting blocks up and running a launch's grid are in
+// grid.cpp, the state both share in worker.h; this file keeps every per-event step in one
+// translation unit so that the compiler can inline them into one another.
 // Errors (deadlock, divergent barrier, bad collective) abandon the block: its fibers own
 // nothing that needs destroying, and their stacks are rebuilt for the next block.
-#include "scheduler.h"
-
 #include <pthread.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <numeric>
 #include <sstream>
 
-#include "fiber.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#define EMU_ASAN 1
-#endif
-#if defined(ENGINE_EMU_TSAN)
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "worker.h"
 
 namespace kernels::emu::detail {
 namespace {
-
-constexpr int max_block_threads = 1024;
-#if defined(EMU_ASAN)
-constexpr std::size_t fiber_stack_bytes = 256 * 1024;  // ASan's redzones inflate frames
-#else
-constexpr std::size_t fiber_stack_bytes = 64 * 1024;
-#endif
-
-std::atomic<std::uint64_t> g_switches{0};
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-enum class State : std::uint8_t { ready, running, at_barrier, at_warp, exited };
 
 const char* block_op_name(BlockOp op) {
   switch (op) {
@@ -75,109 +47,7 @@ bool same_site(const char* file_a, int line_a, const char* file_b, int line_b) {
   return line_a == line_b && (file_a == file_b || std::strcmp(file_a, file_b) == 0);
 }
 
-#if defined(ENGINE_EMU_TSAN)
-// Happens-before object of one warp collective: released by every arriving lane, acquired by
-// every departing one, freed by the last (freeing resets TSan's clock, so a later collective
-// with other lanes cannot inherit it).
-struct TsanSync {
-  int refs = 0;
-};
-#endif
-
-struct Fiber {
-  void* sp = nullptr;
-  uint3 index{};
-  State state = State::ready;
-  const char* what = nullptr;  // the primitive it waits in, for reports
-  const char* file = nullptr;
-  int line = 0;
-  std::unique_ptr<FiberStack> stack;
-  void* asan_fake_stack = nullptr;
-#if defined(ENGINE_EMU_TSAN)
-  void* tsan_fiber = nullptr;
-  TsanSync* tsan_sync = nullptr;
-#endif
-};
-
-struct Warp {
-  bool pending = false;  // a collective has arrivals and is not complete
-  WarpOp op = WarpOp::sync;
-  unsigned mask = 0;
-  int width = 32;
-  const char* file = nullptr;
-  int line = 0;
-  std::uint32_t live = 0;      // lanes that exist in the block and have not exited
-  std::uint32_t expected = 0;  // mask & live when the collective is pending
-  std::uint32_t arrived = 0;
-  std::uint64_t in[32] = {};
-  int arg[32] = {};
-  std::uint64_t out[32] = {};
-#if defined(ENGINE_EMU_TSAN)
-  TsanSync* sync = nullptr;
-#endif
-};
-
-struct Barrier {
-  int arrived = 0;
-  BlockOp op = BlockOp::sync;
-  const char* file = nullptr;
-  int line = 0;
-  int predicate_sum = 0;
-  int result = 0;
-  unsigned generation = 0;
-};
-
-struct Worker {
-  Worker();
-  std::vector<Fiber> fibers{max_block_threads};
-  Warp warps[max_block_threads / 32];
-  Barrier barrier;
-  int ready[max_block_threads] = {};  // ring
-  int ready_head = 0;
-  int ready_count = 0;
-  int scratch[max_block_threads] = {};
-  const KernelLaunch* kernel = nullptr;
-  Settings settings;
-  std::uint64_t rng = 0;
-  int threads = 0;
-  int current = -1;  // running fiber, -1 for the worker's own stack
-  int exited = 0;
-  int first_exited = -1;
-  bool failed = false;
-  std::string error;
-  void* dynamic_shared = nullptr;
-  std::uint64_t switches = 0;
-  void* host_sp = nullptr;
-  void* host_fake_stack = nullptr;
-  const void* host_stack_bottom = nullptr;
-  std::size_t host_stack_size = 0;
-#if defined(ENGINE_EMU_TSAN)
-  void* host_tsan_fiber = nullptr;
-  char barrier_sync[2] = {};  // alternate per barrier, so late leavers of one cannot acquire the next
-  char start_sync = 0;
-  char exit_sync = 0;
-#endif
-};
-
-Worker::Worker() {
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    void* addr = nullptr;
-    pthread_attr_getstack(&attr, &addr, &host_stack_size);
-    host_stack_bottom = addr;
-    pthread_attr_destroy(&attr);
-  }
-#if defined(ENGINE_EMU_TSAN)
-  host_tsan_fiber = __tsan_get_current_fiber();
-#endif
-}
-
 thread_local std::unique_ptr<Worker> tls_worker;
-
-Worker& worker_of_this_thread() {
-  if (!tls_worker) tls_worker = std::make_unique<Worker>();
-  return *tls_worker;
-}
 
 // The running kernel's worker; a device primitive called outside a kernel is a usage error
 // that cannot be reported through a launch, so it stops the program with the call site.
@@ -399,6 +269,26 @@ void complete_warp(Worker& w, int warp) {
   __builtin_trap();
 }
 
+}  // namespace
+
+Worker::Worker() {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    pthread_attr_getstack(&attr, &addr, &host_stack_size);
+    host_stack_bottom = addr;
+    pthread_attr_destroy(&attr);
+  }
+#if defined(ENGINE_EMU_TSAN)
+  host_tsan_fiber = __tsan_get_current_fiber();
+#endif
+}
+
+Worker& worker_of_this_thread() {
+  if (!tls_worker) tls_worker = std::make_unique<Worker>();
+  return *tls_worker;
+}
+
 void fiber_entry(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
 #if defined(EMU_ASAN)
@@ -411,63 +301,9 @@ void fiber_entry(void* arg) {
   thread_exit(w);
 }
 
-std::string block_name(uint3 b) {
-  return "block (" + std::to_string(b.x) + "," + std::to_string(b.y) + "," + std::to_string(b.z) + ")";
-}
-
-bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
-  const KernelLaunch& k = *run.kernel;
-  const int n = static_cast<int>(k.block.x * k.block.y * k.block.z);
-  w.kernel = &k;
-  w.settings = run.settings;
-  w.rng = run.settings.seed ^ (run.launch_index * 0x9e3779b97f4a7c15ull) ^ (linear_block * 0xd1b54a32d192ed03ull);
-  w.threads = n;
-  w.exited = 0;
-  w.first_exited = -1;
-  w.failed = false;
-  w.barrier = Barrier{};
-  w.ready_head = 0;
-  w.ready_count = 0;
-  for (int t = 0; t < n; ++t) {
-    Fiber& f = w.fibers[t];
-    if (!f.stack) {
-      f.stack = std::make_unique<FiberStack>(fiber_stack_bytes);
-#if defined(ENGINE_EMU_TSAN)
-      f.tsan_fiber = __tsan_create_fiber(0);
-#endif
-    }
-#if defined(EMU_ASAN)
-    // A fiber never returns from its entry: the frames live when it exited or was abandoned
-    // keep their redzones in ASan's shadow. They all lie above its last saved stack pointer.
-    if (f.sp != nullptr) {
-      char* const top = static_cast<char*>(f.stack->bottom()) + f.stack->size();
-      char* const bottom = static_cast<char*>(f.stack->bottom());
-      char* const low = static_cast<char*>(f.sp) - 128 > bottom ? static_cast<char*>(f.sp) - 128 : bottom;
-      __asan_unpoison_memory_region(low, static_cast<std::size_t>(top - low));
-    }
-#endif
-    f.index = uint3{t % k.block.x, (t / k.block.x) % k.block.y, t / (k.block.x * k.block.y)};
-    f.state = State::ready;
-    f.what = nullptr;
-    f.file = nullptr;
-    f.line = 0;
-    f.sp = f.stack->make_context(&fiber_entry, &w, static_cast<std::size_t>(t % 64) * 64);
-    w.scratch[t] = t;
-  }
-  for (int warp = 0; warp * 32 < n; ++warp) {
-    const int lanes = n - warp * 32 < 32 ? n - warp * 32 : 32;
-    w.warps[warp] = Warp{};
-    w.warps[warp].live = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
-  }
-  const std::uint64_t gx = k.grid.x, gy = k.grid.y;
-  blockIdx = uint3{static_cast<unsigned>(linear_block % gx), static_cast<unsigned>(linear_block / gx % gy),
-                   static_cast<unsigned>(linear_block / (gx * gy))};
-  blockDim = k.block;
-  gridDim = k.grid;
-  // Exactly sized, so ASan sees overruns; all-ones so reads before writes show (NaN, -1).
-  w.dynamic_shared = std::malloc(k.dynamic_shared_bytes);
-  if (k.dynamic_shared_bytes != 0) std::memset(w.dynamic_shared, 0xff, k.dynamic_shared_bytes);
-  release_in_order(w, w.scratch, n);
+void run_fibers(Worker& w) {
+  for (int t = 0; t < w.threads; ++t) w.scratch[t] = t;
+  release_in_order(w, w.scratch, w.threads);
 #if defined(ENGINE_EMU_TSAN)
   __tsan_release(&w.start_sync);
 #endif
@@ -475,31 +311,7 @@ bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
   w.ready_head = (w.ready_head + 1) % max_block_threads;
   --w.ready_count;
   transfer(w, first, false);
-  // Back on the worker's stack: every thread exited, or the block failed.
-#if defined(ENGINE_EMU_TSAN)
-  if (w.failed) {
-    // The abandoned fibers never reach their exit: release on their behalf (only TSan's
-    // notion of the current fiber changes), or their reads of the arguments would race with
-    // the host's next use of that memory.
-    for (int t = 0; t < n; ++t) {
-      if (w.fibers[t].state == State::exited) continue;
-      __tsan_switch_to_fiber(w.fibers[t].tsan_fiber, __tsan_switch_to_fiber_no_sync);
-      __tsan_release(&w.exit_sync);
-    }
-    __tsan_switch_to_fiber(w.host_tsan_fiber, __tsan_switch_to_fiber_no_sync);
-  }
-  __tsan_acquire(&w.exit_sync);
-#endif
-  std::free(w.dynamic_shared);
-  w.dynamic_shared = nullptr;
-  w.kernel = nullptr;
-  if (w.failed) {
-    w.error = block_name(blockIdx) + ": " + w.error;
-  }
-  return !w.failed;
 }
-
-}  // namespace
 
 int sync_block(BlockOp op, int predicate, const char* file, int line) {
   Worker& w = running_worker(block_op_name(op), file, line);
@@ -618,40 +430,6 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
 void* dynamic_shared_base() {
   Worker& w = running_worker("dynamic_shared", __builtin_FILE(), __builtin_LINE());
   return w.dynamic_shared;
-}
-
-void run_blocks(GridRun& run) {
-  Worker& w = worker_of_this_thread();
-  const std::uint64_t switches_before = w.switches;
-  while (!run.failed.load(std::memory_order_relaxed)) {
-    const std::size_t i = run.next.fetch_add(1, std::memory_order_relaxed);
-    if (i >= run.blocks) break;
-    if (!run_block(w, run, block_at(run, i))) {
-      std::lock_guard<std::mutex> lock(run.error_mutex);
-      if (!run.failed.exchange(true)) run.error = w.error;
-      break;
-    }
-  }
-  g_switches.fetch_add(w.switches - switches_before, std::memory_order_relaxed);
-}
-
-std::uint64_t switch_total() { return g_switches.load(std::memory_order_relaxed); }
-
-void plan_block_order(GridRun& run) {
-  const std::uint64_t n = run.blocks;
-  run.multiplier = 1;
-  run.offset = 0;
-  if (n <= 1) return;
-  if (run.settings.schedule == Schedule::reverse) {
-    run.multiplier = n - 1;  // i -> (n-1)(i+1) = n-1-i mod n
-    run.offset = n - 1;
-  } else if (run.settings.schedule == Schedule::random) {
-    std::uint64_t rng = run.settings.seed ^ (run.launch_index * 0x2545f4914f6cdd1dull);
-    do {
-      run.multiplier = 1 + splitmix64(rng) % (n - 1);
-    } while (std::gcd(run.multiplier, n) != 1);
-    run.offset = splitmix64(rng) % n;
-  }
 }
 
 }  // namespace kernels::emu::detail

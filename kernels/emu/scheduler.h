@@ -1,6 +1,7 @@
 #pragma once
 // Between the runtime shim (runtime.cpp: launch validation, worker pool) and the fiber
-// scheduler (scheduler.cpp: one block at a time on one OS thread).
+// scheduler (grid.cpp: a launch's blocks, one at a time on one OS thread; scheduler.cpp: the
+// threads inside a block).
 #include <atomic>
 #include <cstdint>
 #include <mutex>

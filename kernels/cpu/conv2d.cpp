@@ -286,20 +286,13 @@ void backward_weight_image(const Conv2dShape& s, const float* x_n, const float* 
   }
 }
 
-// out image n = image(in image n, workspace) for the Winograd kernels, one image per thread.
-template <typename Image>
-void winograd_images(int64_t n, const float* in, int64_t in_size, float* out, int64_t out_size,
-                     int64_t workspace_floats, Image image) {
-#pragma omp parallel for schedule(static) if (threads() > 1 && n > 1)
-  for (int64_t i = 0; i < n; ++i) image(in + i * in_size, out + i * out_size, workspace(workspace_floats));
-}
-
-// y = conv2d(x, w) by Winograd F(4x4, 3x3), with u the transformed weights.
+// y = conv2d(x, w) by Winograd F(4x4, 3x3), with u the transformed weights; the images go over
+// the threads.
 void forward_winograd(const Conv2dShape& s, const float* u, const float* x, float* y) {
-  winograd_images(s.n, x, input_size(s), y, output_size(s), winograd3x3_workspace_size(s),
-                  [&](const float* x_n, float* y_n, float* scratch) {
-                    winograd3x3_forward_image(s, u, x_n, y_n, scratch);
-                  });
+#pragma omp parallel for schedule(static) if (threads() > 1 && s.n > 1)
+  for (int64_t n = 0; n < s.n; ++n)
+    winograd3x3_forward_image(s, u, x + n * input_size(s), y + n * output_size(s),
+                              workspace(winograd3x3_workspace_size(s)));
 }
 
 // The transformed weights, per calling thread: the caller's buffer is shared by all threads of
@@ -309,15 +302,26 @@ float* winograd_weights(int64_t count) {
   return grown(buffer, count);
 }
 
-// A 4x4 stride-2 conv's forward or input gradient by Winograd F(4x4, 2x2) on its phases.
+// A 4x4 stride-2 conv's forward or input gradient by Winograd F(4x4, 2x2) on its phases. The
+// pieces of work are (image, block of panels), each image cut into as few blocks as let the pieces
+// split evenly over the threads (one image, or 7 on two threads, would leave a thread idle); the
+// panels are computed alike whatever the split, so the result does not depend on it.
 void stride2_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const float* in, const float* w, float* out) {
   float* u = winograd_weights(winograd4x4s2_weights_size(s, pass));
   winograd4x4s2_transform_weights(s, pass, w, u);
   const bool forward = pass == Winograd4x4s2Pass::forward;
-  winograd_images(s.n, in, forward ? input_size(s) : output_size(s), out, forward ? output_size(s) : input_size(s),
-                  winograd4x4s2_workspace_size(s, pass), [&](const float* in_n, float* out_n, float* scratch) {
-                    winograd4x4s2_image(s, pass, u, in_n, out_n, scratch);
-                  });
+  const int64_t in_size = forward ? input_size(s) : output_size(s), out_size = forward ? output_size(s) : input_size(s);
+  const int64_t panels = winograd4x4s2_panels(s, pass), t = threads();
+  int64_t blocks = 1;
+  while ((s.n * blocks) % t != 0 && blocks < panels) ++blocks;
+  const int64_t pieces = s.n * blocks;
+#pragma omp parallel for schedule(static) if (t > 1 && pieces > 1)
+  for (int64_t piece = 0; piece < pieces; ++piece) {
+    const int64_t n = piece / blocks, b = piece % blocks;
+    float* scratch = workspace(winograd4x4s2_workspace_size(s, pass));
+    winograd4x4s2_image(s, pass, u, in + n * in_size, out + n * out_size, scratch, b * panels / blocks,
+                        (b + 1) * panels / blocks);
+  }
 }
 
 }  // namespace

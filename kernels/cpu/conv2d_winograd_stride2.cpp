@@ -79,6 +79,9 @@ void transform_kernels(const float* g, float* out, int64_t stride) {
   for (int64_t i = 0; i < alpha; ++i) apply<8>(weight_matrix, half + i * 16, 8, out + i * alpha * stride, stride);
 }
 
+// The input gradient's tile grid, shared by its four phases: that of phase (0, 0), the largest.
+int64_t backward_input_tiles(const Conv2dShape& s) { return tiles((s.h_in + 1) / 2) * tiles((s.w_in + 1) / 2); }
+
 // One input-gradient phase (rh, rw): where its conv reads dy and writes dx.
 struct Phase {
   int64_t rh, rw;      // dx[2k + rh][2k' + rw] is output (k, k')
@@ -133,14 +136,16 @@ void transform_output(const Panel& panel, const float* m, int64_t channels, cons
   }
 }
 
-void forward_image(const Conv2dShape& s, const float* u, const float* x, float* y, float* workspace) {
+// Panels [begin, end) of one image.
+void forward_image(const Conv2dShape& s, const float* u, const float* x, float* y, float* workspace, int64_t begin,
+                   int64_t end) {
   const int64_t kc_count = phases * s.c_in;
   float* v = workspace;
   float* m = v + positions * lanes * kc_count;
   float* d = m + positions * lanes * winograd::padded(s.c_out);  // one channel's patches
   const Destination to{y, s.h_out * s.w_out, s.w_out, 1, 0, 0, s.h_out, s.w_out};
   const int64_t count = tiles(s.h_out) * tiles(s.w_out);
-  for (int64_t first = 0; first < count; first += lanes) {
+  for (int64_t first = begin * lanes; first < std::min(count, end * lanes); first += lanes) {
     const Panel panel = winograd::make_panel(first, count, tiles(s.w_out), tile);
     for (int64_t ci = 0; ci < s.c_in; ++ci) {
       winograd::gather_patches(panel, x + ci * s.h_in * s.w_in, s.h_in, s.w_in, 2, -s.pad, -s.pad, patch, d);
@@ -153,17 +158,18 @@ void forward_image(const Conv2dShape& s, const float* u, const float* x, float* 
   }
 }
 
-// The four phases share one tile grid (that of phase (0, 0), the largest) and go through each
+// Panels [begin, end) of one image. The four phases share one tile grid and go through each
 // panel one after the other, so that the 8x8 block of dx a tile covers is written while it is in
 // L1: phase by phase over the whole image, each phase's pass wrote every other float of every
 // cache line of dx again, 1.3x slower on the generator's 64 -> 128 conv.
-void backward_input_image(const Conv2dShape& s, const float* u, const float* dy, float* dx, float* workspace) {
+void backward_input_image(const Conv2dShape& s, const float* u, const float* dy, float* dx, float* workspace,
+                          int64_t begin, int64_t end) {
   float* v = workspace;
   float* m = v + positions * lanes * s.c_out;
   float* d = m + positions * lanes * winograd::padded(s.c_in);
-  const int64_t rows = (s.h_in + 1) / 2, cols = (s.w_in + 1) / 2, count = tiles(rows) * tiles(cols);
-  for (int64_t first = 0; first < count; first += lanes) {
-    const Panel panel = winograd::make_panel(first, count, tiles(cols), tile);
+  const int64_t count = backward_input_tiles(s), cols = tiles((s.w_in + 1) / 2);
+  for (int64_t first = begin * lanes; first < std::min(count, end * lanes); first += lanes) {
+    const Panel panel = winograd::make_panel(first, count, cols, tile);
     for (int64_t index = 0; index < phases; ++index) {
       const Phase f = make_phase(s, index);
       for (int64_t co = 0; co < s.c_out; ++co) {
@@ -186,16 +192,18 @@ bool winograd4x4s2_supports(const Conv2dShape& s) {
 }
 
 // Measured single-threaded against im2col + sgemm, with the weight transform (docs/ops/conv2d.md).
-// Forward: 1.4-2.2x faster from one full 16-tile panel per image on, whatever the channels
-// (1 -> 16, 3 -> 64 and 8 -> 8 included); with fewer tiles a panel is mostly empty lanes while
-// U is streamed once per panel (an 8x8 output, 4 tiles, ran 2.6x slower). Input gradient: its
-// GEMMs are Ci rows high, so 3 input channels (rows padded to 6) ran 3-4x slower; from 16 on it
-// wins once the batch has 32 tiles to pay for the weight transform (D 3, 128 -> 256 at 32x32:
-// 0.83x with one image of 16 tiles, 1.2x with two, 1.5x with four).
+// Both need one full 16-tile panel per image: with fewer tiles a panel is mostly empty lanes while
+// U is streamed once per panel (an 8x8 output, 4 tiles, ran 2.6x slower). And a batch of 32 tiles
+// to pay for the weight transform: D 3 (128 -> 256 at 32x32, 16 tiles, a 13 MB U) with one image
+// was 1.15x faster forward on an idle machine but 0.8x on a loaded one, 0.83x for the input
+// gradient; with two images 1.2x, with four 1.5-1.7x. Forward, the channels do not matter
+// (1 -> 16, 3 -> 64 and 8 -> 8 won 1.4-1.7x); the input gradient's GEMMs are Ci rows high, so 3
+// input channels (rows padded to 6) ran 3-4x slower, 16 won.
 bool winograd4x4s2_applies(const Conv2dShape& s, Winograd4x4s2Pass pass) {
   const int64_t image_tiles = tiles(s.h_out) * tiles(s.w_out);
-  if (!winograd::fast_gemm_kernel || !winograd4x4s2_supports(s) || image_tiles < lanes) return false;
-  return pass == Winograd4x4s2Pass::forward || (s.c_in >= 16 && s.n * image_tiles >= 2 * lanes);
+  if (!winograd::fast_gemm_kernel || !winograd4x4s2_supports(s) || image_tiles < lanes || s.n * image_tiles < 2 * lanes)
+    return false;
+  return pass == Winograd4x4s2Pass::forward || s.c_in >= 16;
 }
 
 int64_t winograd4x4s2_weights_size(const Conv2dShape& s, Winograd4x4s2Pass pass) {
@@ -240,12 +248,17 @@ int64_t winograd4x4s2_workspace_size(const Conv2dShape& s, Winograd4x4s2Pass pas
   return positions * lanes * (gemm_inner(s, pass) + winograd::padded(gemm_rows(s, pass))) + d;
 }
 
+int64_t winograd4x4s2_panels(const Conv2dShape& s, Winograd4x4s2Pass pass) {
+  const int64_t count = pass == Winograd4x4s2Pass::forward ? tiles(s.h_out) * tiles(s.w_out) : backward_input_tiles(s);
+  return (count + lanes - 1) / lanes;
+}
+
 void winograd4x4s2_image(const Conv2dShape& s, Winograd4x4s2Pass pass, const float* u, const float* in_image,
-                         float* out_image, float* workspace) {
+                         float* out_image, float* workspace, int64_t panel_begin, int64_t panel_end) {
   if (pass == Winograd4x4s2Pass::forward)
-    forward_image(s, u, in_image, out_image, workspace);
+    forward_image(s, u, in_image, out_image, workspace, panel_begin, panel_end);
   else
-    backward_input_image(s, u, in_image, out_image, workspace);
+    backward_input_image(s, u, in_image, out_image, workspace, panel_begin, panel_end);
 }
 
 }  // namespace kernels::cpu

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "test_util.h"
@@ -59,9 +60,10 @@ std::vector<double> magnitude(int64_t n, int64_t c_in, int64_t in_plane, const s
   return m;
 }
 
-// The batch through the kernels as a caller would: weights once, then image by image, with the
-// workspace and the output filled with NaN beforehand so that a read of unwritten scratch or an
-// output element left unwritten shows.
+// The batch through the kernels as a caller would: weights once, then image by image, each image
+// in two ranges of panels (the second empty when there is one panel), with the workspace and the
+// output filled with NaN beforehand so that a read of unwritten scratch or an output element left
+// unwritten shows.
 std::vector<float> run_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const std::vector<float>& w,
                                 const std::vector<float>& in, int64_t in_image, int64_t out_image) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -69,9 +71,11 @@ std::vector<float> run_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, co
   kernels::cpu::winograd4x4s2_transform_weights(s, pass, w.data(), u.data());
   std::vector<float> out(s.n * out_image, nan);
   std::vector<float> workspace(kernels::cpu::winograd4x4s2_workspace_size(s, pass), nan);
+  const int64_t panels = kernels::cpu::winograd4x4s2_panels(s, pass);
   for (int64_t n = 0; n < s.n; ++n)
-    kernels::cpu::winograd4x4s2_image(s, pass, u.data(), in.data() + n * in_image, out.data() + n * out_image,
-                                      workspace.data());
+    for (const auto& [begin, end] : {std::pair{int64_t{0}, (panels + 1) / 2}, std::pair{(panels + 1) / 2, panels}})
+      kernels::cpu::winograd4x4s2_image(s, pass, u.data(), in.data() + n * in_image, out.data() + n * out_image,
+                                        workspace.data(), begin, end);
   return out;
 }
 
@@ -116,11 +120,12 @@ TEST_CASE("winograd4x4s2 supports only 4x4 stride-2 convs of consistent shape", 
   const Conv2dShape rgb = Stride2Case{"", 8, 3, 128, 128, 64, 1}.shape();
   CHECK(kernels::cpu::winograd4x4s2_applies(rgb, Winograd4x4s2Pass::forward));
   CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(rgb, Winograd4x4s2Pass::backward_input));
-  // One image of 16 tiles: too few to pay for the input gradient's weight transform; two are enough.
+  // One image of 16 tiles: too few to pay for the weight transform; two are enough.
   Conv2dShape small = Stride2Case{"", 1, 128, 32, 32, 256, 1}.shape();
-  CHECK(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::forward));
+  CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::forward));
   CHECK_FALSE(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::backward_input));
   small.n = 2;
+  CHECK(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::forward));
   CHECK(kernels::cpu::winograd4x4s2_applies(small, Winograd4x4s2Pass::backward_input));
   // An 8x8 output: 4 tiles, a panel three-quarters empty.
   CHECK_FALSE(

@@ -16,13 +16,15 @@
 // Use, for a batch:
 //   u = winograd4x4s2_weights_size(s, pass) floats; winograd4x4s2_transform_weights(s, pass, w, u);
 //   per thread a workspace of winograd4x4s2_workspace_size(s, pass) floats;
-//   per image: winograd4x4s2_image(s, pass, u, in_image, out_image, workspace).
+//   per image: winograd4x4s2_image(s, pass, u, in_image, out_image, workspace, 0, panels), with
+//   panels = winograd4x4s2_panels(s, pass); or split [0, panels) into ranges, e.g. over threads.
 //
 // Every function is correct for any shape that passes winograd4x4s2_supports;
 // winograd4x4s2_applies says whether it also beats im2col + sgemm there. The image function
-// overwrites out_image (=), runs on the calling thread only (it may be called inside an OpenMP
-// region, one image per thread) and keeps its scratch in `workspace`; u, the images and the
-// workspace must not alias. Pointers need no particular alignment.
+// overwrites (=) the part of out_image that its panels cover (all of it over [0, panels); the
+// panels' parts are disjoint and computed alike, so the result does not depend on the split), runs
+// on the calling thread only (it may be called inside an OpenMP region) and keeps its scratch in
+// `workspace`; u, the images and the workspace must not alias. Pointers need no particular alignment.
 #include <cstdint>
 
 #include "kernels/conv2d.h"
@@ -43,8 +45,11 @@ void winograd4x4s2_transform_weights(const Conv2dShape& s, Winograd4x4s2Pass pas
 
 // Floats of scratch that one thread needs for the image function.
 int64_t winograd4x4s2_workspace_size(const Conv2dShape& s, Winograd4x4s2Pass pass);
-// One image of `pass` (see above), with u from transform_weights(s, pass, w, u).
+// Panels of 16 tiles per image: the units of work of the image function.
+int64_t winograd4x4s2_panels(const Conv2dShape& s, Winograd4x4s2Pass pass);
+// Panels [panel_begin, panel_end) of one image of `pass` (see above), with u from
+// transform_weights(s, pass, w, u).
 void winograd4x4s2_image(const Conv2dShape& s, Winograd4x4s2Pass pass, const float* u, const float* in_image,
-                         float* out_image, float* workspace);
+                         float* out_image, float* workspace, int64_t panel_begin, int64_t panel_end);
 
 }  // namespace kernels::cpu

@@ -18,9 +18,10 @@
 //   their transpose (see `use_transposed`), whose GEMMs are Ci rows high instead of Co;
 // - 3x3 stride-1 convs with enough channels (the residual block's) use Winograd F(4x4, 3x3)
 //   (kernels/conv2d_winograd.h) forward and for the input gradient, one image per thread;
-// - 4x4 stride-2 convs with enough channels (the generator's down- and upsampling, the
+// - 4x4 stride-2 convs with large enough outputs (the generator's down- and upsampling, the
 //   discriminator's first layers) use Winograd F(4x4, 2x2) on their four phases
-//   (kernels/conv2d_winograd_stride2.h), likewise. Their weight gradients stay on im2col.
+//   (kernels/conv2d_winograd_stride2.h) forward and for the input gradient, images or ranges of
+//   an image's tiles per thread. Their weight gradients stay on im2col.
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_winograd.h"
 #include "kernels/conv2d_winograd_stride2.h"

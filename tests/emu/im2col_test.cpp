@@ -8,25 +8,10 @@
 #include <random>
 
 #include "../../kernels/cudnn/im2col.cuh"
+#include "../conv_shape.h"
 #include "emu_test_util.h"
 
 namespace {
-
-kernels::Conv2dShape make_shape(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t k,
-                                int64_t stride, int64_t pad) {
-  kernels::Conv2dShape s;
-  s.n = n;
-  s.c_in = c_in;
-  s.h_in = h;
-  s.w_in = w;
-  s.c_out = c_out;
-  s.k_h = s.k_w = k;
-  s.stride = stride;
-  s.pad = pad;
-  s.h_out = (h + 2 * pad - k) / stride + 1;
-  s.w_out = (w + 2 * pad - k) / stride + 1;
-  return s;
-}
 
 std::vector<float> random_values(size_t count, unsigned seed) {
   std::mt19937 generator(seed);
@@ -47,8 +32,8 @@ void require_close(const std::vector<float>& a, const std::vector<float>& b) {
 
 // Odd sizes, batch 1 and 2, C = 1, H != W, strides 1 to 3, paddings 0 to 3, kernels 2 to 7.
 const kernels::Conv2dShape cases[] = {
-    make_shape(2, 3, 7, 6, 4, 3, 2, 1), make_shape(1, 1, 5, 5, 2, 4, 2, 1), make_shape(1, 2, 4, 6, 3, 2, 1, 0),
-    make_shape(2, 3, 5, 7, 2, 3, 1, 1), make_shape(1, 2, 9, 8, 1, 7, 1, 3), make_shape(2, 1, 8, 5, 3, 3, 3, 0),
+    test::square_conv_shape(2, 3, 7, 6, 4, 3, 2, 1), test::square_conv_shape(1, 1, 5, 5, 2, 4, 2, 1), test::square_conv_shape(1, 2, 4, 6, 3, 2, 1, 0),
+    test::square_conv_shape(2, 3, 5, 7, 2, 3, 1, 1), test::square_conv_shape(1, 2, 9, 8, 1, 7, 1, 3), test::square_conv_shape(2, 1, 8, 5, 3, 3, 3, 0),
 };
 
 }  // namespace

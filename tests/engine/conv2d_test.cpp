@@ -10,6 +10,7 @@
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "test_util.h"
+#include "winograd_test_util.h"
 
 using engine::Shape;
 using engine::Tensor;
@@ -68,27 +69,12 @@ struct Reference {
 
 Reference reference_conv2d(const ConvCase& c, const std::vector<float>& x, const std::vector<float>& w,
                            const std::vector<float>& dy) {
-  const int64_t ho = c.h_out(), wo = c.w_out();
-  std::vector<double> y(c.n * c.c_out * ho * wo, 0.0), dx(x.size(), 0.0), dw(w.size(), 0.0);
-  for (int64_t n = 0; n < c.n; ++n)
-    for (int64_t co = 0; co < c.c_out; ++co)
-      for (int64_t oh = 0; oh < ho; ++oh)
-        for (int64_t ow = 0; ow < wo; ++ow) {
-          const int64_t iy = ((n * c.c_out + co) * ho + oh) * wo + ow;
-          for (int64_t ci = 0; ci < c.c_in; ++ci)
-            for (int64_t kh = 0; kh < c.k_h; ++kh)
-              for (int64_t kw = 0; kw < c.k_w; ++kw) {
-                const int64_t ih = oh * c.stride - c.padding + kh, iw = ow * c.stride - c.padding + kw;
-                if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w) continue;
-                const int64_t ix = ((n * c.c_in + ci) * c.h + ih) * c.w + iw;
-                const int64_t iwt = ((co * c.c_in + ci) * c.k_h + kh) * c.k_w + kw;
-                y[iy] += double(x[ix]) * w[iwt];
-                dx[ix] += double(dy[iy]) * w[iwt];
-                dw[iwt] += double(dy[iy]) * x[ix];
-              }
-        }
+  kernels::Conv2dShape s = test::square_conv_shape(c.n, c.c_in, c.h, c.w, c.c_out, c.k_h, c.stride, c.padding);
+  s.k_w = c.k_w;
+  s.w_out = c.w_out();
+  const test::ConvReference r = test::direct_conv(s, x, w, dy);
   auto to_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-  return {to_float(y), to_float(dx), to_float(dw)};
+  return {to_float(r.y), to_float(r.dx), to_float(r.dw)};
 }
 
 // Inputs of a case: random floats in [-1, 1), or integers in [-3, 3] whose every sum is exact.

@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the Winograd kernel tests (conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp):
+// Shared by the conv kernel tests (conv2d_test.cpp, conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp):
 // the convolution by its definition in double, and the comparison of a float result with it
 // against a tolerance scaled per element.
 #include <catch2/catch.hpp>
@@ -14,14 +14,15 @@
 namespace test {
 
 // y = conv2d(x, w) by its definition, y[n,co,oh,ow] = sum x[n,ci,oh*s-p+kh,ow*s-p+kw] w[co,ci,kh,kw],
-// and for an upstream dy the input gradient dx = d<y,dy>/dx from the same terms, in double.
+// and for an upstream dy the gradients dx = d<y,dy>/dx and dw = d<y,dy>/dw from the same terms,
+// in double.
 struct ConvReference {
-  std::vector<double> y, dx;
+  std::vector<double> y, dx, dw;
 };
 
 inline ConvReference direct_conv(const kernels::Conv2dShape& s, const std::vector<float>& x,
                                  const std::vector<float>& w, const std::vector<float>& dy) {
-  ConvReference r{std::vector<double>(dy.size()), std::vector<double>(x.size())};
+  ConvReference r{std::vector<double>(dy.size()), std::vector<double>(x.size()), std::vector<double>(w.size())};
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t oh = 0; oh < s.h_out; ++oh)
@@ -33,9 +34,11 @@ inline ConvReference direct_conv(const kernels::Conv2dShape& s, const std::vecto
                 if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) continue;
                 const int64_t ix = ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw;
                 const int64_t iy = ((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow;
-                const double tap = w[((co * s.c_in + ci) * s.k_h + kh) * s.k_w + kw];
+                const int64_t iw_tap = ((co * s.c_in + ci) * s.k_h + kh) * s.k_w + kw;
+                const double tap = w[iw_tap];
                 r.y[iy] += x[ix] * tap;
                 r.dx[ix] += dy[iy] * tap;
+                r.dw[iw_tap] += double(dy[iy]) * x[ix];
               }
   return r;
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/check.h"
@@ -36,6 +37,15 @@ std::vector<Device> devices() {
   std::vector<Device> out = {Device::cpu()};
   if (engine::cuda_available()) out.push_back(Device::cuda());
   return out;
+}
+
+// The fixture generator (g16.ckpt), on `device`.
+std::unique_ptr<Generator> fixture_generator(Device device) {
+  engine::Generator rng(1);
+  auto g = std::make_unique<Generator>(g16_config(), rng);
+  load_generator(*g, fixture("g16.ckpt"));
+  g->to(device);
+  return g;
 }
 
 }  // namespace
@@ -80,10 +90,8 @@ TEST_CASE("sargan: G matches PyTorch on the fixture inputs", "[sargan]") {
   auto expected = expected_tensors();
   for (Device device : devices()) {
     INFO("device " << device.str());
-    engine::Generator rng(1);
-    Generator g(g16_config(), rng);
-    load_generator(g, fixture("g16.ckpt"));
-    g.to(device);
+    const std::unique_ptr<Generator> fixture_g = fixture_generator(device);
+    Generator& g = *fixture_g;
     // 1e-4: float32 through ~40 layers with instance norms; observed differences are ~1e-6, while
     // a wrong padding, norm or key moves outputs by > 1e-2.
     Tensor y = g.forward(expected["g_x"].to(device), expected["g_c"].to(device));
@@ -172,10 +180,8 @@ TEST_CASE("sargan: strict loading names the keys and shapes that differ", "[sarg
 TEST_CASE("sargan: forward_all_targets equals forward on every one-hot target", "[sargan]") {
   for (Device device : devices()) {
     INFO("device " << device.str());
-    engine::Generator rng(1);
-    Generator g(g16_config(), rng);
-    load_generator(g, fixture("g16.ckpt"));
-    g.to(device);
+    const std::unique_ptr<Generator> fixture_g = fixture_generator(device);
+    Generator& g = *fixture_g;
     const int64_t n = 2, h = 20, w = 24;  // the smallest sizes, for the emulated cuda device
     const Tensor x = test::random_tensor({n, 3, h, w}, 9, -1.f, 1.f, device);
     // The reference: each image repeated 7 times, paired with the rows of the identity.

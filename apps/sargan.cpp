@@ -6,12 +6,14 @@
 #include <iostream>
 
 #include "engine/check.h"
+#include "engine/version.h"
 #include "models/cli.h"
 #include "models/sargan/options.h"
 #include "models/sargan/faces.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SARGAN and the LSRF/OMP linear models: facial expression synthesis"};
+  app.set_version_flag("--version", std::string("sargan ") + ENGINE_VERSION);
   models::CliOptions o;
   app.add_option("--model", o.model, "SARGAN, LSRF or OMP")->capture_default_str();
   app.add_option("--mode", o.mode, "train, test_inthewild or test")->capture_default_str();

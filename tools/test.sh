@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command: every build variant, each with its tests.
 #   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
+#      Then the engine installed and used as a library (examples/translate_one), and, where the
+#      aarch64 cross toolchain is installed (tools/install_cross_deps.sh), the aarch64 build under qemu.
 #   2. Where the CUDA toolkit is installed:
 #      - the CUDA kernels compiled by nvcc for sm_80 and sm_90, warnings and register spills fatal;
+#      - the same with no configure flags at all, as a user's first build;
 #      - the kernel-source lint;
 #      - ThreadSanitizer and AddressSanitizer+UBSan builds running the emulator and kernel tests;
 #      - the emulated CUDA build running the whole suite under the schedule matrix.
@@ -43,9 +46,25 @@ with_env() {  # "NAME=value NAME=value", command...: the command with those vari
   (export $assignments; "$@")
 }
 
+configure_no_flags() {  # dir, targets...: `cmake -S . -B dir` exactly as a user types it
+  local dir=$1; shift
+  cmake -S . -B "$dir" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  grep -E "ENGINE_CUDA:|CUDA architectures:" "$dir.configure.log"
+  cmake --build "$dir" -j"$jobs" --target "$@"
+}
+
 mkdir -p build-ci
 stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
 stage "cpu-only tests" run_ctest build-ci/cpu
+stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check_install.sh build-ci/cpu
+
+if command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64-static >/dev/null 2>&1 &&
+   dpkg-query -W -f='${Status}' libopenblas-openmp-dev:arm64 2>/dev/null | grep -q "install ok installed"; then
+  stage "aarch64: cross build, emulator self-tests and a SARGAN smoke test under qemu" \
+    tools/test_aarch64.sh build-ci/aarch64
+else
+  echo "==== no aarch64 cross toolchain (tools/install_cross_deps.sh): the aarch64 stage is skipped"
+fi
 
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH=/usr/local/cuda/bin:$PATH
@@ -53,8 +72,12 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   # kernels_baselines: the cuDNN/cuBLAS baselines (compile and link only: no GPU here); bench links
   # them with the engine's ENGINE_CONV_IMPL dispatch.
   stage "nvcc sm_80 and sm_90, warnings and spills fatal" \
-    configure_build build-ci/nvcc -DENGINE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=80;90" -DBUILD_TESTING=OFF -- \
-    kernels_cuda kernels_baselines bench
+    configure_build build-ci/nvcc -DENGINE_CUDA=ON -DENGINE_CUDA_STRICT=ON "-DCMAKE_CUDA_ARCHITECTURES=80;90" \
+    -DBUILD_TESTING=OFF -- kernels_cuda kernels_baselines bench
+  # What a user gets with no flags at all on a machine with nvcc and no GPU: the CUDA build for
+  # the project's architectures, spills only warned about.
+  stage "default configure (no flags) with nvcc: the CUDA kernels build" \
+    configure_no_flags build-ci/default kernels_cuda kernels_baselines
   if [ -x tools/check_kernel_docs.sh ]; then
     stage "docs/kernels.md matches ptxas" tools/check_kernel_docs.sh build-ci/nvcc
   fi

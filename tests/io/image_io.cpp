@@ -8,6 +8,7 @@
 
 #include "engine/check.h"
 #include "engine/image.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -84,19 +85,20 @@ TEST_CASE("load_image refuses non-images, corrupt and truncated files, naming th
   const fs::path bad = dir / "garbled.png";
   write_bytes(bad, garbled);
   CHECK_THROWS_WITH(engine::load_image(bad.string()), Catch::Contains(bad.string()));
+  fs::remove_all(dir);
+}
 
-  const std::string jpeg = std::string(ENGINE_SHARED_DIR) + "/data/lsrf_testing_imgs/andrew.jpg";
-  if (!fs::exists(jpeg)) {
-    WARN("skipped the JPEG cases: " << jpeg << " not found (../shared absent)");
-  } else {
-    const engine::Image whole = engine::load_image(jpeg);
-    CHECK(whole.width == 128);
-    CHECK(whole.channels == 3);
-    const std::vector<char> bytes = read_bytes(jpeg);
-    const fs::path half = dir / "half.jpg";
-    write_bytes(half, std::vector<char>(bytes.begin(), bytes.begin() + bytes.size() * 2 / 3));
-    CHECK_THROWS_WITH(engine::load_image(half.string()), Catch::Contains(half.string()) && Catch::Contains("truncated"));
-  }
+TEST_CASE("load_image decodes the authors' JPEG and refuses it truncated", "[image][shared]") {
+  const std::string jpeg = test::shared_dir("data/lsrf_testing_imgs/andrew.jpg");
+  if (jpeg.empty()) return;
+  const fs::path dir = temp_dir();
+  const engine::Image whole = engine::load_image(jpeg);
+  CHECK(whole.width == 128);
+  CHECK(whole.channels == 3);
+  const std::vector<char> bytes = read_bytes(jpeg);
+  const fs::path half = dir / "half.jpg";
+  write_bytes(half, std::vector<char>(bytes.begin(), bytes.begin() + bytes.size() * 2 / 3));
+  CHECK_THROWS_WITH(engine::load_image(half.string()), Catch::Contains(half.string()) && Catch::Contains("truncated"));
   fs::remove_all(dir);
 }
 

@@ -189,7 +189,7 @@ TEST_CASE("sargan test mode: --crop none batches images of different sizes apart
     }
 }
 
-TEST_CASE("sargan test mode: end to end on the authors' test faces, deterministic", "[sargan]") {
+TEST_CASE("sargan test mode: end to end on the authors' test faces, deterministic", "[sargan][shared]") {
   const std::string faces = test::shared_dir("data/sargan_testing_imgs");
   if (faces.empty()) return;
   TempDir work("e2e");

@@ -3,7 +3,7 @@
 #   equivalence  2 ranks x global batch 8 against 1 process x batch 8, 20 iterations, same seed:
 #                the same samples at every step (--batch_log of the ranks, sorted, equals the single
 #                run's), losses within the tolerance below, and two 2-rank runs bit-identical
-#                (every checkpoint file);
+#                (every checkpoint file); 1 rank under mpirun equals the plain run bit for bit;
 #   resume       a 2-rank run resumed from its step-10 checkpoint gives the straight run's step-20
 #                weights and Adam state bit for bit;
 #   failure      one rank stopped (SIGSTOP: hung) and one killed (SIGKILL: dead) mid-run: mpirun
@@ -101,6 +101,13 @@ if same_files twoA/m twoB/m "${ckpt_files[@]}" && cmp -s twoA/l/metrics.csv twoB
   pass "two 2-rank runs: identical weights, Adam states and losses at steps 10 and 20"
 else
   fail "two 2-rank runs differ"
+fi
+mpirun --oversubscribe -np 1 "$sargan" "${args[@]}" $(run_args single_rank) >single_rank.out 2>&1 ||
+  { cat single_rank.out; fail "1-rank mpirun"; }
+if grep -q "distributed: 1 ranks (mpi)" single_rank.out && same_files one/m single_rank/m "${ckpt_files[@]}"; then
+  pass "1 rank under mpirun (the MPI path, dividing by 1) equals the plain run bit for bit"
+else
+  fail "1 rank under mpirun differs from the plain run"
 fi
 for f in twoA/s twoA/l/metrics.csv twoA/m/20-G.safetensors; do [ -e "$f" ] || fail "rank 0 did not write $f"; done
 grep -q "on 2 ranks" twoA.out && pass "rank 0 reported the 2-rank run" || fail "no 2-rank report"

@@ -58,10 +58,13 @@ MpiCommunicator::~MpiCommunicator() {
 void MpiCommunicator::abort_silent(const std::vector<int>& silent, const char* what) const {
   std::ostringstream ranks;
   for (size_t i = 0; i < silent.size(); ++i) ranks << (i ? ", " : "") << silent[i];
-  std::fprintf(stderr,
-               "error: rank %d: %s: no answer from rank%s %s within %g s (dead or hung; see the launcher's "
-               "output); stopping the job\n",
-               rank_, what, silent.size() > 1 ? "s" : "", ranks.str().c_str(), timeout_);
+  if (silent.empty())
+    std::fprintf(stderr, "error: rank %d: %s (after %g s); stopping the job\n", rank_, what, timeout_);
+  else
+    std::fprintf(stderr,
+                 "error: rank %d: %s: no answer from rank%s %s within %g s (dead or hung; see the launcher's "
+                 "output); stopping the job\n",
+                 rank_, what, silent.size() > 1 ? "s" : "", ranks.str().c_str(), timeout_);
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, 3);
   std::_Exit(3);  // MPI_Abort does not return; if it did, the job must still stop

@@ -26,7 +26,8 @@ class MpiCommunicator : public Communicator {
   int local_rank() const { return local_rank_; }
   // Rank 0's `bytes` to every rank, within the timeout.
   void broadcast(void* data, int64_t bytes, const char* what);
-  // Prints "rank r: <what>: no answer from rank(s) ... within T s ..." and aborts the job.
+  // Prints "rank r: <what>: no answer from rank(s) ... within T s ..." (or, with none named,
+  // "rank r: <what>") on stderr and aborts the job (MPI_Abort: mpirun exits non-zero).
   [[noreturn]] void abort_silent(const std::vector<int>& silent, const char* what) const;
 
  private:

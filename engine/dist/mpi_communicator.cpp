@@ -172,6 +172,7 @@ void MpiCommunicator::average(const std::vector<Tensor>& tensors) {
 }
 
 void MpiCommunicator::average(std::vector<double>& values) {
+  const double start = now_seconds();
   const int n = int(values.size());
   std::vector<double> rows(values.size() * size_t(size_));
   std::vector<const void*> sends(static_cast<size_t>(size_), values.data());
@@ -185,6 +186,7 @@ void MpiCommunicator::average(std::vector<double>& values) {
     for (size_t j = 1; j < size_t(size_); ++j) sum += rows[j * values.size() + i];
     values[i] = sum / double(size_);
   }
+  seconds_averaging_ += now_seconds() - start;
 }
 
 void MpiCommunicator::broadcast(void* data, int64_t bytes, const char* what) {

@@ -27,7 +27,8 @@ class Communicator {
   // The same for host doubles (loss values), summed in rank order.
   virtual void average(std::vector<double>& values) = 0;
 
-  // Seconds spent inside average() so far (the scaling benchmark reports it apart).
+  // Seconds spent inside both average()s so far, waiting for slower ranks included (the scaling
+  // benchmark reports it apart).
   double seconds_averaging() const { return seconds_averaging_; }
 
  protected:

@@ -5,6 +5,9 @@
 //               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu]
 // Compare with tools/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per iteration, which a busy machine disturbs much less.
+// Under mpirun (docs/distributed.md) the batch is the global one, split over the ranks, and rank 0
+// alone prints, adding the time per iteration spent averaging gradients and losses:
+//   mpirun -np 2 -x OMP_NUM_THREADS=1 bench_train --demo   against   OMP_NUM_THREADS=2 bench_train --demo
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +16,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <vector>
 
 #include "engine/check.h"
@@ -53,23 +57,32 @@ int main(int argc, char** argv) {
   try {
     using namespace models::sargan;
     const engine::Device device = engine::Device::parse(c.device);
-    Trainer trainer(c, device);
+    const std::unique_ptr<engine::Communicator> comm = engine::make_communicator(device, 600);
+    Trainer trainer(c, device, comm.get());
     const double model_mb = peak_rss_mb();
     Batch batch;
     batch.images = trainer.rng().uniform({c.batch_size, 3, c.image_size, c.image_size}, -1.f, 1.f);
     for (int n = 0; n < c.batch_size; ++n) batch.labels.push_back(n % c.c_dim);
     auto cpu_seconds = [] { return double(std::clock()) / CLOCKS_PER_SEC; };
-    std::vector<double> times, cpu_times;
+    std::vector<double> times, cpu_times, averaging;
     for (int r = 0; r <= repeats; ++r) {
       const auto start = std::chrono::steady_clock::now();
       const double cpu_start = cpu_seconds();
+      const double averaging_start = comm ? comm->seconds_averaging() : 0;
       trainer.iteration(batch);
+      if (comm) averaging.push_back(comm->seconds_averaging() - averaging_start);
       if (r == 0) continue;  // warm-up
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       cpu_times.push_back(cpu_seconds() - cpu_start);
     }
     std::sort(times.begin(), times.end());
     std::sort(cpu_times.begin(), cpu_times.end());
+    std::sort(averaging.begin(), averaging.end());
+    if (comm && comm->rank() != 0) return 0;
+    if (comm)
+      std::printf("%d ranks (%s), global batch %d: gradient and loss averaging median %.4f s per iteration "
+                  "(included below)\n", comm->size(), comm->backend().c_str(), c.batch_size,
+                  averaging[averaging.size() / 2]);
     std::printf("sargan training iteration (D step + G step), batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, "
                 "d_repeat_num %lld, G %lld + D %lld parameters, %s: wall median %.3f s, best %.3f s; "
                 "CPU median %.3f s, best %.3f s; over %d iterations; peak RSS %.0f MB (%.0f MB after building the "

@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   catch2 libstb-dev libopenblas-openmp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  # multi-rank training (docs/distributed.md); builds without them still work (ENGINE_MPI=AUTO):
+  libopenmpi-dev openmpi-bin
   # only to regenerate test fixtures and the PyTorch comparison numbers; never linked:
   python3-torch python3-numpy python3-scipy python3-pil
 )

@@ -9,6 +9,8 @@
 #      - the kernel-source lint;
 #      - ThreadSanitizer and AddressSanitizer+UBSan builds running the emulator and kernel tests;
 #      - the emulated CUDA build running the whole suite under the schedule matrix.
+#   3. Data-parallel training over MPI (docs/distributed.md), where mpirun is installed: 2 ranks
+#      against 1 process, resume, a hung and a dead rank; on the cpu build and the emulated one.
 # The output ends with the last ctest summary. Variants build in build-ci-*/ beside the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +101,18 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   stage "emulated cuda: every suite, schedule forward" with_env "ENGINE_EMU_SCHEDULE=forward" run_ctest build-ci/emu
 else
   echo "==== no CUDA toolkit (nvcc) found: the emulated and nvcc variants are skipped"
+fi
+
+# ---- data-parallel training (MPI): its own block, on the builds above (sargan only) ----
+if command -v mpirun >/dev/null 2>&1; then
+  stage "distributed: sargan (cpu build)" cmake --build build-ci/cpu -j"$jobs" --target sargan
+  stage "distributed: 2 ranks vs 1 process, resume, failure (cpu)" tools/test_distributed.sh build-ci/cpu cpu
+  if [ -d build-ci/emu ]; then
+    stage "distributed: sargan (emulated cuda build)" cmake --build build-ci/emu -j"$jobs" --target sargan
+    stage "distributed: 2 ranks vs 1 process, resume, failure (emulated cuda)" tools/test_distributed.sh build-ci/emu cuda
+  fi
+else
+  echo "==== no mpirun (Debian: openmpi-bin libopenmpi-dev): the distributed stages are SKIPPED"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

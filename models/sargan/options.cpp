@@ -44,6 +44,10 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--keep_last", t.keep_last, "SARGAN train: checkpoints kept (0: all)")->capture_default_str();
   app.add_option("--seed", t.seed, "SARGAN train: seed of the initial weights, the data order and the draws")
       ->capture_default_str();
+  app.add_option("--dist_timeout", t.dist_timeout, "SARGAN train under mpirun/srun: seconds a rank waits for the "
+                 "others in a collective before the job stops, naming the silent ranks")->capture_default_str();
+  app.add_option("--batch_log", t.batch_log, "SARGAN train: write every sample of every step (file index, flip, "
+                 "label, target, alpha) to this file (.rank<r> appended under mpirun)");
   CLI::App* convert = app.add_subcommand("convert", "SARGAN: rewrite weights between .ckpt and .safetensors");
   convert->add_option("in", o.convert_in, "the weights file to read (.ckpt or .safetensors)")->required();
   convert->add_option("out", o.convert_out, "the file to write; its extension picks the format")->required();

@@ -22,9 +22,13 @@ int run_train(const CliOptions& options, std::ostream& log, std::ostream& out) {
   config.batch_size = o.batch_size;
   config.device = o.device;
   const TrainReport report = train(config, log);
+  if (report.rank != 0) return 0;  // rank 0 reports for all
   out << "sargan: trained iterations " << report.first_step + 1 << ".." << report.last_step << " in " << std::fixed
       << std::setprecision(1) << report.seconds << " s" << std::defaultfloat;
   if (report.skipped_files) out << " (" << report.skipped_files << " unreadable files skipped)";
+  if (report.ranks > 1)
+    out << " on " << report.ranks << " ranks (" << std::fixed << std::setprecision(1) << report.seconds_averaging
+        << std::defaultfloat << " s averaging gradients)";
   out << "; checkpoints in " << config.model_save_dir << "\n";
   return 0;
 }

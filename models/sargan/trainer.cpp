@@ -2,6 +2,8 @@
 #include "models/sargan/trainer.h"
 
 #include <cmath>
+#include <cstdio>
+#include <ostream>
 
 #include "engine/autograd.h"
 #include "engine/check.h"
@@ -63,9 +65,12 @@ NamedValues IterationLosses::named() const {
   return out;
 }
 
-Trainer::Trainer(const TrainConfig& config, engine::Device device)
-    : config_(config), device_(device), rng_(config.seed) {
+Trainer::Trainer(const TrainConfig& config, engine::Device device, engine::Communicator* comm)
+    : config_(config), device_(device), rng_(config.seed), comm_(comm) {
   validate(config);
+  if (comm_ && config.batch_size % comm_->size() != 0)
+    ENGINE_FAIL("--batch_size ", config.batch_size, " (the global batch) must be a multiple of the ", comm_->size(),
+                " ranks, so that every rank's slice weighs the same in the averaged gradient");
   g_ = std::make_unique<Generator>(generator_config(config), rng_);
   d_ = std::make_unique<Discriminator>(discriminator_config(config), rng_);
   g_->to(device);
@@ -93,9 +98,8 @@ Tensor Trainer::one_hot(const std::vector<int64_t>& labels) const {
 
 namespace {
 
-// Reads a loss and stops the run on NaN or infinity, before the optimiser can use it.
-double finite_value(const Tensor& loss, const char* term, int64_t iteration) {
-  const double v = loss.item();
+// Stops the run on a NaN or infinite loss, before the optimiser can use it.
+double finite_value(double v, const char* term, int64_t iteration) {
   if (!std::isfinite(v))
     ENGINE_FAIL("non-finite loss ", term, " = ", v, " at iteration ", iteration,
                 "; training stopped, the last checkpoint is left as it was (lower the learning rates?)");
@@ -144,15 +148,18 @@ IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_
   const Tensor g = engine::grad({engine::sum(hat_src)}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
   const Tensor loss_gp = engine::gradient_penalty(g);
 
+  std::vector<double> values = {loss_real.item(), loss_fake.item(), loss_cls.item(), loss_gp.item()};
+  average_losses(values);
   IterationLosses losses;
-  losses.d_real = finite_value(loss_real, "D/loss_real", iteration);
-  losses.d_fake = finite_value(loss_fake, "D/loss_fake", iteration);
-  losses.d_cls = finite_value(loss_cls, "D/loss_cls", iteration);
-  losses.d_gp = finite_value(loss_gp, "D/loss_gp", iteration);
+  losses.d_real = finite_value(values[0], "D/loss_real", iteration);
+  losses.d_fake = finite_value(values[1], "D/loss_fake", iteration);
+  losses.d_cls = finite_value(values[2], "D/loss_cls", iteration);
+  losses.d_gp = finite_value(values[3], "D/loss_gp", iteration);
   const Tensor d_loss = loss_real + loss_fake + float(config_.lambda_cls) * loss_cls + float(config_.lambda_gp) * loss_gp;
   g_->zero_grad();
   d_->zero_grad();
   d_loss.backward();
+  average_gradients(*d_);
   d_opt_->step();
   return losses;
 }
@@ -169,25 +176,59 @@ void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const T
   const Tensor loss_fake = -engine::mean(src);
   const Tensor loss_cls = engine::cross_entropy(cls, in.target_labels);
   const Tensor loss_rec = engine::l1_loss(x, g_->forward(fake, one_hot(in.labels)));
+  std::vector<double> values = {loss_fake.item(), loss_rec.item(), loss_cls.item()};
+  average_losses(values);
   losses.has_g = true;
-  losses.g_fake = finite_value(loss_fake, "G/loss_fake", iteration);
-  losses.g_rec = finite_value(loss_rec, "G/loss_rec", iteration);
-  losses.g_cls = finite_value(loss_cls, "G/loss_cls", iteration);
+  losses.g_fake = finite_value(values[0], "G/loss_fake", iteration);
+  losses.g_rec = finite_value(values[1], "G/loss_rec", iteration);
+  losses.g_cls = finite_value(values[2], "G/loss_cls", iteration);
   const Tensor g_loss = loss_fake + float(config_.lambda_rec) * loss_rec + float(config_.lambda_cls) * loss_cls;
   g_->zero_grad();
   d_->zero_grad();  // the D step's, applied already: free them
   g_loss.backward();
+  average_gradients(*g_);
   g_opt_->step();
 }
 
+void Trainer::average_gradients(engine::Module& net) {
+  if (!comm_) return;
+  std::vector<Tensor> grads;
+  // A parameter the graph does not reach (G's unused attention branch) has no gradient and Adam
+  // skips it; the graph is the same on every rank, so every rank leaves out the same ones.
+  for (const Tensor& p : net.parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  comm_->average(grads);
+}
+
+void Trainer::average_losses(std::vector<double>& values) {
+  if (comm_) comm_->average(values);
+}
+
 IterationLosses Trainer::iteration(const Batch& batch) {
-  IterationInputs in;
-  in.x = batch.images;
-  in.labels = batch.labels;
   const int64_t n = int64_t(batch.labels.size());
-  // torch.randperm then torch.rand, in the authors' order.
-  for (int64_t k : rng_.permutation(n)) in.target_labels.push_back(batch.labels[size_t(k)]);
-  in.alpha = rng_.uniform(n);
+  // torch.randperm then torch.rand, in the authors' order, over the whole global batch: sample k
+  // gets the same numbers whichever rank trains it.
+  std::vector<int64_t> targets;
+  for (int64_t k : rng_.permutation(n)) targets.push_back(batch.labels[size_t(k)]);
+  const std::vector<float> alpha = rng_.uniform(n);
+  const int ranks = comm_ ? comm_->size() : 1, rank = comm_ ? comm_->rank() : 0;
+  ENGINE_CHECK(n % ranks == 0, "a batch of ", n, " images does not split over ", ranks,
+               " ranks (the short last batch of an epoch? the number of images must be a multiple of ", ranks, ")");
+  const int64_t first = n / ranks * rank, count = n / ranks;
+  IterationInputs in;
+  in.x = ranks == 1 ? batch.images : engine::narrow(batch.images, 0, first, count);
+  in.labels.assign(batch.labels.begin() + first, batch.labels.begin() + first + count);
+  in.target_labels.assign(targets.begin() + first, targets.begin() + first + count);
+  in.alpha.assign(alpha.begin() + first, alpha.begin() + first + count);
+  if (batch_log_) {
+    for (int64_t k = first; k < first + count; ++k) {
+      char a[32];
+      std::snprintf(a, sizeof(a), "%a", double(alpha[size_t(k)]));
+      *batch_log_ << step_ + 1 << " " << k << " " << batch.indices[size_t(k)] << " "
+                  << (batch.flipped.empty() ? 0 : int(batch.flipped[size_t(k)])) << " " << batch.labels[size_t(k)]
+                  << " " << targets[size_t(k)] << " " << a << "\n";
+    }
+  }
   const bool with_g_step = (step_ + 1) % config_.n_critic == 0;
   const Tensor fake = with_g_step ? fake_images(in) : Tensor();
   IterationLosses losses = d_step(in, fake);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -78,11 +79,20 @@ const std::vector<std::string>& csv_columns() {
 
 }  // namespace
 
-TrainReport train(const TrainConfig& config, std::ostream& out) {
+TrainReport train(const TrainConfig& config, std::ostream& log_stream) {
   validate(config);
   if (config.image_dir.empty()) ENGINE_FAIL("--mode train needs --image_dir (or --train_dataset_dir)");
-  Log log(out);
   const engine::Device device = engine::Device::parse(config.device);
+  // Before the trainer allocates anything: NCCL picks this rank's GPU.
+  const std::unique_ptr<engine::Communicator> comm = engine::make_communicator(device, config.dist_timeout);
+  const bool writer = !comm || comm->rank() == 0;  // rank 0 alone logs and writes files
+  std::ostream null_stream(nullptr);
+  std::ostream& out = writer ? log_stream : null_stream;
+  Log log(out);
+  if (comm)
+    log.line("distributed: " + std::to_string(comm->size()) + " ranks (" + comm->backend() + "), global batch " +
+             std::to_string(config.batch_size) + " = " + std::to_string(comm->size()) + " x " +
+             std::to_string(config.batch_size / comm->size()));
   if (config.batch_size == 1)
     log.line("warning: --batch_size 1 (the authors' default): the target labels are a permutation of the batch's "
              "own labels, so with one image per batch the target always equals the source and G never learns to "
@@ -93,7 +103,14 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
     ENGINE_FAIL("'", config.image_dir, "' has ", folder.classes.size(), " class folders but --c_dim is ", config.c_dim);
   const std::vector<int64_t> fixed_indices = sample_indices(folder);
 
-  Trainer trainer(config, device);
+  Trainer trainer(config, device, comm.get());
+  std::ofstream batch_log;
+  if (!config.batch_log.empty()) {
+    const std::string path = config.batch_log + (comm ? ".rank" + std::to_string(comm->rank()) : "");
+    batch_log.open(path);
+    if (!batch_log) ENGINE_FAIL("cannot write --batch_log '", path, "'");
+    trainer.set_batch_log(&batch_log);
+  }
   LoaderOptions loader_options;
   loader_options.image_size = config.image_size;
   loader_options.batch_size = config.batch_size;
@@ -107,15 +124,18 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
     if (!resume_log.str().empty()) log.line(resume_log.str().substr(0, resume_log.str().size() - 1));
     log.line("resumed from step " + std::to_string(trainer.step()) + " in " + config.model_save_dir);
   }
-  make_dir(config.model_save_dir, "--model_save_dir");
-  make_dir(config.sample_dir, "--sample_dir");
-  make_dir(config.log_dir, "--log_dir");
-  write_config_json(config, device.str(), (fs::path(config.model_save_dir) / "config.json").string());
-  const Batch fixed = loader.load(fixed_indices);
-
   const std::string csv_path = (fs::path(config.log_dir) / "metrics.csv").string();
-  CsvWriter csv(csv_path, csv_columns(), config.resume_iters.empty() ? -1 : trainer.step());
-  if (config.progress_bar) log.start_bar(config.num_iters, trainer.step());
+  std::optional<CsvWriter> csv;
+  Batch fixed;
+  if (writer) {
+    make_dir(config.model_save_dir, "--model_save_dir");
+    make_dir(config.sample_dir, "--sample_dir");
+    make_dir(config.log_dir, "--log_dir");
+    write_config_json(config, device.str(), (fs::path(config.model_save_dir) / "config.json").string());
+    fixed = loader.load(fixed_indices);
+    csv.emplace(csv_path, csv_columns(), config.resume_iters.empty() ? -1 : trainer.step());
+    if (config.progress_bar) log.start_bar(config.num_iters, trainer.step());
+  }
 
   TrainReport report;
   report.first_step = trainer.step();
@@ -136,9 +156,10 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
         g_cls = losses.g_cls;
       }
       log.progress(s, losses.named());
+      if (!writer) continue;
       if (s % config.log_step == 0) {
         log.line(format_log_line(elapsed(), s, config.num_iters, losses.named()));
-        csv.write_row(s, {losses.d_real, losses.d_fake, losses.d_cls, losses.d_gp, g_fake, g_rec, g_cls});
+        csv->write_row(s, {losses.d_real, losses.d_fake, losses.d_cls, losses.d_gp, g_fake, g_rec, g_cls});
         csv_has_rows = true;
       }
       if (s % config.sample_step == 0) {
@@ -161,6 +182,11 @@ TrainReport train(const TrainConfig& config, std::ostream& out) {
   report.last_step = trainer.step();
   report.seconds = elapsed();
   report.skipped_files = loader.skipped_files();
+  if (comm) {
+    report.rank = comm->rank();
+    report.ranks = comm->size();
+    report.seconds_averaging = comm->seconds_averaging();
+  }
   return report;
 }
 

@@ -34,6 +34,9 @@ struct TrainConfig {
   std::string device = "auto";
   uint64_t seed = 0;
   bool progress_bar = true;  // on train()'s log stream (redrawn in place when it is stderr on a terminal)
+  // Multi-rank runs (docs/distributed.md)
+  double dist_timeout = 300;  // seconds a collective may wait for the other ranks before the job stops
+  std::string batch_log;      // "": none; else every sample of every step, one line each (per rank: .rank<r>)
 };
 
 }  // namespace models::sargan

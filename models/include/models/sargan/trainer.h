@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/adam.h"
+#include "engine/communicator.h"
 #include "engine/device.h"
 #include "engine/random.h"
 #include "models/sargan/dataset.h"
@@ -63,10 +64,18 @@ struct IterationInputs {
 };
 
 // G, D, their Adam optimisers and the generator of the per-iteration randomness.
+//
+// Data parallel (docs/distributed.md): with a communicator of N ranks, every rank builds the same
+// G and D (same seed), draws the same per-iteration numbers for the whole global batch, and
+// trains on its slice (rank r: positions [r B/N, (r+1) B/N) of the global batch B); after each
+// backward pass the gradients are averaged over the ranks (the mean of the slices' mean losses is
+// the global mean loss, as the slices are equal), so every rank applies the same Adam step. The
+// losses returned are the ranks' average.
 class Trainer {
  public:
   // Builds G and D from the configuration, initialised from Philox(seed), on `device`.
-  Trainer(const TrainConfig& config, engine::Device device);
+  // `comm` (may be null: one process) must outlive the trainer.
+  Trainer(const TrainConfig& config, engine::Device device, engine::Communicator* comm = nullptr);
 
   // G(x, c_trg) of `in` with autograd history: the fake images that the D step (detached) and
   // the G step of one iteration can share, since G has no randomness and is not updated between
@@ -80,8 +89,9 @@ class Trainer {
   // check. Fills the G fields of `losses`.
   void g_step(const IterationInputs& in, IterationLosses& losses,
               const engine::Tensor& shared_fake = engine::Tensor());
-  // A whole iteration: draws lab_trg (permutation of the labels) and then alpha from rng(), runs
-  // the D step, the G step when (step + 1) % n_critic == 0, advances step() and the lr schedule.
+  // A whole iteration on a global batch: draws lab_trg (permutation of the labels) and then alpha
+  // from rng(), takes this rank's slice, runs the D step, the G step when (step + 1) % n_critic
+  // == 0, advances step() and the lr schedule. Throws when the batch does not split evenly.
   // With a G step, G(x, c_trg) is computed once (fake_images) for both steps: the same bits as
   // computing it in each, one generator forward less, G's activations held through the D step.
   IterationLosses iteration(const Batch& batch);
@@ -91,6 +101,11 @@ class Trainer {
 
   // Throws naming the first parameter of G or D holding a NaN or an infinity.
   void check_parameters_finite() const;
+
+  // One line per sample of this rank's slice at every iteration (batch_log): "step position index
+  // flip label target alpha", alpha in hex float; the lines of all ranks sorted equal the lines of
+  // a single-process run.
+  void set_batch_log(std::ostream* out) { batch_log_ = out; }
 
   int64_t step() const { return step_; }
   void set_step(int64_t step);  // also sets both learning rates from the schedule
@@ -104,6 +119,9 @@ class Trainer {
 
  private:
   engine::Tensor one_hot(const std::vector<int64_t>& labels) const;
+  // With a communicator: the gradients of `net` and the loss values averaged over the ranks.
+  void average_gradients(engine::Module& net);
+  void average_losses(std::vector<double>& values);
 
   TrainConfig config_;
   engine::Device device_;
@@ -112,6 +130,8 @@ class Trainer {
   std::unique_ptr<Discriminator> d_;
   std::unique_ptr<engine::Adam> g_opt_, d_opt_;
   int64_t step_ = 0;
+  engine::Communicator* comm_ = nullptr;
+  std::ostream* batch_log_ = nullptr;
 };
 
 // ---- checkpoints (trainer_checkpoint.cpp) ----
@@ -140,11 +160,15 @@ void write_config_json(const TrainConfig& config, const std::string& device, con
 struct TrainReport {
   int64_t first_step = 0, last_step = 0;  // iterations run: first_step + 1 .. last_step
   double seconds = 0;
+  int rank = 0, ranks = 1;        // this process's rank and the rank count (1: not under MPI)
+  double seconds_averaging = 0;   // of `seconds`, inside the gradient and loss averages
   int64_t skipped_files = 0;
 };
 
 // Trains from config (resuming when config.resume_iters is set) until num_iters: checkpoints,
 // samples, CSV (<log_dir>/metrics.csv), loss plot (<log_dir>/loss.png), log lines on `log`.
+// Launched by mpirun/srun, every rank trains its slice and rank 0 alone writes all of these
+// (every rank reads the checkpoint to resume).
 // A non-finite loss throws engine::Error naming the term and the iteration, leaving the last
 // checkpoint as it was.
 TrainReport train(const TrainConfig& config, std::ostream& log);

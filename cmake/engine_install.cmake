@@ -2,8 +2,9 @@
 # package, so that another project writes
 #     find_package(SarganEngine REQUIRED)
 #     target_link_libraries(app PRIVATE SarganEngine::models)   # or SarganEngine::engine
-# The package records how the engine was built (SarganEngine_WITH_CUDA, SarganEngine_CUDA_MODE)
-# and finds the libraries the static archives need (OpenBLAS, OpenMP, stb, zlib, CUDA::cudart).
+# The package records how the engine was built (SarganEngine_WITH_CUDA, SarganEngine_CUDA_MODE,
+# SarganEngine_WITH_MPI)
+# and finds the libraries the static archives need (OpenBLAS, OpenMP, stb, zlib, MPI, CUDA::cudart).
 include(CMakePackageConfigHelpers)
 set(engine_package_dir ${CMAKE_INSTALL_LIBDIR}/cmake/SarganEngine)
 
@@ -26,6 +27,7 @@ if(ENGINE_CUDA STREQUAL "OFF")
 else()
   set(SarganEngine_WITH_CUDA ON)
 endif()
+set(SarganEngine_WITH_MPI ${engine_mpi_found})
 configure_package_config_file(cmake/SarganEngineConfig.cmake.in
   ${CMAKE_BINARY_DIR}/SarganEngineConfig.cmake INSTALL_DESTINATION ${engine_package_dir})
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/SarganEngineConfigVersion.cmake

@@ -8,9 +8,10 @@
 // One kernel template serves all three: a 64x64 output tile per block of 256 threads, each thread
 // accumulating a 4x4 register tile, the K dimension walked in steps of 16 through two shared-memory
 // tiles (8 KiB). Loaders map consecutive threads to the operand's contiguous dimension, so global
-// reads coalesce. backward_weight reduces over N*Ho*Wo, long for SARGAN's early layers and short
-// in its output tile count, so it splits that reduction across blockIdx.z (split-K) into a
-// workspace and sums the slices in a fixed order in a second kernel: deterministic, no atomics.
+// reads coalesce. When a problem has few output tiles and a long reduction (D's deep layers and
+// heads: 1-16 tiles, K up to 32768; the weight gradient of the early layers) all three split the
+// reduction across blockIdx.z (split-K, rule in split_slices) into a workspace laid out like the
+// output and sum the slices in a fixed order in a second kernel: deterministic, no atomics.
 #include "common.cuh"
 #include "kernels/conv2d.h"
 
@@ -89,12 +90,12 @@ struct InputPatchAsB {
 };
 
 // Stores of the GEMM result C[m][n].
-struct StoreNchw {  // C[(n, pixel)][channel] -> out[n][channel][pixel]
+struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
   float* out;
-  int64_t channels, pixels;
+  int64_t channels, pixels, slice_size;
   __device__ __forceinline__ void operator()(int64_t m, int64_t c, float v) const {
     const int64_t n = m / pixels;
-    out[(n * channels + c) * pixels + (m - n * pixels)] = v;
+    out[blockIdx.z * slice_size + (n * channels + c) * pixels + (m - n * pixels)] = v;
   }
 };
 
@@ -178,43 +179,61 @@ void launch_gemm(int64_t m, int64_t n, int64_t k, int64_t slices, const A& a, co
   launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m, n, k, k_chunk, a, b, store);
 }
 
+// How many slices to split a reduction of length k into, for an m x n output. The kernel holds
+// ~80-96 registers x 256 threads, so an H200 (132 SMs) keeps 2 blocks per SM resident: 264 at
+// once. Below that many output tiles, SMs idle while each block walks all of K; split K so the
+// blocks fill those 264 slots once (more would only add waves of shorter blocks), every slice at
+// least 128 deep (8 k-steps, to amortise its tile loads and the partial's store), at most 64
+// slices (bounds the workspace and the summing pass).
+int64_t split_slices(int64_t m, int64_t n, int64_t k) {
+  constexpr int64_t resident_blocks = 2 * 132, min_slice = 128, max_slices = 64;
+  const int64_t tiles = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
+  int64_t slices = resident_blocks / tiles;
+  slices = slices < k / min_slice ? slices : k / min_slice;
+  return slices < 1 ? 1 : (slices > max_slices ? max_slices : slices);
+}
+
 // Split-K partial sums.
 ScratchBuffer split_k_scratch;
+
+// Runs the GEMM straight into `out` (size `count`), or, when split_slices splits it, into the
+// workspace (slice z at z * count, laid out as `out`) and then sums the slices into `out` in slice
+// order. make_store(destination, slice_size) builds the Store.
+template <class A, class B, class MakeStore>
+void gemm_split_k(int64_t m, int64_t n, int64_t k, const A& a, const B& b, float* out, int64_t count,
+                  const MakeStore& make_store) {
+  const int64_t slices = split_slices(m, n, k);
+  if (slices == 1) {
+    launch_gemm(m, n, k, 1, a, b, make_store(out, 0));
+    return;
+  }
+  float* partial = split_k_scratch.get(static_cast<size_t>(slices * count));
+  launch_gemm(m, n, k, slices, a, b, make_store(partial, count));
+  launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
+         out);
+}
 
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y) {
-  const int64_t m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w;
+  const int64_t m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  launch_gemm(m, s.c_out, k, 1, InputPatch{s, x}, WeightRows{w, k}, StoreNchw{y, s.c_out, s.h_out * s.w_out});
+  gemm_split_k(m, s.c_out, k, InputPatch{s, x}, WeightRows{w, k}, y, m * s.c_out,
+               [&](float* out, int64_t slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
 }
 
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  const int64_t m = s.n * s.h_in * s.w_in, k = s.c_out * s.k_h * s.k_w;
+  const int64_t m = s.n * s.h_in * s.w_in, k = s.c_out * s.k_h * s.k_w, pixels = s.h_in * s.w_in;
   if (m == 0 || s.c_in == 0) return;
-  launch_gemm(m, s.c_in, k, 1, OutputGradPatch{s, dy}, WeightTransposed{s, w},
-              StoreNchw{dx, s.c_in, s.h_in * s.w_in});
+  gemm_split_k(m, s.c_in, k, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx, m * s.c_in,
+               [&](float* out, int64_t slice_size) { return StoreNchw{out, s.c_in, pixels, slice_size}; });
 }
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   const int64_t rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  // Enough slices to give a large GPU ~256 blocks when the output tile count is small, each slice
-  // still long enough (>= 256) to amortise its tile loads.
-  const int64_t tiles = ((rows + tile_m - 1) / tile_m) * ((cols + tile_n - 1) / tile_n);
-  int64_t slices = (256 + tiles - 1) / tiles;
-  slices = slices < reduction / 256 ? slices : reduction / 256;
-  slices = slices < 1 ? 1 : (slices > 64 ? 64 : slices);
-  const OutputGradRows a{s, dy};
-  const InputPatchAsB b{InputPatch{s, x}};
-  if (slices == 1) {
-    launch_gemm(rows, cols, reduction, 1, a, b, StoreRowMajor{dw, cols, 0});
-    return;
-  }
-  float* partial = split_k_scratch.get(static_cast<size_t>(slices * rows * cols));
-  launch_gemm(rows, cols, reduction, slices, a, b, StoreRowMajor{partial, cols, rows * cols});
-  launch(split_k_sum_kernel, {dim3(grid_for(rows * cols)), dim3(elementwise_block), 0, stream()}, rows * cols, slices,
-         partial, dw);
+  gemm_split_k(rows, cols, reduction, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw, rows * cols,
+               [&](float* out, int64_t slice_size) { return StoreRowMajor{out, cols, slice_size}; });
 }
 
 }  // namespace kernels::cuda

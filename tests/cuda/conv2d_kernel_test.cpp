@@ -1,6 +1,7 @@
 // kernels::cuda::conv2d_* (implicit GEMM) against kernels::cpu:: (im2col + sgemm) on a case
 // table: SARGAN's kernel/stride/padding combinations, odd sizes that leave partial 64x64 tiles and
-// partial 16-deep k steps, batch 1, C = 1, H != W, and a reduction long enough for split-K.
+// partial 16-deep k steps, batch 1, C = 1, H != W, and reductions long enough for split-K in each
+// of the three (few output tiles, K >= 256: split_slices in conv2d.cu).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
 #include "kernel_test_util.h"
@@ -24,6 +25,8 @@ const ConvCase conv_cases[] = {
     {1, 17, 2, 2, 1, 3, 1, 1},     // PatchGAN head on a 2x2 map
     {2, 19, 2, 2, 7, 2, 1, 0},     // classification head
     {2, 4, 40, 36, 6, 3, 1, 1},    // N*Ho*Wo = 2880: backward_weight splits its reduction
+    {1, 96, 2, 2, 3, 3, 1, 1},     // D's head, deep: forward splits K = 864 into 6 slices
+    {1, 24, 4, 4, 48, 4, 2, 1},    // D's deep 4x4/2: backward_input splits K = 768 (6), forward K = 384 (3)
 };
 
 kernels::Conv2dShape shape_of(const ConvCase& c) {

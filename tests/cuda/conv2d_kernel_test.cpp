@@ -71,3 +71,12 @@ TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel]") {
     kernel_test::require_schedule_independent(run, "conv2d kernels");
   }
 }
+
+TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel]") {
+  REQUIRE_CUDA_DEVICE();
+  // x [1024, 64, 256, 128]: 2^31 elements. The check comes before any device access.
+  kernels::Conv2dShape s = shape_of({1, 64, 256, 128, 8, 3, 1, 1});
+  s.n = 1024;
+  REQUIRE_THROWS_WITH(kernels::cuda::conv2d_forward(s, nullptr, nullptr, nullptr),
+                      Catch::Contains("32-bit indexing"));
+}

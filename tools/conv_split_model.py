@@ -3,8 +3,7 @@
 figures, not measurements, and not the calibrated time model of the profiler (issue 11).
 
 From the measured per-row times of a bench JSON (default: the H200 measurement of 2026-12-04),
-it predicts each conv row's time after the split (and, for data gradients, the phase
-decomposition: one launch per phase, each over its own pixels and taps): a launch of up to `slots` resident blocks takes
+it predicts each conv row's time after the split: a launch of up to `slots` resident blocks takes
 one block's time, proportional to the block's share of the reduction K; beyond that, one such
 time per wave. The summing pass costs 4 us plus the workspace traffic at 3 TB/s. Optimistic: it
 assumes a block's time does not grow when 4 share an SM, and it ignores that the 32-bit index
@@ -34,34 +33,19 @@ def old_slices(m, n, k, op):  # before issue 12: weight gradient only, 256 block
 
 
 def gemm_of(op, shape):
-    """The GEMM launches of a row: a list of (m, n, k); a data gradient (a conv_transpose2d's
-    forward) runs one per phase of its stride, each over its own pixels and taps."""
     g = re.match(r'x (\d+)x(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) -> (\d+)', shape)
     n, c, h, w, kk, s, p, co = map(int, g.groups())
     ho, wo = (h + 2 * p - kk) // s + 1, (w + 2 * p - kk) // s + 1
     if op.startswith('conv_transpose2d'):  # the conv2d kernels with roles swapped: x is the conv's y
-        h_t, w_t = (h - 1) * s - 2 * p + kk, (w - 1) * s - 2 * p + kk
-        if op == 'conv_transpose2d':
-            return phases(n, h_t, w_t, co, c, kk, s, p)
-        if op == 'conv_transpose2d backward data':
-            return [(n * h * w, c, co * kk * kk)]
-        return [(c, co * kk * kk, n * h * w)]
+        ho, wo = (h - 1) * s - 2 * p + kk, (w - 1) * s - 2 * p + kk
+        return {'conv_transpose2d': (n * ho * wo, co, c * kk * kk),
+                'conv_transpose2d backward data': (n * h * w, c, co * kk * kk),
+                'conv_transpose2d backward weight': (c, co * kk * kk, n * h * w)}[op]
     if op == 'conv2d':
-        return [(n * ho * wo, co, c * kk * kk)]
+        return n * ho * wo, co, c * kk * kk
     if op == 'conv2d backward data':
-        return phases(n, h, w, c, co, kk, s, p)
-    return [(co, c * kk * kk, n * ho * wo)]
-
-
-def phases(n, h, w, c_image, c_other, kk, s, p):  # conv2d_backward_input's loop
-    def count(first, size):
-        return (size - first + s - 1) // s if first < size else 0
-    out = []
-    for row0 in range(min(s, h)):
-        for col0 in range(min(s, w)):
-            taps = count((row0 + p) % s, kk) * count((col0 + p) % s, kk)
-            out.append((n * count(row0, h) * count(col0, w), c_image, c_other * taps))
-    return out
+        return n * h * w, c, co * kk * kk
+    return co, c * kk * kk, n * ho * wo
 
 
 def main():
@@ -74,22 +58,16 @@ def main():
     before = after = cudnn = 0.0
     table = []
     for r in rows:
-        launches = gemm_of(r['op'], r['shape'])
-        m, n, _ = launches[0]
-        # Before: one launch over all pixels and all taps (zeros included).
-        k_all = sum(l[0] * l[2] for l in launches) // max(1, sum(l[0] for l in launches)) \
-            if len(launches) == 1 else launches[0][2] * len(launches)
-        m_all = sum(l[0] for l in launches)
-        so = old_slices(m_all, n, k_all, r['op'])
-        before_cost = cdiv(tiles_of(m_all, n) * so, a.slots) * cdiv(cdiv(k_all, so), 16) * 16
-        t, sn = 0.0, 0
-        for m, n, k in launches:
-            sl = new_slices(m, n, k, a.slots)
-            t += r['median_ms'] * cdiv(tiles_of(m, n) * sl, a.slots) * cdiv(cdiv(k, sl), 16) * 16 / before_cost
-            if sl > 1:
-                t += 0.004 + (sl + 1) * m * n * 4 / 3e12 * 1e3
-            sn = max(sn, sl)
-        t += 0.004 * (len(launches) - 1)  # launch overhead of the extra phases
+        m, n, k = gemm_of(r['op'], r['shape'])
+        tiles = tiles_of(m, n)
+
+        def cost(s):
+            return cdiv(tiles * s, a.slots) * cdiv(cdiv(k, s), 16) * 16
+
+        so, sn = old_slices(m, n, k, r['op']), new_slices(m, n, k, a.slots)
+        t = r['median_ms'] * cost(sn) / cost(so)
+        if sn > 1:
+            t += 0.004 + (sn + 1) * m * n * 4 / 3e12 * 1e3
         ref = r['baselines']['cudnn']['median_ms']
         before, after, cudnn = before + r['median_ms'], after + t, cudnn + ref
         table.append((t / ref, r['op'], r['shape'], r['median_ms'], t, ref, sn))

@@ -60,52 +60,31 @@ struct WeightRows {
   __device__ __forceinline__ float operator()(int k, int co) const { return w[co * k_total + k]; }
 };
 
-// A strided grid of pixels of an image: (row0 + step i, col0 + step j), i < rows, j < cols.
-struct PixelGrid {
-  int row0, col0, rows, cols, step;
-};
-
-// One phase of the data gradient: the input pixels on `pixels` (step = stride) all take the taps
-// (r0 + stride r', q0 + stride q'), r' < taps_h, q' < taps_w, r0 = (row0 + pad) mod stride; every
-// other tap lands between output pixels, so a stride-2 4x4 kernel becomes four dense 2x2 ones
-// and no multiplication by an inserted zero is made. Stride 1: one phase, the whole kernel.
-struct Phase {
-  PixelGrid pixels;
-  int r0, q0, taps_h, taps_w;
-};
-
-// dy-patch[m][k] of one phase: m = (n, i, j) over its input pixels, k = (co, r', q') over its
-// taps: the output pixel that tap lands on, if inside dy.
+// dy-patch[m][k]: m = (n, ih, iw) over the input pixels, k = (co, r, q): the output pixel whose
+// tap (r, q) lands on (ih, iw), if the stride puts one there.
 struct OutputGradPatch {
   Dims s;
-  Phase ph;
   const float* dy;
   static constexpr bool m_contiguous = true;
   __device__ __forceinline__ float operator()(int m, int k) const {
-    const PixelGrid& g = ph.pixels;
-    const int plane = g.rows * g.cols, taps = ph.taps_h * ph.taps_w;
-    const int n = m / plane, p = m - n * plane, i = p / g.cols, j = p - i * g.cols;
-    const int co = k / taps, t = k - co * taps, rr = t / ph.taps_w, qq = t - rr * ph.taps_w;
-    // Multiples of the stride by the phase's construction.
-    const int oh_scaled = g.row0 + s.pad - ph.r0 + s.stride * (i - rr);
-    const int ow_scaled = g.col0 + s.pad - ph.q0 + s.stride * (j - qq);
-    if (oh_scaled < 0 || ow_scaled < 0) return 0.f;
+    const int hw_in = s.h_in * s.w_in, taps = s.k_h * s.k_w;
+    const int n = m / hw_in, p = m - n * hw_in, co = k / taps, tap = k - co * taps;
+    const int oh_scaled = p / s.w_in + s.pad - tap / s.k_w, ow_scaled = p % s.w_in + s.pad - tap % s.k_w;
+    if (oh_scaled < 0 || ow_scaled < 0 || oh_scaled % s.stride != 0 || ow_scaled % s.stride != 0) return 0.f;
     const int oh = oh_scaled / s.stride, ow = ow_scaled / s.stride;
     if (oh >= s.h_out || ow >= s.w_out) return 0.f;
     return dy[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow];
   }
 };
 
-// w[co][ci][r][q] as B[k = (co, r', q')][ci] of one phase of backward_input.
+// w[co][ci][r][q] as B[k = (co, r, q)][ci] of backward_input.
 struct WeightTransposed {
   Dims s;
-  Phase ph;
   const float* w;
   static constexpr bool m_contiguous = false;
   __device__ __forceinline__ float operator()(int k, int ci) const {
-    const int taps = ph.taps_h * ph.taps_w, co = k / taps, t = k - co * taps, rr = t / ph.taps_w;
-    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * ph.taps_w);
-    return w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q];
+    const int taps = s.k_h * s.k_w, co = k / taps, tap = k - co * taps;
+    return w[(co * s.c_in + ci) * taps + tap];
   }
 };
 
@@ -128,13 +107,12 @@ struct InputPatchAsB {
 };
 
 // Stores of the GEMM result C[m][n].
-struct StoreNchw {  // C[(n, i, j)][channel] -> out[n][channel][pixel (i, j) of the grid]
+struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
   float* out;
-  int channels, height, width;
-  PixelGrid g;
+  int channels, pixels, slice_size;
   __device__ __forceinline__ void operator()(int m, int c, float v) const {
-    const int plane = g.rows * g.cols, n = m / plane, p = m - n * plane, i = p / g.cols, j = p - i * g.cols;
-    out[((n * channels + c) * height + g.row0 + g.step * i) * width + g.col0 + g.step * j] = v;
+    const int n = m / pixels;
+    out[int(blockIdx.z) * slice_size + (n * channels + c) * pixels + (m - n * pixels)] = v;
   }
 };
 
@@ -201,14 +179,12 @@ __global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_ker
     }
 }
 
-// C[m][n] = sum over the split-K slices of partial[slice][m][n], in slice order, through the
-// operation's own store.
-template <class Store>
-__global__ void split_k_sum_kernel(int count, int cols, int slices, const float* partial, Store store) {
+// dw = sum over the split-K slices, in slice order.
+__global__ void split_k_sum_kernel(int count, int slices, const float* partial, float* out) {
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < count; i += int(gridDim.x) * blockDim.x) {
     float total = 0.f;
     for (int z = 0; z < slices; ++z) total += partial[z * count + i];
-    store(i / cols, i % cols, total);
+    out[i] = total;
   }
 }
 
@@ -237,19 +213,20 @@ int split_slices(int m, int n, int k) {
 // Split-K partial sums.
 ScratchBuffer split_k_scratch;
 
-// Runs the GEMM straight through `store`, or, when split_slices splits it, into the workspace
-// (partial[slice][m][n]) and then sums the slices in slice order through `store`.
-template <class A, class B, class Store>
-void gemm_split_k(int m, int n, int k, const A& a, const B& b, const Store& store) {
+// Runs the GEMM straight into `out` (m x n elements), or, when split_slices splits it, into the
+// workspace (slice z at z * m * n, laid out as `out`) and then sums the slices into `out` in slice
+// order. make_store(destination, slice_size) builds the Store.
+template <class A, class B, class MakeStore>
+void gemm_split_k(int m, int n, int k, const A& a, const B& b, float* out, const MakeStore& make_store) {
   const int slices = split_slices(m, n, k), count = m * n;
   if (slices == 1) {
-    launch_gemm(m, n, k, 1, a, b, store);
+    launch_gemm(m, n, k, 1, a, b, make_store(out, 0));
     return;
   }
   float* partial = split_k_scratch.get(static_cast<size_t>(slices) * count);
-  launch_gemm(m, n, k, slices, a, b, StoreRowMajor{partial, n, count});
-  launch(split_k_sum_kernel<Store>, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, n, slices,
-         partial, store);
+  launch_gemm(m, n, k, slices, a, b, make_store(partial, count));
+  launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
+         out);
 }
 
 // s in 32 bits, after checking that every tensor's element count (the largest index the kernels
@@ -269,34 +246,26 @@ Dims dims_of(const Conv2dShape& s) {
 
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y) {
   const Dims s = dims_of(shape);
-  const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w;
+  const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k(m, s.c_out, k, InputPatch{s, x}, WeightRows{w, k},
-               StoreNchw{y, s.c_out, s.h_out, s.w_out, PixelGrid{0, 0, s.h_out, s.w_out, 1}});
+  gemm_split_k(m, s.c_out, k, InputPatch{s, x}, WeightRows{w, k}, y,
+               [&](float* out, int slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
 }
 
-// One GEMM per phase (stride x stride of them), each over its own pixels and taps.
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx) {
   const Dims s = dims_of(shape);
-  if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
-  auto count = [&](int first, int size) { return first < size ? (size - first + s.stride - 1) / s.stride : 0; };
-  for (int row0 = 0; row0 < s.stride && row0 < s.h_in; ++row0)
-    for (int col0 = 0; col0 < s.stride && col0 < s.w_in; ++col0) {
-      Phase ph{{row0, col0, count(row0, s.h_in), count(col0, s.w_in), s.stride}, 0, 0, 0, 0};
-      ph.r0 = (row0 + s.pad) % s.stride, ph.q0 = (col0 + s.pad) % s.stride;
-      ph.taps_h = count(ph.r0, s.k_h), ph.taps_w = count(ph.q0, s.k_w);
-      const int m = s.n * ph.pixels.rows * ph.pixels.cols, k = s.c_out * ph.taps_h * ph.taps_w;
-      gemm_split_k(m, s.c_in, k, OutputGradPatch{s, ph, dy}, WeightTransposed{s, ph, w},
-                   StoreNchw{dx, s.c_in, s.h_in, s.w_in, ph.pixels});
-    }
+  const int m = s.n * s.h_in * s.w_in, k = s.c_out * s.k_h * s.k_w, pixels = s.h_in * s.w_in;
+  if (m == 0 || s.c_in == 0) return;
+  gemm_split_k(m, s.c_in, k, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+               [&](float* out, int slice_size) { return StoreNchw{out, s.c_in, pixels, slice_size}; });
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k(rows, cols, reduction, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}},
-               StoreRowMajor{dw, cols, 0});
+  gemm_split_k(rows, cols, reduction, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+               [&](float* out, int slice_size) { return StoreRowMajor{out, cols, slice_size}; });
 }
 
 }  // namespace kernels::cuda

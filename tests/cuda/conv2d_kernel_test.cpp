@@ -26,8 +26,8 @@ const ConvCase conv_cases[] = {
     {2, 19, 2, 2, 7, 2, 1, 0},     // classification head
     {2, 4, 40, 36, 6, 3, 1, 1},    // N*Ho*Wo = 2880: backward_weight splits its reduction
     {1, 96, 2, 2, 3, 3, 1, 1},     // D's head, deep: forward splits K = 864 into 6 slices
-    {1, 24, 4, 4, 96, 4, 2, 1},    // D's deep 4x4/2: forward and each backward_input phase split K = 384 (3)
-    {1, 5, 7, 6, 4, 1, 2, 0},      // 1x1/2: three of backward_input's four phases take no tap (dx = 0 there)
+    {1, 24, 4, 4, 96, 4, 2, 1},    // D's deep 4x4/2: backward_input splits K = 1536 (12), forward K = 384 (3)
+    {1, 5, 7, 6, 4, 1, 2, 0},      // 1x1/2: input pixels that no tap reaches get dx = 0
 };
 
 kernels::Conv2dShape shape_of(const ConvCase& c) {

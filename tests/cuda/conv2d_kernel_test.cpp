@@ -1,6 +1,7 @@
 // kernels::cuda::conv2d_* (implicit GEMM) against kernels::cpu:: (im2col + sgemm) on a case
 // table: SARGAN's kernel/stride/padding combinations, odd sizes that leave partial 64x64 tiles and
-// partial 16-deep k steps, batch 1, C = 1, H != W, and a reduction long enough for split-K.
+// partial 16-deep k steps, batch 1, C = 1, H != W, and reductions long enough for split-K in each
+// of the three (few output tiles, K >= 256: split_slices in conv2d.cu).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
 #include "kernel_test_util.h"
@@ -24,6 +25,9 @@ const ConvCase conv_cases[] = {
     {1, 17, 2, 2, 1, 3, 1, 1},     // PatchGAN head on a 2x2 map
     {2, 19, 2, 2, 7, 2, 1, 0},     // classification head
     {2, 4, 40, 36, 6, 3, 1, 1},    // N*Ho*Wo = 2880: backward_weight splits its reduction
+    {1, 96, 2, 2, 3, 3, 1, 1},     // D's head, deep: forward splits K = 864 into 6 slices
+    {1, 24, 4, 4, 96, 4, 2, 1},    // D's deep 4x4/2: backward_input splits K = 1536 (12), forward K = 384 (3)
+    {1, 5, 7, 6, 4, 1, 2, 0},      // 1x1/2: input pixels that no tap reaches get dx = 0
 };
 
 kernels::Conv2dShape shape_of(const ConvCase& c) {
@@ -67,4 +71,13 @@ TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel]") {
     test::expect_close(dw_d.to_host(), dw, 1e-4, 1e-4, "backward_weight");
     kernel_test::require_schedule_independent(run, "conv2d kernels");
   }
+}
+
+TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel]") {
+  REQUIRE_CUDA_DEVICE();
+  // x [1024, 64, 256, 128]: 2^31 elements. The check comes before any device access.
+  kernels::Conv2dShape s = shape_of({1, 64, 256, 128, 8, 3, 1, 1});
+  s.n = 1024;
+  REQUIRE_THROWS_WITH(kernels::cuda::conv2d_forward(s, nullptr, nullptr, nullptr),
+                      Catch::Contains("32-bit indexing"));
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Block-count model of conv2d.cu's split-K rule (docs/kernels.md, "Split-K rule"): MODELLED
+figures, not measurements, and not the calibrated time model of the profiler (issue 11).
+
+From the measured per-row times of a bench JSON (default: the H200 measurement of 2026-12-04),
+it predicts each conv row's time after the split: a launch of up to `slots` resident blocks takes
+one block's time, proportional to the block's share of the reduction K; beyond that, one such
+time per wave. The summing pass costs 4 us plus the workspace traffic at 3 TB/s. Optimistic: it
+assumes a block's time does not grow when 4 share an SM, and it ignores that the 32-bit index
+change also shortens each block.
+  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N]"""
+import argparse
+import json
+import re
+
+
+def cdiv(a, b):
+    return (a + b - 1) // b
+
+
+def tiles_of(m, n):
+    return cdiv(m, 64) * cdiv(n, 64)
+
+
+def new_slices(m, n, k, slots):  # split_slices in kernels/cuda/conv2d.cu
+    return max(1, min(slots // tiles_of(m, n), k // 128, 64))
+
+
+def old_slices(m, n, k, op):  # before issue 12: weight gradient only, 256 blocks, slices >= 256 deep
+    if not op.endswith('backward weight'):
+        return 1
+    return max(1, min(cdiv(256, tiles_of(m, n)), k // 256, 64))
+
+
+def gemm_of(op, shape):
+    g = re.match(r'x (\d+)x(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) -> (\d+)', shape)
+    n, c, h, w, kk, s, p, co = map(int, g.groups())
+    ho, wo = (h + 2 * p - kk) // s + 1, (w + 2 * p - kk) // s + 1
+    if op.startswith('conv_transpose2d'):  # the conv2d kernels with roles swapped: x is the conv's y
+        ho, wo = (h - 1) * s - 2 * p + kk, (w - 1) * s - 2 * p + kk
+        return {'conv_transpose2d': (n * ho * wo, co, c * kk * kk),
+                'conv_transpose2d backward data': (n * h * w, c, co * kk * kk),
+                'conv_transpose2d backward weight': (c, co * kk * kk, n * h * w)}[op]
+    if op == 'conv2d':
+        return n * ho * wo, co, c * kk * kk
+    if op == 'conv2d backward data':
+        return n * h * w, c, co * kk * kk
+    return co, c * kk * kk, n * ho * wo
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('bench', nargs='?', default='../shared/gpu/h200-2026-12-04/bench_cuda.json')
+    ap.add_argument('--slots', type=int, default=528, help='resident blocks: 4 per SM x 132 SMs')
+    ap.add_argument('--rows', type=int, default=12, help='worst rows to list')
+    a = ap.parse_args()
+    rows = [r for r in json.load(open(a.bench))['rows'] if r['op'].startswith('conv')]
+    before = after = cudnn = 0.0
+    table = []
+    for r in rows:
+        m, n, k = gemm_of(r['op'], r['shape'])
+        tiles = tiles_of(m, n)
+
+        def cost(s):
+            return cdiv(tiles * s, a.slots) * cdiv(cdiv(k, s), 16) * 16
+
+        so, sn = old_slices(m, n, k, r['op']), new_slices(m, n, k, a.slots)
+        t = r['median_ms'] * cost(sn) / cost(so)
+        if sn > 1:
+            t += 0.004 + (sn + 1) * m * n * 4 / 3e12 * 1e3
+        ref = r['baselines']['cudnn']['median_ms']
+        before, after, cudnn = before + r['median_ms'], after + t, cudnn + ref
+        table.append((t / ref, r['op'], r['shape'], r['median_ms'], t, ref, sn))
+    print(f'{len(rows)} conv rows: measured {before:.2f} ms ({before / cudnn:.2f}x cuDNN), '
+          f'modelled {after:.2f} ms ({after / cudnn:.2f}x cuDNN); cuDNN measured {cudnn:.2f} ms')
+    for ratio, op, shape, t0, t1, ref, sn in sorted(table, reverse=True)[:a.rows]:
+        print(f'{ratio:5.1f}x  {op:24s} {shape:46s} {t0:7.3f} -> {t1:6.3f} ms  cuDNN {ref:.3f}  slices {sn}')
+
+
+if __name__ == '__main__':
+    main()

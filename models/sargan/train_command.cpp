@@ -2,7 +2,10 @@
 #include <iomanip>
 #include <ostream>
 
+#include "engine/check.h"
+
 #include "models/sargan/commands.h"
+#include "models/sargan/save_dir_lock.h"
 #include "models/sargan/trainer.h"
 
 namespace models::sargan {
@@ -21,7 +24,11 @@ int run_train(const CliOptions& options, std::ostream& log, std::ostream& out) {
   config.d_repeat_num = o.d_repeat_num;
   config.batch_size = o.batch_size;
   config.device = o.device;
+  const SaveDirLock lock(config.model_save_dir, log);
   const TrainReport report = train(config, log);
+  if (report.last_step <= report.first_step)
+    ENGINE_FAIL("nothing was trained: the run resumed at step ", report.first_step, " and --num_iters is ",
+                config.num_iters, " (raise --num_iters to train further)");
   out << "sargan: trained iterations " << report.first_step + 1 << ".." << report.last_step << " in " << std::fixed
       << std::setprecision(1) << report.seconds << " s" << std::defaultfloat;
   if (report.skipped_files) out << " (" << report.skipped_files << " unreadable files skipped)";

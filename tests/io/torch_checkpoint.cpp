@@ -283,6 +283,24 @@ TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch
   SECTION("memo read before write") {
     refuses(Pickle().op("h\x05.").bytes, "memo lookup of an unset index");
   }
+  SECTION("a repeated key (issue 14 case 6)") {
+    Pickle p;
+    p.ordered_dict().op("(").str("t").tensor("FloatStorage", "0", 4, 0, {4}, {1});
+    p.str("t").tensor("FloatStorage", "0", 4, 0, {2}, {1}).op("u.");
+    refuses(p.bytes, "the dict repeats the key 't'");
+  }
+  SECTION("containers nested past the limit (issue 14 case 11)") {
+    Pickle p;
+    for (int i = 0; i < 70; ++i) p.op("]");
+    for (int i = 0; i < 69; ++i) p.op("a");
+    refuses(p.op(".").bytes, "containers nested more than 64 deep");
+  }
+  SECTION("bytes of a hostile name are escaped (issue 14 case 12)") {
+    const std::string name = std::string("evil\x1b]0;pwned\x07\xff") + '\0' + "tail";
+    write_checkpoint(path, Pickle().global("os", name).bytes, storage);
+    REQUIRE_THROWS_WITH(engine::load_torch_checkpoint(path),
+                        Contains("os.evil\\x1b]0;pwned\\x07\\xff\\x00tail") && !Contains("\x1b"));
+  }
   SECTION("every truncation of a valid pickle") {
     Pickle p;
     p.ordered_dict().op("(").str("t").tensor("FloatStorage", "0", 4, 0, {2, 2}, {2, 1}).op("u.");

@@ -246,7 +246,7 @@ TEST_CASE("sargan test mode: the seed README's flags (test_inthewild)", "[sargan
   CHECK(fs::exists(work / "out/face_SARGAN_SUS.png"));  // the name stops at the first '.'
   CHECK(engine::load_image(work / "out/face_grid.png").width == 20 * 8);
   o.image_size = 16;
-  CHECK_THROWS_WITH(run(o, log, summary), Catch::Contains("--image_size must be at least 20"));
+  CHECK_THROWS_WITH(run(o, log, summary), Catch::Contains("--image_size must be 20..4096, got 16"));
 }
 
 TEST_CASE("sargan test mode: bad input gives one clear line", "[sargan]") {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/device.h"
+#include "engine/dir_walk.h"
 #include "models/cli.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
@@ -29,11 +30,13 @@ int run_train(const CliOptions& options, std::ostream& log, std::ostream& out);
 // The image files under `path`, as torchvision's ImageFolder finds them (extensions .jpg .jpeg
 // .png .ppm .bmp .pgm .tif .tiff .webp, any letter case; each sub-folder searched recursively,
 // sorted), plus the images directly in `path`; `path` may also be one image file. Throws when
-// `path` does not exist.
-std::vector<std::string> list_images(const std::string& path);
+// `path` does not exist. Each folder is entered once; FIFOs, devices, dangling or looping links
+// and unreadable names are skipped with one `warn` line each (engine/dir_walk.h).
+std::vector<std::string> list_images(const std::string& path, const engine::WarnFn& warn = {});
 
-// <dir>/sargan_G.ckpt, else <dir>/sargan_G.safetensors; throws naming both when neither exists.
-std::string find_generator_weights(const std::string& dir);
+// <dir>/sargan_G.ckpt, else <dir>/sargan_G.safetensors, skipping an empty (0-byte) one; logs the
+// file chosen and why; throws naming both when neither is usable.
+std::string find_generator_weights(const std::string& dir, std::ostream& log);
 
 struct TranslateJob {
   std::string input;       // folder or file

@@ -6,6 +6,7 @@
 #      - the kernel-source lint;
 #      - ThreadSanitizer and AddressSanitizer+UBSan builds running the emulator and kernel tests;
 #      - the emulated CUDA build running the whole suite under the schedule matrix.
+#   3. Where clang is installed: the libFuzzer targets (tools/fuzz.sh), each for a fixed time.
 # The output ends with the last ctest summary. Variants build in build-ci-*/ beside the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +77,16 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   stage "emulated cuda: every suite, schedule forward" with_env "ENGINE_EMU_SCHEDULE=forward" run_ctest build-ci/emu
 else
   echo "==== no CUDA toolkit (nvcc) found: the emulated and nvcc variants are skipped"
+fi
+
+# ---- fuzzing (docs/reliability.md) --------------------------------------------------------
+# Every reader of untrusted bytes under libFuzzer + ASan + UBSan: the committed regression
+# inputs replayed, then 8 targets x 30 s = 4 min of fuzzing (plus the clang build of the
+# engine, instrumented). Fails on a crash, leak, per-input timeout (10 s) or memory over 2 GB.
+if command -v clang++ >/dev/null 2>&1; then
+  stage "fuzz: 8 libFuzzer targets, 30 s each" tools/fuzz.sh 30 build-ci/fuzz
+else
+  echo "==== no clang++: the fuzz stage is skipped"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@
 // skipped with one warning naming it; the exit code is 1 only when nothing was translated. User
 // errors (missing folder, no images, unwritable output, wrong checkpoint) throw engine::Error with
 // a one-line message. Progress goes to `log` (stderr), the summary line to `out` (stdout).
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -54,6 +55,11 @@ struct TranslateReport {
   int skipped = 0;
   double seconds = 0.0;
 };
+
+// The memory a translation needs, estimated from a measured peak (about 4 KiB per pixel per
+// image for --g_conv_dim 16, scaled with the width); translate_images refuses in one line when
+// this exceeds MemAvailable, before allocating anything.
+uint64_t translate_memory_bytes(const TranslateJob& job);
 
 // The work behind both test modes; warnings and progress go to `log` (a bar redrawn in place when
 // `log` is std::cerr on a terminal, else a line every 5 s and at the end: models/progress_bar.h).

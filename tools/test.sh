@@ -81,10 +81,10 @@ fi
 
 # ---- fuzzing (docs/reliability.md) --------------------------------------------------------
 # Every reader of untrusted bytes under libFuzzer + ASan + UBSan: the committed regression
-# inputs replayed, then 8 targets x 30 s = 4 min of fuzzing (plus the clang build of the
+# inputs replayed, then 8 targets x 20 s = 160 s of fuzzing (plus the clang build of the
 # engine, instrumented). Fails on a crash, leak, per-input timeout (10 s) or memory over 2 GB.
 if command -v clang++ >/dev/null 2>&1; then
-  stage "fuzz: 8 libFuzzer targets, 30 s each" tools/fuzz.sh 30 build-ci/fuzz
+  stage "fuzz: 8 libFuzzer targets, 20 s each" tools/fuzz.sh 20 build-ci/fuzz
 else
   echo "==== no clang++: the fuzz stage is skipped"
 fi

@@ -11,6 +11,7 @@
 #      - the emulated CUDA build running the whole suite under the schedule matrix.
 #   3. Data-parallel training over MPI (docs/distributed.md), where mpirun is installed: 2 ranks
 #      against 1 process, resume, a hung and a dead rank; on the cpu build and the emulated one.
+#   4. Where clang is installed: the libFuzzer targets (tools/fuzz.sh), each for a fixed time.
 # The output ends with the last ctest summary. Variants build in build-ci-*/ beside the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,6 +114,16 @@ if command -v mpirun >/dev/null 2>&1; then
   fi
 else
   echo "==== no mpirun (Debian: openmpi-bin libopenmpi-dev): the distributed stages are SKIPPED"
+fi
+
+# ---- fuzzing (docs/reliability.md) --------------------------------------------------------
+# Every reader of untrusted bytes under libFuzzer + ASan + UBSan: the committed regression
+# inputs replayed, then 8 targets x 20 s = 160 s of fuzzing (plus the clang build of the
+# engine, instrumented). Fails on a crash, leak, per-input timeout (10 s) or memory over 2 GB.
+if command -v clang++ >/dev/null 2>&1; then
+  stage "fuzz: 8 libFuzzer targets, 20 s each" tools/fuzz.sh 20 build-ci/fuzz
+else
+  echo "==== no clang++: the fuzz stage is skipped"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

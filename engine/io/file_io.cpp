@@ -1,10 +1,13 @@
 // Whole-file reads and atomic writes for the file formats (see file_io.h).
 #include "file_io.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include "engine/check.h"
 
@@ -26,8 +29,37 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const char* what) 
   return bytes;
 }
 
+namespace {
+
+// The rename in commit() replaces whatever `path` names. That is right for a regular file (or a
+// symlink to one) and wrong for anything else: renaming over /dev/full or a FIFO would swap a
+// device node for a plain file and report success.
+void refuse_non_regular_target(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(path, ec);
+  const std::string text = ec ? path : resolved.string();
+  const bool in_dev = text == "/dev" || text.rfind("/dev/", 0) == 0;
+  if (in_dev && text.rfind("/dev/shm/", 0) != 0)  // /dev/shm holds plain files in memory
+    ENGINE_FAIL("refusing to write '", path, "': it is in /dev (write to a regular file)");
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    ENGINE_FAIL("refusing to write '", path, "': it exists and is not a regular file (",
+                S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket", ")");
+}
+
+}  // namespace
+
+void check_finite(const std::vector<float>& values, const std::string& path, const std::string& name) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      ENGINE_FAIL(printable(path, 4096), ": tensor '", printable(name), "' holds ",
+                  std::isnan(values[i]) ? "NaN" : "an infinity (or a value beyond float range)", " at element ", i,
+                  "; the weights are damaged (a diverged training or a corrupt file)");
+}
+
 AtomicFile::AtomicFile(const std::string& path)
     : path_(path), temp_path_(path + ".tmp-" + std::to_string(::getpid())) {
+  refuse_non_regular_target(path);
   file_ = std::fopen(temp_path_.c_str(), "wb");
   if (!file_)
     ENGINE_FAIL("cannot create '", temp_path_, "' (to write '", path, "'): ", std::strerror(errno));

@@ -11,7 +11,12 @@ namespace engine::io {
 // The whole file; throws engine::Error "cannot open <what> '<path>'" when it cannot be read.
 std::vector<uint8_t> read_file_bytes(const std::string& path, const char* what);
 
-// Writes to `path.tmp-<pid>`; commit() flushes, syncs and renames it over `path`. Destroyed
+// Weights with a NaN or an infinity give silently black images, so every loader refuses them:
+// throws "<path>: tensor '<name>' holds NaN at element <i> ..." for the first one found.
+void check_finite(const std::vector<float>& values, const std::string& path, const std::string& name);
+
+// Refuses (engine::Error) a `path` that exists and is not a regular file or a symlink to one, or
+// that resolves into /dev (but /dev/shm). Writes to `path.tmp-<pid>`; commit() flushes, syncs and renames it over `path`. Destroyed
 // without commit() (an exception on the way), it removes the temporary file, so `path` is never
 // left half-written.
 class AtomicFile {

@@ -356,14 +356,23 @@ void save_npy(const std::string& path, const NpyArray& array) {
   file.commit();
 }
 
-std::map<std::string, NpyArray> load_npz(const std::string& path) {
+std::map<std::string, NpyArray> load_npz(const std::string& path, const std::set<std::string>& wanted) {
   const ZipReader zip(path);
-  std::map<std::string, NpyArray> arrays;
+  std::vector<std::string> names;
+  uint64_t total = 0;
   for (const std::string& name : zip.names()) {
     if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0)
-      ENGINE_FAIL(path, ": entry '", name, "' is not a .npy array (not an .npz file?)");
-    arrays[name.substr(0, name.size() - 4)] = parse_npy(zip.read(name), path + ": " + name);
+      ENGINE_FAIL(printable(path, 4096), ": entry '", printable(name), "' is not a .npy array (not an .npz file?)");
+    if (!wanted.empty() && !wanted.count(name.substr(0, name.size() - 4))) continue;
+    names.push_back(name);
+    total += std::min(zip.size(name), max_npz_bytes + 1);
   }
+  if (total > max_npz_bytes)
+    ENGINE_FAIL(printable(path, 4096), ": its arrays declare more than ", max_npz_bytes >> 30,
+                " GiB once inflated; refusing to allocate that (a damaged or hostile file?)");
+  std::map<std::string, NpyArray> arrays;
+  for (const std::string& name : names)
+    arrays[name.substr(0, name.size() - 4)] = parse_npy(zip.read(name), path + ": " + name);
   return arrays;
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/check.h"
 
@@ -44,8 +45,16 @@ struct Value {
   Global global = Global::ordered_dict;
   StorageType storage_type = StorageType::float32;  // global storage_class
   std::vector<Value*> items;   // tuple, list; dict: key, value, key, value...
+  std::unordered_set<std::string> keys;  // dict: its str keys, to refuse a repeated one
+  int depth = 0;                         // containers: 1 + the deepest item
   TensorRef tensor;
 };
+
+// A state_dict nests a handful of levels (dict -> tensor args -> size tuple); anything far
+// deeper is hostile. Each opcode makes at most one Value, but a Value costs ~150 bytes, so the
+// count is capped too: a 15 MB pickle must not become gigabytes of objects.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxValues = size_t(1) << 22;
 
 // "an int", "a tensor": for messages.
 const char* kind_name(Value::Kind kind) {
@@ -87,6 +96,7 @@ class Unpickler {
   Value* reduce(Value* callable, Value* args);
   Value* rebuild_tensor(const std::vector<Value*>& args);
   void set_item(Value* dict, Value* key, Value* value);
+  void nest(Value* container, const std::vector<Value*>& items);
   Value* read_scalar(uint8_t op);
   bool build_container(uint8_t op);
   bool step(uint8_t op);
@@ -127,6 +137,7 @@ std::string Unpickler::take_line() {
 }
 
 Value* Unpickler::make(Value::Kind kind) {
+  if (arena_.size() >= kMaxValues) corrupt("more than ", kMaxValues, " objects (a state_dict needs far fewer)");
   arena_.push_back(std::make_unique<Value>());
   arena_.back()->kind = kind;
   return arena_.back().get();
@@ -177,7 +188,7 @@ Value* Unpickler::resolve_global(const std::string& module, const std::string& n
       return v;
     }
   }
-  ENGINE_FAIL(where_, ": refusing to load: checkpoint needs global '", full,
+  ENGINE_FAIL(where_, ": refusing to load: checkpoint needs global '", printable(full),
               "'; only tensor state_dicts are supported (save model.state_dict(), not the model)");
 }
 
@@ -271,22 +282,24 @@ Value* Unpickler::reduce(Value* callable, Value* args) {
     default:
       break;
   }
-  ENGINE_FAIL(where_, ": refusing to load: checkpoint calls '", callable->text,
+  ENGINE_FAIL(where_, ": refusing to load: checkpoint calls '", printable(callable->text),
               "', which a tensor state_dict never does");
 }
 
 void Unpickler::set_item(Value* dict, Value* key, Value* value) {
   if (dict->kind != Value::Kind::dict) corrupt("SETITEM on ", kind_name(dict->kind));
-  if (key->kind == Value::Kind::string) {  // Python semantics: a repeated key replaces the value
-    for (size_t i = 0; i < dict->items.size(); i += 2) {
-      if (dict->items[i]->kind == Value::Kind::string && dict->items[i]->text == key->text) {
-        dict->items[i + 1] = value;
-        return;
-      }
-    }
-  }
+  // Python would let the later value win silently; in a checkpoint a repeated key means a
+  // damaged or doctored file, so it is refused (as the safetensors reader does).
+  if (key->kind == Value::Kind::string && !dict->keys.insert(key->text).second)
+    corrupt("the dict repeats the key '", printable(key->text), "'");
+  nest(dict, {key, value});
   dict->items.push_back(key);
   dict->items.push_back(value);
+}
+
+void Unpickler::nest(Value* container, const std::vector<Value*>& items) {
+  for (const Value* item : items) container->depth = std::max(container->depth, item->depth + 1);
+  if (container->depth > kMaxDepth) corrupt("containers nested more than ", kMaxDepth, " deep");
 }
 
 // Opcodes that push one new scalar or string; nullptr for any other opcode.
@@ -344,6 +357,7 @@ bool Unpickler::build_container(uint8_t op) {
     case 't': {
       Value* v = make(Value::Kind::tuple);
       v->items = pop_to_mark();
+      nest(v, v->items);
       stack_.push_back(v);
       return true;
     }
@@ -351,6 +365,7 @@ bool Unpickler::build_container(uint8_t op) {
       Value* v = make(Value::Kind::tuple);
       v->items.resize(op - 0x84);
       for (size_t i = v->items.size(); i-- > 0;) v->items[i] = pop();
+      nest(v, v->items);
       stack_.push_back(v);
       return true;
     }
@@ -370,6 +385,7 @@ bool Unpickler::build_container(uint8_t op) {
     case 'a': case 'e': {  // APPEND, APPENDS
       const std::vector<Value*> items = op == 'a' ? std::vector<Value*>{pop()} : pop_to_mark();
       if (stack_.empty() || stack_.back()->kind != Value::Kind::list) corrupt("APPEND to a non-list");
+      nest(stack_.back(), items);
       stack_.back()->items.insert(stack_.back()->items.end(), items.begin(), items.end());
       return true;
     }
@@ -450,7 +466,7 @@ UnpickledStateDict Unpickler::run() {
     if (key->kind != Value::Kind::string)
       ENGINE_FAIL(where_, ": state_dict key ", i / 2, " is ", kind_name(key->kind), ", not a str");
     if (value->kind != Value::Kind::tensor)
-      ENGINE_FAIL(where_, ": state_dict entry '", key->text, "' is ", kind_name(value->kind),
+      ENGINE_FAIL(where_, ": state_dict entry '", printable(key->text), "' is ", kind_name(value->kind),
                   ", not a tensor; only tensor state_dicts are supported");
     result_.tensors.emplace_back(key->text, value->tensor);
   }

@@ -148,7 +148,9 @@ SafetensorsContents load_safetensors(const std::string& path) {
   const uint8_t* data = bytes.data() + 8 + header_size;
   for (const Entry& entry : entries) {
     const size_t count = static_cast<size_t>(numel(entry.shape));
-    contents.tensors.emplace_back(entry.name, Tensor::from_vector(io::to_float32(data + entry.begin, entry.type, count), entry.shape));
+    std::vector<float> values = io::to_float32(data + entry.begin, entry.type, count);
+    io::check_finite(values, path, entry.name);
+    contents.tensors.emplace_back(entry.name, Tensor::from_vector(std::move(values), entry.shape));
   }
   return contents;
 }

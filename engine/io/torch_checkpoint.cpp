@@ -8,12 +8,16 @@
 
 #include "engine/check.h"
 #include "engine/zip.h"
+#include "file_io.h"
 #include "pickle.h"
 
 namespace engine {
 namespace {
 
 using io::StorageType;
+
+constexpr uint64_t max_pickle_bytes = uint64_t(256) << 20;
+constexpr uint64_t max_checkpoint_bytes = uint64_t(4) << 30;  // declared storage bytes in all
 
 // Refuses, with a fix, files that are not zip checkpoints: the legacy format (a pickled magic
 // number, then pickles) and the even older tar format.
@@ -69,15 +73,29 @@ std::vector<std::pair<std::string, Tensor>> load_torch_checkpoint(const std::str
   if (zip.contains(prefix + "byteorder")) {
     std::vector<uint8_t> order = zip.read(prefix + "byteorder");
     std::string text(order.begin(), order.end());
-    if (text != "little" && text != "big") ENGINE_FAIL(path, ": unknown byteorder record '", text, "'");
+    if (text != "little" && text != "big") ENGINE_FAIL(path, ": unknown byteorder record '", printable(text), "'");
     swap_bytes = text == "big";
   }
+  // Budgets, checked from the zip directory and the pickle before anything is inflated: a few
+  // MB of deflated zeros can declare gigabytes.
+  if (zip.size(prefix + "data.pkl") > max_pickle_bytes)
+    ENGINE_FAIL(path, ": its pickle declares ", zip.size(prefix + "data.pkl"), " bytes, more than a state_dict needs (",
+                max_pickle_bytes >> 20, " MiB); refusing it");
   const io::UnpickledStateDict state = io::unpickle_state_dict(zip.read(prefix + "data.pkl"), path);
+  uint64_t declared = 0;
+  for (const io::StorageRef& ref : state.storages)
+    declared += std::min<uint64_t>(uint64_t(ref.numel) * io::element_size(ref.type), max_checkpoint_bytes + 1);
+  if (declared > max_checkpoint_bytes)
+    ENGINE_FAIL(path, ": its storages declare more than ", max_checkpoint_bytes >> 30,
+                " GiB; refusing to allocate that (a damaged or hostile file?)");
 
   std::vector<std::vector<float>> storages;
   for (const io::StorageRef& ref : state.storages) {
     const std::string record = prefix + "data/" + ref.key;
-    if (!zip.contains(record)) ENGINE_FAIL(path, ": storage record '", record, "' is missing");
+    if (!zip.contains(record)) ENGINE_FAIL(path, ": storage record '", printable(record), "' is missing");
+    if (zip.size(record) > uint64_t(ref.numel) * io::element_size(ref.type))
+      ENGINE_FAIL(path, ": storage record '", printable(record), "' holds ", zip.size(record), " bytes, more than its ",
+                  ref.numel, " elements of ", io::storage_type_global(ref.type), " need");
     std::vector<uint8_t> bytes = zip.read(record);
     const size_t element = io::element_size(ref.type);
     if (bytes.size() / element < static_cast<uint64_t>(ref.numel))
@@ -89,7 +107,10 @@ std::vector<std::pair<std::string, Tensor>> load_torch_checkpoint(const std::str
   }
   std::vector<std::pair<std::string, Tensor>> tensors;
   tensors.reserve(state.tensors.size());
-  for (const auto& [name, view] : state.tensors) tensors.emplace_back(name, gather_view(storages[view.storage], view));
+  for (const auto& [name, view] : state.tensors) {
+    tensors.emplace_back(name, gather_view(storages[view.storage], view));
+    io::check_finite(tensors.back().second.to_vector(), path, name);
+  }
   return tensors;
 }
 

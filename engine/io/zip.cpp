@@ -279,6 +279,8 @@ const ZipReader::Entry& ZipReader::find(const std::string& name) const {
   return entries_[it->second];
 }
 
+uint64_t ZipReader::size(const std::string& name) const { return find(name).uncompressed_size; }
+
 std::vector<uint8_t> ZipReader::read(const std::string& name) const {
   const Entry& entry = find(name);
   const uint8_t* data = bytes_.data() + entry.data_offset;

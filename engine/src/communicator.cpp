@@ -28,6 +28,12 @@ int announced_size() {
 
 bool launched_by_mpi() { return announced_size() > 0; }
 
+int launched_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return 0;
+}
+
 std::unique_ptr<Communicator> make_communicator(Device device, double timeout_seconds) {
   if (!launched_by_mpi()) return nullptr;
   ENGINE_CHECK(timeout_seconds > 0, "the collectives' timeout must be positive, got ", timeout_seconds);

@@ -30,7 +30,8 @@ __attribute__((section(".preinit_array"), used)) void (*const passive_openmp_wor
 Device Device::parse(const std::string& name) {
   if (name == "cpu") return cpu();
   if (name == "cuda") {
-    ENGINE_CHECK(cuda_available(), "device 'cuda' requested but ",
+    if (!cuda_available())  // a user's choice, not an internal invariant: the message alone
+      ENGINE_FAIL("device 'cuda' requested but ",
 #if ENGINE_WITH_CUDA
                  "no CUDA device was found",
 #else

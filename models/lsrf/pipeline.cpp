@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 
 #include "engine/check.h"
+#include "engine/dir_walk.h"
 #include "kernels/csr_spmv.h"
 
 namespace models::lsrf {
@@ -100,16 +102,19 @@ bool natural_less(const std::string& a, const std::string& b) {
 
 std::vector<std::string> list_images(const std::string& dir, const std::vector<std::string>& extensions) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) ENGINE_FAIL("image folder '", dir, "' does not exist or is not a folder");
-  std::vector<std::string> names;
-  for (const auto& item : fs::directory_iterator(dir, ec)) {
-    const std::string name = item.path().filename().string();
-    std::string ext = item.path().extension().string();
+  if (!fs::is_directory(dir, ec))
+    ENGINE_FAIL("image folder '", engine::printable(dir, 4096), "' does not exist or is not a folder");
+  engine::DirWalkOptions options;
+  options.recursive = false;
+  options.want = [&](const std::string& name) {
+    std::string ext = fs::path(name).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (name.empty() || name[0] == '.' || !item.is_regular_file(ec)) continue;
-    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) names.push_back(name);
-  }
-  if (ec) ENGINE_FAIL("cannot list image folder '", dir, "': ", ec.message());
+    return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
+  };
+  std::vector<std::string> names;
+  for (const std::string& path : engine::list_regular_files(
+           dir, options, [](const std::string& line) { std::cerr << "warning: " << line << "\n"; }))
+    names.push_back(fs::path(path).filename().string());
   std::sort(names.begin(), names.end(), natural_less);
   std::vector<std::string> paths;
   for (const std::string& name : names) paths.push_back((fs::path(dir) / name).string());

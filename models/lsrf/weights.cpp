@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "engine/check.h"
 #include "engine/npy.h"
@@ -62,7 +64,8 @@ std::string find_weights_file(const std::string& dir, const std::string& model, 
 }
 
 CsrWeights load_csr_npz(const std::string& path) {
-  const std::map<std::string, engine::NpyArray> arrays = engine::load_npz(path);
+  const std::map<std::string, engine::NpyArray> arrays =
+      engine::load_npz(path, {"format", "shape", "data", "indptr", "indices"});
   const engine::NpyArray& format = entry(arrays, "format", path);
   if ((format.kind != 'S' && format.kind != 'U') || format.element_count() != 1 || format.to_string() != "csr")
     ENGINE_FAIL(path, ": the sparse format must be 'csr'",
@@ -83,6 +86,10 @@ CsrWeights load_csr_npz(const std::string& path) {
   w.indices = to_i32(entry(arrays, "indices", path), path + ": 'indices'");
   w.data = data.to_f64();
   const size_t nnz = w.data.size();
+  for (size_t k = 0; k < nnz; ++k)  // the weights are used as float: 1e300 is as damaging as Inf
+    if (!(std::fabs(w.data[k]) <= double(std::numeric_limits<float>::max())))
+      ENGINE_FAIL(path, ": 'data' holds ", w.data[k], " at element ", k,
+                  ", not a finite float; the weights are damaged");
   if (w.indptr.size() != size_t(w.rows) + 1)
     ENGINE_FAIL(path, ": 'indptr' has ", w.indptr.size(), " entries for ", w.rows, " rows (expected rows + 1)");
   if (w.indices.size() != nnz) ENGINE_FAIL(path, ": 'indices' has ", w.indices.size(), " entries, 'data' ", nnz);

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "engine/check.h"
+#include "engine/dir_walk.h"
 #include "engine/image.h"
 #include "engine/random.h"
 #include "models/progress_bar.h"
@@ -80,47 +81,82 @@ void warn_duplicate_names(const std::vector<std::string>& images, std::ostream& 
 
 }  // namespace
 
-std::vector<std::string> list_images(const std::string& path) {
+std::vector<std::string> list_images(const std::string& path, const engine::WarnFn& warn) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) ENGINE_FAIL("input '", path, "' does not exist");
+  if (ec || !fs::exists(status)) ENGINE_FAIL("input '", engine::printable(path, 4096), "' does not exist");
   if (!fs::is_directory(status)) return {path};
-  std::vector<std::string> direct, classes;
-  for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
-    if (entry.is_directory(ec)) classes.push_back(entry.path().string());
-    else if (has_image_extension(entry.path())) direct.push_back(entry.path().string());
-  }
-  if (ec) ENGINE_FAIL("cannot read the folder '", path, "': ", ec.message());
-  std::sort(direct.begin(), direct.end());
-  std::sort(classes.begin(), classes.end());
-  std::vector<std::string> images = direct;
-  for (const std::string& folder : classes) {
-    std::vector<std::string> found;
-    auto options = fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
-    for (auto it = fs::recursive_directory_iterator(folder, options, ec); !ec && it != fs::end(it); it.increment(ec))
-      if (it->is_regular_file(ec) && has_image_extension(it->path())) found.push_back(it->path().string());
-    if (ec) ENGINE_FAIL("cannot read the folder '", folder, "': ", ec.message());
-    std::sort(found.begin(), found.end());
-    images.insert(images.end(), found.begin(), found.end());
-  }
+  engine::DirWalkOptions options;
+  options.skip_hidden = false;
+  options.want = [](const std::string& name) { return has_image_extension(name); };
+  std::vector<std::string> images = engine::list_regular_files(path, options, warn);
+  // ImageFolder order: the folder's own images first, then each class folder's, all sorted.
+  const fs::path top(path);
+  std::stable_partition(images.begin(), images.end(),
+                        [&](const std::string& image) { return fs::path(image).parent_path() == top; });
   return images;
 }
 
-std::string find_generator_weights(const std::string& dir) {
+std::string find_generator_weights(const std::string& dir, std::ostream& log) {
+  std::string skipped;
   for (const char* name : {"sargan_G.ckpt", "sargan_G.safetensors"}) {
     const fs::path candidate = fs::path(dir) / name;
-    if (fs::is_regular_file(candidate)) return candidate.string();
+    std::error_code ec;
+    if (!fs::is_regular_file(candidate, ec)) continue;
+    if (fs::file_size(candidate, ec) == 0) {  // an interrupted copy must not hide a good file beside it
+      skipped = candidate.string();
+      continue;
+    }
+    log << "sargan: weights '" << engine::printable(candidate.string(), 4096) << "'";
+    if (!skipped.empty()) log << " ('" << engine::printable(skipped, 4096) << "' is empty)";
+    log << "\n";
+    return candidate.string();
   }
-  ENGINE_FAIL("no sargan_G.ckpt or sargan_G.safetensors in '", dir, "' (or name the file with --weights)");
+  if (!skipped.empty())
+    ENGINE_FAIL("'", engine::printable(skipped, 4096), "' is empty (0 bytes) and there is no other sargan_G file in '",
+                engine::printable(dir, 4096), "'");
+  ENGINE_FAIL("no sargan_G.ckpt or sargan_G.safetensors in '", engine::printable(dir, 4096),
+              "' (or name the file with --weights)");
+}
+
+namespace {
+
+// MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read (no check then).
+uint64_t available_memory() {
+  std::FILE* file = std::fopen("/proc/meminfo", "r");
+  if (!file) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof(line), file))
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+  std::fclose(file);
+  return uint64_t(kib) * 1024;
+}
+
+}  // namespace
+
+uint64_t translate_memory_bytes(const TranslateJob& job) {
+  // Measured peak RSS of a CPU translation of one image with --g_conv_dim 16 (the demo model):
+  // 83 MB at 128 px, 273 MB at 256 px, i.e. about 3.9 KB per pixel over a 20 MB base. Taken as
+  // 4 KiB per pixel per image, scaled with the generator's width (never below the measured 16).
+  const double width = std::max<double>(1.0, double(job.generator.conv_dim) / 16.0);
+  const double pixels = double(job.image_size) * double(job.image_size) * double(job.batch_size);
+  return uint64_t(pixels * 4096.0 * width) + (uint64_t(64) << 20);
 }
 
 TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
-  const std::vector<std::string> images = list_images(job.input);
+  if (job.batch_size < 1) ENGINE_FAIL("--batch_size must be at least 1, got ", job.batch_size);
+  const std::vector<std::string> images =
+      list_images(job.input, [&](const std::string& line) { log << "warning: " << line << "\n"; });
   if (images.empty())
-    ENGINE_FAIL("no images (.jpg .jpeg .png .bmp ...) in '", job.input, "'");
-  ENGINE_CHECK(job.batch_size >= 1, "--batch_size must be at least 1, got ", job.batch_size);
+    ENGINE_FAIL("no images (.jpg .jpeg .png .bmp ...) in '", engine::printable(job.input, 4096), "'");
   if (job.image_size < min_generator_size)
     ENGINE_FAIL("--image_size must be at least ", min_generator_size, " for the SARGAN generator, got ", job.image_size);
+  const uint64_t need = translate_memory_bytes(job), have = available_memory();
+  if (have > 0 && need > have)
+    ENGINE_FAIL("--image_size ", job.image_size, " with --batch_size ", job.batch_size, " needs about ",
+                (need + (uint64_t(1) << 29)) >> 30, " GB of memory and ", (have + (uint64_t(1) << 29)) >> 30,
+                " GB is available; use a smaller --image_size or --batch_size");
   warn_duplicate_names(images, log);
   prepare_output_dir(job.output_dir);
   engine::Generator rng(0);  // the initial values are all overwritten by the checkpoint
@@ -143,10 +179,15 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
     const std::vector<std::vector<Image>> outputs = translator.translate(batch);
     for (size_t n = 0; n < pending.size(); ++n) {
       const fs::path base = fs::path(job.output_dir) / pending[n].stem;
-      for (size_t k = 0; k < outputs[n].size(); ++k)
-        engine::save_png(base.string() + "_SARGAN_" + expression_name(int64_t(k)) + ".png", outputs[n][k]);
-      engine::save_png(base.string() + "_grid.png", make_grid_row(pending[n].prepared, outputs[n]));
-      ++report.translated;
+      try {  // one unwritable output (a name too long with its suffix) skips that image only
+        for (size_t k = 0; k < outputs[n].size(); ++k)
+          engine::save_png(base.string() + "_SARGAN_" + expression_name(int64_t(k)) + ".png", outputs[n][k]);
+        engine::save_png(base.string() + "_grid.png", make_grid_row(pending[n].prepared, outputs[n]));
+        ++report.translated;
+      } catch (const engine::Error& e) {
+        progress.print(std::string("warning: skipping ") + e.what());
+        ++report.skipped;
+      }
     }
     done += pending.size();
     pending.clear();
@@ -175,6 +216,23 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
   return report;
 }
 
+namespace {
+
+constexpr int64_t max_image_size = 4096;  // as LSRF: beyond it the generator needs > 100 GB
+
+// Numbers a user types, refused in one plain line before any network is built (the deeper
+// ENGINE_CHECKs guard programming errors and append their source location).
+void validate_user_options(const CliOptions& options) {
+  const Options& o = options.sargan;
+  if (o.batch_size < 1) ENGINE_FAIL("--batch_size must be at least 1, got ", o.batch_size);
+  if (o.c_dim < 1) ENGINE_FAIL("--c_dim must be at least 1, got ", o.c_dim);
+  if (o.g_conv_dim < 1) ENGINE_FAIL("--g_conv_dim must be at least 1, got ", o.g_conv_dim);
+  if (options.image_size < min_generator_size || options.image_size > max_image_size)
+    ENGINE_FAIL("--image_size must be ", min_generator_size, "..", max_image_size, ", got ", options.image_size);
+}
+
+}  // namespace
+
 int run(const CliOptions& options) { return run(options, std::cerr, std::cout); }
 
 int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
@@ -184,6 +242,7 @@ int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
     out << "sargan: wrote " << o.convert_out << "\n";
     return 0;
   }
+  validate_user_options(options);
   if (options.mode == "train") return run_train(options, log, out);
   if (options.mode != "test" && options.mode != "test_inthewild")
     ENGINE_FAIL("--model SARGAN: unknown --mode '", options.mode, "' (expected train, test or test_inthewild)");
@@ -195,7 +254,7 @@ int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
   } else {
     const std::string dir = !o.model_save_dir.empty() ? o.model_save_dir : options.weights_dir;
     if (dir.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --model_save_dir, --weights_dir or --weights");
-    job.weights = find_generator_weights(dir);
+    job.weights = find_generator_weights(dir, log);
   }
   job.output_dir = !o.result_dir.empty() ? o.result_dir : options.results_dir;
   job.image_size = options.image_size;

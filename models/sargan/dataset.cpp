@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "engine/check.h"
+#include "engine/dir_walk.h"
 #include "engine/image.h"
 
 namespace models::sargan {
@@ -28,19 +29,12 @@ bool is_image_name(const fs::path& path) {
 bool is_hidden(const fs::path& path) { return path.filename().string().rfind('.', 0) == 0; }
 
 // The images under one class folder, ordered as torchvision's make_dataset: by folder, then name.
-std::vector<std::string> class_images(const fs::path& folder) {
+std::vector<std::string> class_images(const fs::path& folder, const WarnFn& warn) {
+  engine::DirWalkOptions options;
+  options.want = [](const std::string& name) { return is_image_name(name); };
   std::vector<std::pair<std::string, std::string>> found;  // (parent folder, file name)
-  const auto options =
-      fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
-  for (auto it = fs::recursive_directory_iterator(folder, options); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (is_hidden(it->path())) {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && is_image_name(it->path()))
-      found.push_back({it->path().parent_path().string(), it->path().filename().string()});
-  }
+  for (const std::string& path : engine::list_regular_files(folder.string(), options, warn))
+    found.push_back({fs::path(path).parent_path().string(), fs::path(path).filename().string()});
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
   for (const auto& [parent, name] : found) paths.push_back((fs::path(parent) / name).string());
@@ -56,14 +50,17 @@ ImageFolder scan_image_folder(const std::string& root, const WarnFn& warn) {
   if (!fs::is_directory(root, error)) ENGINE_FAIL("image folder '", root, "' does not exist", layout);
   ImageFolder folder;
   folder.root = root;
-  for (const auto& entry : fs::directory_iterator(root, fs::directory_options::follow_directory_symlink))
-    if (entry.is_directory() && !is_hidden(entry.path()))
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    std::error_code entry_error;  // a dangling or looping link is no class folder
+    if (entry.is_directory(entry_error) && !is_hidden(entry.path()))
       folder.classes.push_back(entry.path().filename().string());
+  }
+  if (error) ENGINE_FAIL("cannot read the image folder '", engine::printable(root, 4096), "': ", error.message());
   std::sort(folder.classes.begin(), folder.classes.end());
   if (folder.classes.empty()) ENGINE_FAIL("image folder '", root, "' has no class sub-folders", layout);
   for (size_t c = 0; c < folder.classes.size(); ++c) {
     const fs::path class_dir = fs::path(root) / folder.classes[c];
-    const std::vector<std::string> paths = class_images(class_dir);
+    const std::vector<std::string> paths = class_images(class_dir, warn);
     if (paths.empty())
       warn("class folder '" + class_dir.string() + "' holds no images (.jpg .jpeg .png .bmp)");
     folder.paths.insert(folder.paths.end(), paths.begin(), paths.end());

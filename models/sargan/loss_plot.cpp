@@ -149,7 +149,8 @@ std::pair<double, double> step_range(const std::vector<LossPanel>& panels) {
 
 void draw_panel(engine::Image& im, const LossPanel& panel, const Rect& area, std::pair<double, double> xr) {
   const Rect plot{area.x0 + 70, area.y0 + 28, area.x1 - 170, area.y1 - 30};
-  const auto [y_lo, y_hi] = value_range(panel);
+  const std::pair<double, double> y_range = value_range(panel);
+  const double y_lo = y_range.first, y_hi = y_range.second;  // not a structured binding: clang 14's lambdas cannot capture one
   auto px = [&](double x) {
     return plot.x0 + (x - xr.first) / (xr.second - xr.first) * (plot.x1 - 1 - plot.x0);
   };

@@ -5,11 +5,23 @@
 
 namespace models::sargan {
 
+namespace {
+
+// An empty folder or file name given explicitly is a mistake (an unset shell variable), not a
+// request for the default: refused instead of falling back silently.
+const CLI::Validator not_empty(
+    [](const std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); },
+    "NONEMPTY");
+
+}  // namespace
+
 void add_options(CLI::App& app, Options& o) {
-  app.add_option("--image_dir", o.image_dir, "SARGAN: input images (class sub-folders, a flat folder or one file)");
-  app.add_option("--model_save_dir", o.model_save_dir, "SARGAN: folder holding sargan_G.ckpt or sargan_G.safetensors");
-  app.add_option("--result_dir", o.result_dir, "SARGAN: output folder (default: --results_dir)");
-  app.add_option("--weights", o.weights, "SARGAN: the generator weights file (.ckpt or .safetensors)");
+  app.add_option("--image_dir", o.image_dir, "SARGAN: input images (class sub-folders, a flat folder or one file)")
+      ->check(not_empty);
+  app.add_option("--model_save_dir", o.model_save_dir, "SARGAN: folder holding sargan_G.ckpt or sargan_G.safetensors")
+      ->check(not_empty);
+  app.add_option("--result_dir", o.result_dir, "SARGAN: output folder (default: --results_dir)")->check(not_empty);
+  app.add_option("--weights", o.weights, "SARGAN: the generator weights file (.ckpt or .safetensors)")->check(not_empty);
   app.add_option("--c_dim", o.c_dim, "SARGAN: number of expressions")->capture_default_str();
   app.add_option("--g_conv_dim", o.g_conv_dim, "SARGAN: generator width")->capture_default_str();
   app.add_option("--d_conv_dim", o.d_conv_dim, "SARGAN: discriminator width")->capture_default_str();

@@ -1,8 +1,13 @@
 // `sargan --mode train`: the command-line flags resolved into a TrainConfig (contract in commands.h).
 #include <iomanip>
+#include <optional>
 #include <ostream>
 
+#include "engine/check.h"
+#include "engine/communicator.h"
+
 #include "models/sargan/commands.h"
+#include "models/sargan/save_dir_lock.h"
 #include "models/sargan/trainer.h"
 
 namespace models::sargan {
@@ -21,7 +26,13 @@ int run_train(const CliOptions& options, std::ostream& log, std::ostream& out) {
   config.d_repeat_num = o.d_repeat_num;
   config.batch_size = o.batch_size;
   config.device = o.device;
+  // Rank 0 alone writes checkpoints (docs/distributed.md), so it alone holds the folder's lock.
+  std::optional<SaveDirLock> lock;
+  if (engine::launched_rank() == 0) lock.emplace(config.model_save_dir, log);
   const TrainReport report = train(config, log);
+  if (report.last_step <= report.first_step)
+    ENGINE_FAIL("nothing was trained: the run resumed at step ", report.first_step, " and --num_iters is ",
+                config.num_iters, " (raise --num_iters to train further)");
   if (report.rank != 0) return 0;  // rank 0 reports for all
   out << "sargan: trained iterations " << report.first_step + 1 << ".." << report.last_step << " in " << std::fixed
       << std::setprecision(1) << report.seconds << " s" << std::defaultfloat;

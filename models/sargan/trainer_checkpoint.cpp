@@ -180,8 +180,11 @@ std::optional<LoaderState> load_checkpoint(Trainer& trainer, const std::string& 
   }
   for (const std::string& path : {g_st, d_st, state_path})
     if (!exists(path))
-      ENGINE_FAIL("cannot resume from step ", step, ": '", path, "' is missing (the newest complete checkpoint is ",
-                  latest_checkpoint_step(dir), ")");
+      ENGINE_FAIL("cannot resume from step ", step, ": '", path, "' is missing (",
+                  latest_checkpoint_step(dir) < 0 ? std::string("there is no complete checkpoint in '" + dir + "'")
+                                                  : "the newest complete checkpoint is " +
+                                                        std::to_string(latest_checkpoint_step(dir)),
+                  ")");
   load_generator(trainer.generator(), g_st);
   load_discriminator(trainer.discriminator(), d_st);
   const engine::SafetensorsContents state = engine::load_safetensors(state_path);

@@ -160,6 +160,18 @@ TEST_CASE("npz: written here, read back; entries that are not .npy refused", "[n
   zip.finish();
   CHECK_THROWS_WITH(engine::load_npz(odd), Catch::Contains("readme.txt") && Catch::Contains("not a .npy"));
 
+  // Entries not asked for are never inflated nor parsed (issue 14 case 11): a broken one that
+  // is not wanted costs nothing and does not fail the load.
+  const std::string extra = (dir / "extra.npz").string();
+  engine::ZipWriter with_junk(extra);
+  with_junk.add("x.npy", engine::encode_npy(arrays["x"]));
+  with_junk.add("unused.npy", std::vector<uint8_t>{'j', 'u', 'n', 'k'});
+  with_junk.finish();
+  CHECK_THROWS_WITH(engine::load_npz(extra), Catch::Contains("unused.npy"));
+  const auto wanted = engine::load_npz(extra, {"x"});
+  REQUIRE(wanted.size() == 1);
+  CHECK(wanted.at("x").to_f64() == std::vector<double>{1.5, -2.0});
+
   if (!python_has("numpy")) {
     WARN("skipped: /usr/bin/python3 with numpy not found, our .npz not checked by NumPy");
   } else {

@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include "engine/check.h"
 #include "engine/safetensors.h"
+#include "engine/torch_checkpoint.h"
 #include "format_test_util.h"
 #include "test_util.h"
 
@@ -159,5 +161,23 @@ TEST_CASE("load_safetensors refuses malformed files", "[safetensors]") {
       write_bytes(path, std::vector<uint8_t>(good.begin(), good.begin() + length));
       REQUIRE_THROWS_AS(engine::load_safetensors(path), engine::Error);
     }
+  }
+}
+
+TEST_CASE("load_safetensors and load_torch_checkpoint refuse NaN and infinities (issue 14 case 5)", "[safetensors]") {
+  ScratchDir dir("nonfinite");
+  const std::vector<std::pair<float, std::string>> bad = {{std::nanf(""), "holds NaN at element 2"},
+                                                         {INFINITY, "holds an infinity"},
+                                                         {-INFINITY, "holds an infinity"}};
+  for (const auto& [value, message] : bad) {
+    INFO("value " << value);
+    const std::vector<std::pair<std::string, engine::Tensor>> tensors = {
+        {"ok", engine::Tensor::from_vector({1, 2}, {2})}, {"w.bad", engine::Tensor::from_vector({0, 1, value}, {3})}};
+    // The writers do not judge values; the loaders must.
+    engine::save_safetensors(dir.file("w.safetensors"), tensors);
+    REQUIRE_THROWS_WITH(engine::load_safetensors(dir.file("w.safetensors")),
+                        Contains("w.safetensors: tensor 'w.bad' " + message));
+    engine::save_torch_checkpoint(dir.file("w.ckpt"), tensors);
+    REQUIRE_THROWS_WITH(engine::load_torch_checkpoint(dir.file("w.ckpt")), Contains("w.ckpt: tensor 'w.bad' " + message));
   }
 }

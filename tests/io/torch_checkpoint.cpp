@@ -39,6 +39,11 @@ struct Pickle {
     bytes += static_cast<char>(v);
     return *this;
   }
+  Pickle& int4(int32_t v) {  // BININT
+    bytes += 'J';
+    for (int i = 0; i < 4; ++i) bytes += static_cast<char>(uint32_t(v) >> (8 * i));
+    return *this;
+  }
   Pickle& global(const std::string& module, const std::string& name) { return op("c" + module + "\n" + name + "\n"); }
   // _rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
   // The argument tuple ('storage', torch.<type>, key, location, numel), offset, size, stride,
@@ -46,7 +51,7 @@ struct Pickle {
   Pickle& tensor_args(const std::string& type, const std::string& key, int numel, int offset, std::vector<int> size,
                       std::vector<int> stride, const std::string& location = "cpu") {
     op("((").str("storage").global("torch", type).str(key).str(location);
-    int1(numel).op("tQ").int1(offset).op("(");
+    (numel < 256 ? int1(numel) : int4(numel)).op("tQ").int1(offset).op("(");
     for (int s : size) int1(s);
     op("t(");
     for (int s : stride) int1(s);
@@ -282,6 +287,33 @@ TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch
   }
   SECTION("memo read before write") {
     refuses(Pickle().op("h\x05.").bytes, "memo lookup of an unset index");
+  }
+  SECTION("a repeated key (issue 14 case 6)") {
+    Pickle p;
+    p.ordered_dict().op("(").str("t").tensor("FloatStorage", "0", 4, 0, {4}, {1});
+    p.str("t").tensor("FloatStorage", "0", 4, 0, {2}, {1}).op("u.");
+    refuses(p.bytes, "the dict repeats the key 't'");
+  }
+  SECTION("containers nested past the limit (issue 14 case 11)") {
+    Pickle p;
+    for (int i = 0; i < 70; ++i) p.op("]");
+    for (int i = 0; i < 69; ++i) p.op("a");
+    refuses(p.op(".").bytes, "containers nested more than 64 deep");
+  }
+  SECTION("bytes of a hostile name are escaped (issue 14 case 12)") {
+    const std::string name = std::string("evil\x1b]0;pwned\x07\xff") + '\0' + "tail";
+    write_checkpoint(path, Pickle().global("os", name).bytes, storage);
+    REQUIRE_THROWS_WITH(engine::load_torch_checkpoint(path),
+                        Contains("os.evil\\x1b]0;pwned\\x07\\xff\\x00tail") && !Contains("\x1b"));
+  }
+  SECTION("storages declaring more than the budget, refused before inflating (issue 14 case 11)") {
+    refuses(Pickle().ordered_dict().str("t").tensor("FloatStorage", "0", 0x7fffffff, 0, {4}, {1}).op("s.").bytes,
+            "its storages declare more than 4 GiB");
+  }
+  SECTION("a storage record larger than its declared storage (issue 14 case 11)") {
+    write_checkpoint(path, Pickle().ordered_dict().str("t").tensor("FloatStorage", "0", 2, 0, {2}, {1}).op("s.").bytes,
+                     storage);
+    REQUIRE_THROWS_WITH(engine::load_torch_checkpoint(path), Contains("holds 16 bytes, more than its 2 elements"));
   }
   SECTION("every truncation of a valid pickle") {
     Pickle p;

@@ -174,7 +174,9 @@ TEST_CASE("trainer: the authors' .ckpt pair resumes weights only, with a warning
   const auto expected = source.generator().state_dict(), actual = target.generator().state_dict();
   for (size_t i = 0; i < expected.size(); ++i) CHECK(actual[i].second.to_vector() == expected[i].second.to_vector());
 
-  CHECK_THROWS_WITH(load_checkpoint(target, c.model_save_dir, "7", log), Catch::Contains("7-G.safetensors' is missing"));
+  // No marker: "there is no complete checkpoint", not "the newest is -1" (issue 14 case 9).
+  CHECK_THROWS_WITH(load_checkpoint(target, c.model_save_dir, "7", log),
+                    Catch::Contains("7-G.safetensors' is missing (there is no complete checkpoint in '"));
 }
 
 TEST_CASE("trainer: a diverging run stops naming the term and keeps the last checkpoint", "[trainer]") {

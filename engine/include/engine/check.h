@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace engine {
 
@@ -12,6 +13,11 @@ class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Bytes from a file, made safe to quote in a one-line message: control characters, NUL and
+// every non-ASCII byte become \xNN (so no ESC/OSC sequence or invalid UTF-8 reaches the
+// terminal and nothing cuts the line short), and anything past `limit` bytes becomes "...".
+std::string printable(std::string_view bytes, size_t limit = 120);
 
 namespace detail {
 template <class... Args>

@@ -38,6 +38,9 @@ class Communicator {
 // True when this process was started by mpirun/mpiexec (OpenMPI, MPICH) or srun, whatever the
 // rank count.
 bool launched_by_mpi();
+// The rank the launcher announced to this process, before any communicator exists (0 in a plain
+// run): for what only rank 0 may do first, such as locking the checkpoint folder.
+int launched_rank();
 
 // The communicator of this process, or nullptr when it was not launched by MPI (a plain run:
 // nothing changes). `device` picks NCCL for a real cuda device when the build has it, else MPI.

@@ -9,6 +9,7 @@
 // which numpy.load and scipy.sparse.load_npz read like their own compressed files.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,12 @@ std::vector<uint8_t> encode_npy(const NpyArray& array);  // version 1.0, header 
 NpyArray load_npy(const std::string& path);
 void save_npy(const std::string& path, const NpyArray& array);  // atomic (temp file + rename)
 
-// Keys are the entry names without ".npy"; entries not ending in ".npy" are refused.
-std::map<std::string, NpyArray> load_npz(const std::string& path);
+// Keys are the entry names without ".npy"; entries not ending in ".npy" are refused. With
+// `wanted` non-empty only those keys are inflated (the others are never read, so an unused
+// entry cannot cost memory). The entries read may declare at most max_npz_bytes in all
+// (checked from the directory before inflating).
+constexpr uint64_t max_npz_bytes = uint64_t(4) << 30;
+std::map<std::string, NpyArray> load_npz(const std::string& path, const std::set<std::string>& wanted = {});
 void save_npz(const std::string& path, const std::map<std::string, NpyArray>& arrays);  // atomic
 
 }  // namespace engine

@@ -19,7 +19,9 @@
 namespace engine {
 
 // The state_dict's tensors, on the CPU, in the order of the file (the dict's insertion order).
-// Throws engine::Error naming the file and the problem.
+// Throws engine::Error naming the file and the problem, including: a repeated key, a NaN or
+// infinity in any tensor, a pickle over 256 MiB or nested over 64 deep, storages declaring over
+// 4 GiB in all or a record larger than its declared storage (checked before inflating).
 std::vector<std::pair<std::string, Tensor>> load_torch_checkpoint(const std::string& path);
 
 // Writes what torch.save(state_dict, path) writes (a protocol-2 pickle of an OrderedDict of

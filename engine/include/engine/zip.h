@@ -27,6 +27,9 @@ class ZipReader {
   // The entry's bytes, inflated and CRC-checked; throws naming the archive and the entry. Const
   // and stateless: several threads may read entries of one reader at once.
   std::vector<uint8_t> read(const std::string& name) const;
+  // The entry's size once inflated, as the central directory declares it (read() checks it), so a
+  // caller can refuse an entry larger than what it expects before anything is allocated.
+  uint64_t size(const std::string& name) const;
 
  private:
   struct Entry {

@@ -10,11 +10,13 @@
 // skipped with one warning naming it; the exit code is 1 only when nothing was translated. User
 // errors (missing folder, no images, unwritable output, wrong checkpoint) throw engine::Error with
 // a one-line message. Progress goes to `log` (stderr), the summary line to `out` (stdout).
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "engine/device.h"
+#include "engine/dir_walk.h"
 #include "models/cli.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
@@ -29,11 +31,13 @@ int run_train(const CliOptions& options, std::ostream& log, std::ostream& out);
 // The image files under `path`, as torchvision's ImageFolder finds them (extensions .jpg .jpeg
 // .png .ppm .bmp .pgm .tif .tiff .webp, any letter case; each sub-folder searched recursively,
 // sorted), plus the images directly in `path`; `path` may also be one image file. Throws when
-// `path` does not exist.
-std::vector<std::string> list_images(const std::string& path);
+// `path` does not exist. Each folder is entered once; FIFOs, devices, dangling or looping links
+// and unreadable names are skipped with one `warn` line each (engine/dir_walk.h).
+std::vector<std::string> list_images(const std::string& path, const engine::WarnFn& warn = {});
 
-// <dir>/sargan_G.ckpt, else <dir>/sargan_G.safetensors; throws naming both when neither exists.
-std::string find_generator_weights(const std::string& dir);
+// <dir>/sargan_G.ckpt, else <dir>/sargan_G.safetensors, skipping an empty (0-byte) one; logs the
+// file chosen and why; throws naming both when neither is usable.
+std::string find_generator_weights(const std::string& dir, std::ostream& log);
 
 struct TranslateJob {
   std::string input;       // folder or file
@@ -51,6 +55,11 @@ struct TranslateReport {
   int skipped = 0;
   double seconds = 0.0;
 };
+
+// The memory a translation needs, estimated from a measured peak (about 4 KiB per pixel per
+// image for --g_conv_dim 16, scaled with the width); translate_images refuses in one line when
+// this exceeds MemAvailable, before allocating anything.
+uint64_t translate_memory_bytes(const TranslateJob& job);
 
 // The work behind both test modes; warnings and progress go to `log` (a bar redrawn in place when
 // `log` is std::cerr on a terminal, else a line every 5 s and at the end: models/progress_bar.h).

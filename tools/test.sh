@@ -80,7 +80,7 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   # What a user gets with no flags at all on a machine with nvcc and no GPU: the CUDA build for
   # the project's architectures, spills only warned about.
   stage "default configure (no flags) with nvcc: the CUDA kernels build" \
-    configure_no_flags build-ci/default kernels_cuda kernels_baselines
+    configure_no_flags build-ci/default kernels_cuda
   if [ -x tools/check_kernel_docs.sh ]; then
     stage "docs/kernels.md matches ptxas" tools/check_kernel_docs.sh build-ci/nvcc
   fi

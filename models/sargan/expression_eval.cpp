@@ -236,7 +236,8 @@ Image translation_grid(Generator& g, int image_size, uint64_t faces_seed, int co
   for (int i = 0; i < count; ++i) {
     const Image source = draw_face(face_identity(faces_seed, i), i % num_expressions, image_size);
     std::vector<Image> row = {source};
-    for (const Image& y : translator.translate({source})[0]) row.push_back(y);
+    const std::vector<std::vector<Image>> outputs = translator.translate({source});
+    row.insert(row.end(), outputs[0].begin(), outputs[0].end());
     for (size_t k = 0; k < row.size(); ++k)
       for (int y = 0; y < cell; ++y)
         for (int x = 0; x < cell; ++x)

@@ -100,3 +100,20 @@ TEST_CASE("evaluate_translations: a generator that returns its input scores exac
   CHECK(r.speckle_inside() == Approx(1).epsilon(1e-12));
   CHECK(r.output_laplacian_inside.mean() > 0);
 }
+
+TEST_CASE("translation_grid: the drawn source, then one translation per expression, enlarged", "[expression_eval]") {
+  engine::Generator rng(5);
+  GeneratorConfig config;
+  config.conv_dim = 4;
+  config.hourglass_dim = 4;
+  Generator g(config, rng);
+  const Image grid = translation_grid(g, 32, 3, 2, 2);
+  REQUIRE(grid.width == 8 * 64);
+  REQUIRE(grid.height == 2 * 64);
+  // Row 1 starts with identity 1 drawn with expression 1, each pixel repeated 2 x 2.
+  const Image source = draw_face(face_identity(3, 1), 1, 32);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x)
+      for (int c = 0; c < 3; ++c) REQUIRE(grid.at(64 + y, x, c) == source.at(y / 2, x / 2, c));
+  CHECK_THROWS(translation_grid(g, 32, 3, 0, 2));
+}

@@ -1,6 +1,7 @@
 // The evidence for a trained generator on synthetic faces (contract in expression_eval.h).
 #include "models/sargan/expression_eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 
@@ -72,8 +73,11 @@ std::vector<int64_t> classify(ExpressionClassifier& classifier, const std::vecto
   return out;
 }
 
-// Mean |a - b| per channel (0..255) over the pixels where mask is 0 (all pixels when mask is empty).
+}  // namespace
+
 double mean_distance(const Image& a, const Image& b, const std::vector<uint8_t>& mask) {
+  ENGINE_CHECK(a.width == b.width && a.height == b.height && a.channels == 3 && b.channels == 3,
+               "mean_distance: images of different sizes or not RGB");
   double sum = 0;
   int64_t count = 0;
   for (int y = 0; y < a.height; ++y)
@@ -85,7 +89,43 @@ double mean_distance(const Image& a, const Image& b, const std::vector<uint8_t>&
   return count ? sum / double(count) : 0.0;
 }
 
-}  // namespace
+LaplacianSum abs_laplacian(const Image& a, const std::vector<uint8_t>& mask) {
+  LaplacianSum r;
+  for (int y = 1; y + 1 < a.height; ++y)
+    for (int x = 1; x + 1 < a.width; ++x) {
+      if (!mask.empty() && mask[size_t(y) * a.width + x]) continue;
+      for (int c = 0; c < a.channels; ++c)
+        r.sum += std::abs(4 * int(a.at(y, x, c)) - int(a.at(y - 1, x, c)) - int(a.at(y + 1, x, c)) -
+                          int(a.at(y, x - 1, c)) - int(a.at(y, x + 1, c)));
+      r.count += a.channels;
+    }
+  return r;
+}
+
+void PairSums::add(int source, int target, double value) {
+  sum[size_t(source) * num_expressions + target] += value;
+  ++count[size_t(source) * num_expressions + target];
+}
+
+double PairSums::mean() const {
+  double s = 0;
+  int64_t n = 0;
+  for (size_t i = 0; i < sum.size(); ++i) s += sum[i], n += count[i];
+  return n ? s / double(n) : 0.0;
+}
+
+double PairSums::mean(int source, int target) const {
+  const size_t i = size_t(source) * num_expressions + target;
+  return count[i] ? sum[i] / double(count[i]) : 0.0;
+}
+
+double TranslationReport::worst_pair_ratio() const {
+  double worst = 0;
+  for (int s = 0; s < num_expressions; ++s)
+    for (int t = 0; t < num_expressions; ++t)
+      if (s != t) worst = std::max(worst, pair_ratio(s, t));
+  return worst;
+}
 
 void train_classifier(ExpressionClassifier& classifier, const ClassifierTraining& o, std::ostream& log) {
   std::vector<int64_t> labels;
@@ -135,11 +175,17 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   Translator translator(g, engine::Device::cpu());
   TranslationReport report;
   std::vector<int64_t> per_target_total(num_expressions, 0), per_target_right(num_expressions, 0);
-  double kept = 0, other = 0, target = 0;
+  double kept = 0, other = 0;
   int64_t others = 0;
+  const auto add = [](LaplacianSum& total, const LaplacianSum& part) {
+    total.sum += part.sum;
+    total.count += part.count;
+  };
   for (int i = 0; i < count; ++i) {
     const FaceIdentity identity = face_identity(faces_seed, i), next = face_identity(faces_seed, i + 1);
     const std::vector<uint8_t> mask = expression_mask(identity, image_size, mask_grow);
+    std::vector<uint8_t> inside(mask.size());
+    for (size_t p = 0; p < mask.size(); ++p) inside[p] = !mask[p];
     std::vector<Image> drawn;
     for (int e = 0; e < num_expressions; ++e) drawn.push_back(draw_face(identity, e, image_size));
     const std::vector<std::vector<Image>> outputs = translator.translate(drawn);
@@ -152,7 +198,12 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
         if (t == s) continue;
         const Image& y = outputs[size_t(s)][size_t(t)];
         kept += mean_distance(drawn[size_t(s)], y, mask);
-        target += mean_distance(drawn[size_t(t)], y, {});
+        report.output_to_target.add(s, t, mean_distance(drawn[size_t(t)], y, {}));
+        report.source_to_target.add(s, t, mean_distance(drawn[size_t(t)], drawn[size_t(s)], {}));
+        add(report.output_laplacian_outside, abs_laplacian(y, mask));
+        add(report.target_laplacian_outside, abs_laplacian(drawn[size_t(t)], mask));
+        add(report.output_laplacian_inside, abs_laplacian(y, inside));
+        add(report.target_laplacian_inside, abs_laplacian(drawn[size_t(t)], inside));
         translated.push_back(y);
         targets.push_back(t);
       }
@@ -171,9 +222,29 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   }
   report.accuracy = report.translations ? double(right) / double(report.translations) : 0.0;
   report.kept_distance = report.translations ? kept / double(report.translations) : 0.0;
-  report.target_distance = report.translations ? target / double(report.translations) : 0.0;
+  report.target_distance = report.output_to_target.mean();
+  report.source_target_distance = report.source_to_target.mean();
   report.other_person_distance = others ? other / double(others) : 0.0;
   return report;
+}
+
+Image translation_grid(Generator& g, int image_size, uint64_t faces_seed, int count, int zoom) {
+  ENGINE_CHECK(count >= 1 && zoom >= 1, "translation_grid: count and zoom must be at least 1");
+  Translator translator(g, engine::Device::cpu());
+  const int cell = image_size * zoom;
+  Image grid((1 + num_expressions) * cell, count * cell, 3);
+  for (int i = 0; i < count; ++i) {
+    const Image source = draw_face(face_identity(faces_seed, i), i % num_expressions, image_size);
+    std::vector<Image> row = {source};
+    const std::vector<std::vector<Image>> outputs = translator.translate({source});
+    row.insert(row.end(), outputs[0].begin(), outputs[0].end());
+    for (size_t k = 0; k < row.size(); ++k)
+      for (int y = 0; y < cell; ++y)
+        for (int x = 0; x < cell; ++x)
+          for (int c = 0; c < 3; ++c)
+            grid.at(i * cell + y, int(k) * cell + x, c) = row[k].at(y / zoom, x / zoom, c);
+  }
+  return grid;
 }
 
 }  // namespace models::sargan

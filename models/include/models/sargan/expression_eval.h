@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/image.h"
 #include "engine/module.h"
 #include "engine/nn.h"
 #include "engine/random.h"
+#include "models/sargan/faces.h"
 #include "models/sargan/networks.h"
 
 namespace models::sargan {
@@ -48,6 +50,29 @@ void train_classifier(ExpressionClassifier& classifier, const ClassifierTraining
 // under all 7 expressions.
 double classifier_accuracy(ExpressionClassifier& classifier, uint64_t faces_seed, int first, int count);
 
+// Mean |a - b| per channel (0..255) over the pixels where mask is 0 (every pixel when mask is
+// empty). a and b: the same size, 3 channels.
+double mean_distance(const engine::Image& a, const engine::Image& b, const std::vector<uint8_t>& mask);
+
+// Sum and count of |4 p(y,x) - p(y-1,x) - p(y+1,x) - p(y,x-1) - p(y,x+1)| per channel (0..255
+// units) over the interior pixels (not on the image border) where mask is 0 (all when empty): the
+// speckle measure. High-frequency noise raises it; a smooth image scores 0.
+struct LaplacianSum {
+  double sum = 0;
+  int64_t count = 0;
+  double mean() const { return count ? sum / double(count) : 0.0; }
+};
+LaplacianSum abs_laplacian(const engine::Image& a, const std::vector<uint8_t>& mask);
+
+// Sums of a per-translation measure, overall and by (source, target) expression pair.
+struct PairSums {
+  std::vector<double> sum = std::vector<double>(size_t(num_expressions) * num_expressions, 0.0);
+  std::vector<int64_t> count = std::vector<int64_t>(size_t(num_expressions) * num_expressions, 0);
+  void add(int source, int target, double value);
+  double mean() const;                         // over all pairs
+  double mean(int source, int target) const;   // over one pair
+};
+
 struct TranslationReport {
   int64_t translations = 0;       // source != target only
   double accuracy = 0;            // share classified as their target
@@ -55,11 +80,29 @@ struct TranslationReport {
   double kept_distance = 0;       // mean |input - output| outside the mask, 0..255 per channel
   double other_person_distance = 0;  // the same between identity i and i+1, same expression
   double target_distance = 0;     // mean |output - drawn target face| over the whole image
+  double source_target_distance = 0;  // mean |drawn source - drawn target| (the unchanged input's score)
+  PairSums output_to_target, source_to_target;  // the two distances by expression pair
+  // Speckle: mean |Laplacian| of the outputs and of the drawn targets, outside the expression
+  // mask (where the output should equal the input) and inside it (the redrawn features).
+  LaplacianSum output_laplacian_outside, target_laplacian_outside;
+  LaplacianSum output_laplacian_inside, target_laplacian_inside;
+
+  double target_ratio() const { return target_distance / source_target_distance; }
+  double pair_ratio(int s, int t) const { return output_to_target.mean(s, t) / source_to_target.mean(s, t); }
+  double worst_pair_ratio() const;  // the largest pair_ratio over source != target
+  double speckle_outside() const { return output_laplacian_outside.mean() / target_laplacian_outside.mean(); }
+  double speckle_inside() const { return output_laplacian_inside.mean() / target_laplacian_inside.mean(); }
 };
 
 // Translates each face (identities [0, count) of faces_seed, under each expression) into every
 // other expression with `g` (8-bit outputs, as --mode test writes them) and measures them.
 TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& classifier, int image_size,
                                         uint64_t faces_seed, int count, int mask_grow = 2);
+
+// A picture of the generator's work on identities [0, count) of faces_seed: row i is identity i
+// drawn with expression i % 7, then its translations into the 7 expressions in folder order (the
+// source's own column is G's answer for an unchanged expression), each face enlarged `zoom` times
+// by pixel repetition. (1 + 7) * S * zoom wide, count * S * zoom high, RGB.
+engine::Image translation_grid(Generator& g, int image_size, uint64_t faces_seed, int count, int zoom);
 
 }  // namespace models::sargan

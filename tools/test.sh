@@ -39,9 +39,13 @@ stage() {  # name, command...
   if "$@"; then echo "==== $name: ok"; else echo "==== $name: FAILED"; failed+=("$name"); fi
 }
 
-run_ctest() {  # dir, extra ctest args...
+run_ctest() {  # dir, extra ctest args...: the tests, then the reason of each one Skipped
   local dir=$1; shift
-  (cd "$dir" && ctest --output-on-failure "$@")
+  local status=0
+  (cd "$dir" && ctest --output-on-failure "$@") || status=$?
+  awk '/^[0-9]+\/[0-9]+ Testing: /{name = $3} /^SKIPPED: /{print "skipped " name ": " substr($0, 10)}' \
+    "$dir/Testing/Temporary/LastTest.log" 2>/dev/null
+  return $status
 }
 
 with_env() {  # "NAME=value NAME=value", command...: the command with those variables set

@@ -3,12 +3,14 @@
 figures, not measurements, and not the calibrated time model of the profiler (issue 11).
 
 From the measured per-row times of a bench JSON (default: the H200 measurement of 2026-12-04),
-it predicts each conv row's time after the split: a launch of up to `slots` resident blocks takes
+it predicts each conv row's time after the split (and, for data gradients and conv_transpose2d's
+forward, the phase decomposition in one launch: stride^2 phases side by side in grid.x, each over
+its own pixels and taps, padded to the largest phase): a launch of up to `slots` resident blocks takes
 one block's time, proportional to the block's share of the reduction K; beyond that, one such
 time per wave. The summing pass costs 4 us plus the workspace traffic at 3 TB/s. Optimistic: it
 assumes a block's time does not grow when 4 share an SM, and it ignores that the 32-bit index
 change also shortens each block.
-  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N]"""
+  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N] [--no-phases]"""
 import argparse
 import json
 import re
@@ -32,42 +34,56 @@ def old_slices(m, n, k, op):  # before issue 12: weight gradient only, 256 block
     return max(1, min(cdiv(256, tiles_of(m, n)), k // 256, 64))
 
 
+def phased(n, h, w, c_image, c_other, kk, s, p):
+    """conv2d_backward_input's one launch: (m, n, k, phases) with m and k of the largest phase."""
+    def count(first, size):
+        return (size - first + s - 1) // s if first < size else 0
+    taps = max(count((r + p) % s, kk) * count((q + p) % s, kk) for r in range(s) for q in range(s))
+    return n * count(0, h) * count(0, w), c_image, c_other * taps, s * s
+
+
 def gemm_of(op, shape):
+    """(m, n, k, phases) of a row's GEMM launch."""
     g = re.match(r'x (\d+)x(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) -> (\d+)', shape)
     n, c, h, w, kk, s, p, co = map(int, g.groups())
     ho, wo = (h + 2 * p - kk) // s + 1, (w + 2 * p - kk) // s + 1
     if op.startswith('conv_transpose2d'):  # the conv2d kernels with roles swapped: x is the conv's y
         ho, wo = (h - 1) * s - 2 * p + kk, (w - 1) * s - 2 * p + kk
-        return {'conv_transpose2d': (n * ho * wo, co, c * kk * kk),
-                'conv_transpose2d backward data': (n * h * w, c, co * kk * kk),
-                'conv_transpose2d backward weight': (c, co * kk * kk, n * h * w)}[op]
+        if op == 'conv_transpose2d':
+            return phased(n, ho, wo, co, c, kk, s, p)
+        return {'conv_transpose2d backward data': (n * h * w, c, co * kk * kk, 1),
+                'conv_transpose2d backward weight': (c, co * kk * kk, n * h * w, 1)}[op]
     if op == 'conv2d':
-        return n * ho * wo, co, c * kk * kk
+        return n * ho * wo, co, c * kk * kk, 1
     if op == 'conv2d backward data':
-        return n * h * w, c, co * kk * kk
-    return co, c * kk * kk, n * ho * wo
+        return phased(n, h, w, c, co, kk, s, p)
+    return co, c * kk * kk, n * ho * wo, 1
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('bench', nargs='?', default='../shared/gpu/h200-2026-12-04/bench_cuda.json')
     ap.add_argument('--slots', type=int, default=528, help='resident blocks: 4 per SM x 132 SMs')
+    ap.add_argument('--no-phases', action='store_true', help='data gradients without the phase decomposition')
     ap.add_argument('--rows', type=int, default=12, help='worst rows to list')
     a = ap.parse_args()
     rows = [r for r in json.load(open(a.bench))['rows'] if r['op'].startswith('conv')]
     before = after = cudnn = 0.0
     table = []
     for r in rows:
-        m, n, k = gemm_of(r['op'], r['shape'])
-        tiles = tiles_of(m, n)
+        m, n, k, phases = gemm_of(r['op'], r['shape'])
+        m_all, k_all = m * phases, k * phases  # before: all pixels, all taps (zeros included)
+        if a.no_phases:
+            m, k, phases = m_all, k_all, 1
 
-        def cost(s):
-            return cdiv(tiles * s, a.slots) * cdiv(cdiv(k, s), 16) * 16
+        def cost(m, k, s, phases=1):
+            return cdiv(tiles_of(m, n) * phases * s, a.slots) * cdiv(cdiv(k, s), 16) * 16
 
-        so, sn = old_slices(m, n, k, r['op']), new_slices(m, n, k, a.slots)
-        t = r['median_ms'] * cost(sn) / cost(so)
+        so = old_slices(m_all, n, k_all, r['op'])
+        sn = max(1, min(a.slots // (tiles_of(m, n) * phases), k // 128, 64))  # split_slices
+        t = r['median_ms'] * cost(m, k, sn, phases) / cost(m_all, k_all, so)
         if sn > 1:
-            t += 0.004 + (sn + 1) * m * n * 4 / 3e12 * 1e3
+            t += 0.004 + (sn + 1) * m * phases * n * 4 / 3e12 * 1e3
         ref = r['baselines']['cudnn']['median_ms']
         before, after, cudnn = before + r['median_ms'], after + t, cudnn + ref
         table.append((t / ref, r['op'], r['shape'], r['median_ms'], t, ref, sn))

@@ -12,6 +12,8 @@
 // heads: 1-16 tiles, K up to 32768; the weight gradient of the early layers) all three split the
 // reduction across blockIdx.z (split-K, rule in split_slices) into a workspace laid out like the
 // output and sum the slices in a fixed order in a second kernel: deterministic, no atomics.
+// The data gradient runs by phase decomposition (Phase below): the stride^2 phases of the input
+// pixels side by side along grid.x in one launch, each a dense convolution over its own taps.
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -60,33 +62,113 @@ struct WeightRows {
   __device__ __forceinline__ float operator()(int k, int co) const { return w[co * k_total + k]; }
 };
 
-// dy-patch[m][k]: m = (n, ih, iw) over the input pixels, k = (co, r, q): the output pixel whose
-// tap (r, q) lands on (ih, iw), if the stride puts one there.
-struct OutputGradPatch {
+// Most operands and stores are the same for every block; the data gradient's depend on the
+// block's phase (for_phase overloads below).
+template <class Op>
+__device__ __forceinline__ const Op& for_phase(const Op& op, int) {
+  return op;
+}
+
+// Phase p (< stride^2) of the data gradient: the input pixels (row0 + stride i, col0 + stride j),
+// i < rows, j < cols, all take exactly the taps (r0 + stride r', q0 + stride q'), r' < taps_h,
+// q' < taps_w, with r0 = (row0 + pad) mod stride; every other tap lands between output pixels.
+// So a 4x4 stride-2 kernel is four dense 2x2 convolutions and no product with an inserted zero
+// is formed. Tap (r', q') of pixel (i, j) reads dy at (oh0 + i - r', ow0 + j - q').
+struct Phase {
+  int row0, col0, rows, cols, r0, q0, taps_h, taps_w, oh0, ow0;
+  __host__ __device__ int pixels(const Dims& s) const { return s.n * rows * cols; }
+  __host__ __device__ int depth(const Dims& s) const { return s.c_out * taps_h * taps_w; }
+};
+
+__host__ __device__ __forceinline__ int strided_count(int first, int size, int stride) {
+  return first < size ? (size - first + stride - 1) / stride : 0;
+}
+
+__host__ __device__ __forceinline__ Phase phase_of(const Dims& s, int p) {
+  Phase ph;
+  ph.row0 = p / s.stride, ph.col0 = p - ph.row0 * s.stride;
+  ph.rows = strided_count(ph.row0, s.h_in, s.stride), ph.cols = strided_count(ph.col0, s.w_in, s.stride);
+  ph.r0 = (ph.row0 + s.pad) % s.stride, ph.q0 = (ph.col0 + s.pad) % s.stride;
+  ph.taps_h = strided_count(ph.r0, s.k_h, s.stride), ph.taps_w = strided_count(ph.q0, s.k_w, s.stride);
+  ph.oh0 = (ph.row0 + s.pad - ph.r0) / s.stride, ph.ow0 = (ph.col0 + s.pad - ph.q0) / s.stride;  // exact
+  return ph;
+}
+
+// dy-patch[m][k] of one phase: m = (n, i, j) over its pixels, k = (co, r', q') over its taps.
+// The launch is sized for the largest phase: m or k beyond this phase's read as 0.
+struct PhaseGradPatch {
   Dims s;
+  Phase ph;
+  int m_total, k_total;
   const float* dy;
   static constexpr bool m_contiguous = true;
   __device__ __forceinline__ float operator()(int m, int k) const {
-    const int hw_in = s.h_in * s.w_in, taps = s.k_h * s.k_w;
-    const int n = m / hw_in, p = m - n * hw_in, co = k / taps, tap = k - co * taps;
-    const int oh_scaled = p / s.w_in + s.pad - tap / s.k_w, ow_scaled = p % s.w_in + s.pad - tap % s.k_w;
-    if (oh_scaled < 0 || ow_scaled < 0 || oh_scaled % s.stride != 0 || ow_scaled % s.stride != 0) return 0.f;
-    const int oh = oh_scaled / s.stride, ow = ow_scaled / s.stride;
-    if (oh >= s.h_out || ow >= s.w_out) return 0.f;
+    if (m >= m_total || k >= k_total) return 0.f;
+    const int plane = ph.rows * ph.cols, taps = ph.taps_h * ph.taps_w;
+    const int n = m / plane, p = m - n * plane, i = p / ph.cols, co = k / taps, t = k - co * taps;
+    const int rr = t / ph.taps_w, oh = ph.oh0 + i - rr, ow = ph.ow0 + (p - i * ph.cols) - (t - rr * ph.taps_w);
+    if (oh < 0 || ow < 0 || oh >= s.h_out || ow >= s.w_out) return 0.f;
     return dy[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow];
   }
 };
 
-// w[co][ci][r][q] as B[k = (co, r, q)][ci] of backward_input.
-struct WeightTransposed {
+// w[co][ci][r][q] as B[k = (co, r', q')][ci] of one phase.
+struct PhaseWeights {
   Dims s;
+  Phase ph;
+  int k_total;
   const float* w;
   static constexpr bool m_contiguous = false;
   __device__ __forceinline__ float operator()(int k, int ci) const {
-    const int taps = s.k_h * s.k_w, co = k / taps, tap = k - co * taps;
-    return w[(co * s.c_in + ci) * taps + tap];
+    if (k >= k_total) return 0.f;
+    const int taps = ph.taps_h * ph.taps_w, co = k / taps, t = k - co * taps, rr = t / ph.taps_w;
+    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * ph.taps_w);
+    return w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q];
   }
 };
+
+// C[(n, i, j)][ci] of one phase -> out[slice][n][ci][row0 + stride i][col0 + stride j].
+struct PhaseStore {
+  Dims s;
+  Phase ph;
+  int m_total;
+  float* out;
+  int slice_size;
+  __device__ __forceinline__ void operator()(int m, int ci, float v) const {
+    if (m >= m_total) return;
+    const int plane = ph.rows * ph.cols, n = m / plane, p = m - n * plane, i = p / ph.cols;
+    const int ih = ph.row0 + s.stride * i, iw = ph.col0 + s.stride * (p - i * ph.cols);
+    out[int(blockIdx.z) * slice_size + ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] = v;
+  }
+};
+
+// The data gradient's operands for every phase; for_phase binds them to the block's.
+struct OutputGradPatch {
+  Dims s;
+  const float* dy;
+};
+struct WeightTransposed {
+  Dims s;
+  const float* w;
+};
+struct StoreDataGrad {
+  Dims s;
+  float* out;
+  int slice_size;
+};
+
+__device__ __forceinline__ PhaseGradPatch for_phase(const OutputGradPatch& a, int p) {
+  const Phase ph = phase_of(a.s, p);
+  return {a.s, ph, ph.pixels(a.s), ph.depth(a.s), a.dy};
+}
+__device__ __forceinline__ PhaseWeights for_phase(const WeightTransposed& b, int p) {
+  const Phase ph = phase_of(b.s, p);
+  return {b.s, ph, ph.depth(b.s), b.w};
+}
+__device__ __forceinline__ PhaseStore for_phase(const StoreDataGrad& st, int p) {
+  const Phase ph = phase_of(st.s, p);
+  return {st.s, ph, ph.pixels(st.s), st.out, st.slice_size};
+}
 
 // dy as A[co][m = (n, oh, ow)] of backward_weight (contiguous along m, the reduction).
 struct OutputGradRows {
@@ -126,7 +208,7 @@ struct StoreRowMajor {  // C[m][n] -> out[slice][m][n]
 
 // Loads tile_k x tile (A: k x m, B: k x n) of an operand into shared memory, transposed so the
 // compute loop reads both tiles along their second index.
-template <class Operand, bool is_a>
+template <bool is_a, class Operand>
 __device__ __forceinline__ void load_tile(const Operand& op, float (*tile)[tile_m], int row0, int k0,
                                           int rows, int k_end) {
 #pragma unroll
@@ -143,20 +225,25 @@ __device__ __forceinline__ void load_tile(const Operand& op, float (*tile)[tile_
 }
 
 // C[m][n] = sum_k A(m, k) B(k, n) over k in this block's slice [z * k_chunk, (z+1) * k_chunk).
+// grid.x holds the phases side by side, m_tiles tiles each (one phase unless the operands have
+// phases); m_total and k_total are the largest phase's.
 template <class A, class B, class Store>
-__global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_kernel(int m_total, int n_total,
-                                                                      int k_total, int k_chunk, A a, B b,
-                                                                      Store store) {
+__global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_kernel(int m_tiles, int m_total,
+                                                                      int n_total, int k_total, int k_chunk,
+                                                                      A a_all, B b_all, Store store_all) {
   __shared__ __align__(16) float a_tile[tile_k][tile_m];
   __shared__ __align__(16) float b_tile[tile_k][tile_n];
-  const int m0 = blockIdx.x * tile_m, n0 = blockIdx.y * tile_n;
+  const int phase = blockIdx.x / m_tiles;
+  const auto a = for_phase(a_all, phase);
+  const auto b = for_phase(b_all, phase);
+  const int m0 = (blockIdx.x - phase * m_tiles) * tile_m, n0 = blockIdx.y * tile_n;
   const int k_begin = blockIdx.z * k_chunk;
   const int k_end = k_begin + k_chunk < k_total ? k_begin + k_chunk : k_total;
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
   float acc[4][4] = {};
   for (int k0 = k_begin; k0 < k_end; k0 += tile_k) {
-    load_tile<A, true>(a, a_tile, m0, k0, m_total, k_end);
-    load_tile<B, false>(b, b_tile, n0, k0, n_total, k_end);
+    load_tile<true>(a, a_tile, m0, k0, m_total, k_end);
+    load_tile<false>(b, b_tile, n0, k0, n_total, k_end);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < tile_k; ++kk) {
@@ -170,6 +257,7 @@ __global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_ker
     }
     __syncthreads();
   }
+  const auto store = for_phase(store_all, phase);  // bound here, not live through the k loop
 #pragma unroll
   for (int i = 0; i < 4; ++i)
 #pragma unroll
@@ -188,12 +276,14 @@ __global__ void split_k_sum_kernel(int count, int slices, const float* partial, 
   }
 }
 
+// m and k are the largest phase's.
 template <class A, class B, class Store>
-void launch_gemm(int m, int n, int k, int slices, const A& a, const B& b, const Store& store) {
-  const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k;
-  const dim3 grid(static_cast<unsigned>((m + tile_m - 1) / tile_m), static_cast<unsigned>((n + tile_n - 1) / tile_n),
+void launch_gemm(int phases, int m, int n, int k, int slices, const A& a, const B& b, const Store& store) {
+  const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + tile_m - 1) / tile_m;
+  const dim3 grid(static_cast<unsigned>(phases * m_tiles), static_cast<unsigned>((n + tile_n - 1) / tile_n),
                   static_cast<unsigned>(slices));
-  launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m, n, k, k_chunk, a, b, store);
+  launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m_tiles, m, n, k, k_chunk, a,
+         b, store);
 }
 
 // How many slices to split a reduction of length k into, for an m x n output. The kernel holds
@@ -203,28 +293,32 @@ void launch_gemm(int m, int n, int k, int slices, const A& a, const B& b, const 
 // blocks), every slice at least 128 deep (8 k-steps, to amortise its tile loads and the
 // partial's store), at most 64 slices (bounds the workspace and the summing pass), and the
 // workspace indexable in 32 bits.
-int split_slices(int m, int n, int k) {
+// (With phases, m and k are the largest phase's and the tiles are counted over all phases.)
+int split_slices(int phases, int m, int n, int k) {
   constexpr int resident_blocks = blocks_per_sm * 132, min_slice = 128, max_slices = 64;
-  const int tiles = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
-  const int fits = static_cast<int>(INT32_MAX / (int64_t(m) * n));
+  const int tiles = phases * ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
+  const int fits = static_cast<int>(INT32_MAX / (int64_t(phases) * m * n));
   return std::max(1, std::min({resident_blocks / tiles, k / min_slice, max_slices, fits}));
 }
 
 // Split-K partial sums.
 ScratchBuffer split_k_scratch;
 
-// Runs the GEMM straight into `out` (m x n elements), or, when split_slices splits it, into the
-// workspace (slice z at z * m * n, laid out as `out`) and then sums the slices into `out` in slice
-// order. make_store(destination, slice_size) builds the Store.
+// Runs the GEMM straight into `out` (count elements), or, when split_slices splits it, into the
+// workspace (slice z at z * count, laid out as `out`) and then sums the slices into `out` in slice
+// order. make_store(destination, slice_size) builds the Store. With phases, m and k are the
+// largest phase's and the phases' stores together cover `out`: every slice writes every element
+// (a slice past a phase's k writes 0).
 template <class A, class B, class MakeStore>
-void gemm_split_k(int m, int n, int k, const A& a, const B& b, float* out, const MakeStore& make_store) {
-  const int slices = split_slices(m, n, k), count = m * n;
+void gemm_split_k(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
+                  const MakeStore& make_store) {
+  const int slices = split_slices(phases, m, n, k);
   if (slices == 1) {
-    launch_gemm(m, n, k, 1, a, b, make_store(out, 0));
+    launch_gemm(phases, m, n, k, 1, a, b, make_store(out, 0));
     return;
   }
   float* partial = split_k_scratch.get(static_cast<size_t>(slices) * count);
-  launch_gemm(m, n, k, slices, a, b, make_store(partial, count));
+  launch_gemm(phases, m, n, k, slices, a, b, make_store(partial, count));
   launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
          out);
 }
@@ -248,23 +342,26 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k(m, s.c_out, k, InputPatch{s, x}, WeightRows{w, k}, y,
+  gemm_split_k(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k}, y,
                [&](float* out, int slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
 }
 
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx) {
   const Dims s = dims_of(shape);
-  const int m = s.n * s.h_in * s.w_in, k = s.c_out * s.k_h * s.k_w, pixels = s.h_in * s.w_in;
-  if (m == 0 || s.c_in == 0) return;
-  gemm_split_k(m, s.c_in, k, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
-               [&](float* out, int slice_size) { return StoreNchw{out, s.c_in, pixels, slice_size}; });
+  if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
+  // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
+  const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
+  int k = 0;
+  for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
+  gemm_split_k(phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+               [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k(rows, cols, reduction, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+  gemm_split_k(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
                [&](float* out, int slice_size) { return StoreRowMajor{out, cols, slice_size}; });
 }
 

@@ -1,7 +1,11 @@
 // kernels::cuda::conv2d_* (implicit GEMM) against kernels::cpu:: (im2col + sgemm) on a case
 // table: SARGAN's kernel/stride/padding combinations, odd sizes that leave partial 64x64 tiles and
 // partial 16-deep k steps, batch 1, C = 1, H != W, and reductions long enough for split-K in each
-// of the three (few output tiles, K >= 256: split_slices in conv2d.cu).
+// of the three (few output tiles, K >= 256: split_slices in conv2d.cu). A second table aims at the
+// data gradient's phase decomposition (all stride^2 phases in one launch, conv2d.cu): odd sizes
+// whose phases differ in pixels, 3x3/2 kernels whose phases differ in taps, an image smaller than
+// the stride, batch 1 and 3, C = 1, and SARGAN's stride-2 shapes (D 4/5/6 as they are at batch 1;
+// G down/up at their image sizes with fewer channels, which the emulator would take minutes on).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
 #include "kernel_test_util.h"
@@ -30,6 +34,28 @@ const ConvCase conv_cases[] = {
     {1, 5, 7, 6, 4, 1, 2, 0},      // 1x1/2: input pixels that no tap reaches get dx = 0
 };
 
+// Stride 2, mostly 4x4 pad 1 (D's down-sampling convs, G down, and G up's conv_transpose2d, whose
+// forward is conv2d_backward_input with the roles swapped).
+const ConvCase phase_cases[] = {
+    {1, 3, 9, 7, 5, 4, 2, 1},       // odd sizes: the four phases have 5x4, 5x3, 4x4, 4x3 pixels
+    {3, 4, 11, 13, 6, 4, 2, 1},     // batch 3, odd sizes
+    {3, 1, 8, 8, 1, 4, 2, 1},       // C = 1 in and out
+    {1, 6, 7, 9, 4, 3, 2, 0},       // 3x3/2 (G attention down): phases of 4, 2, 2 and 1 taps
+    {1, 6, 7, 9, 64, 3, 2, 0},      // the same split (K = 256, 2 slices): slice 2 is past 3 phases' taps
+    {3, 5, 7, 9, 64, 4, 2, 1},      // batch 3, odd sizes, split into 2 slices: phases of unequal pixels
+    {2, 3, 1, 5, 2, 3, 2, 1},       // one row: the phases of odd rows have no pixels
+    {2, 5, 2, 3, 4, 4, 2, 1},       // 2x3 image, 1x1 output
+    {2, 8, 16, 16, 16, 4, 2, 1},    // D 4 spatial shape, batch 2, channels cut to run in the emulator
+    {3, 16, 8, 8, 96, 4, 2, 1},     // D 5 spatial shape, batch 3: the data gradient splits K = 384 (3)
+    {1, 64, 4, 4, 128, 4, 2, 1},    // D 6 spatial shape: 4 phases x 1 tile, K = 512 in 4 slices
+    {1, 8, 128, 128, 8, 4, 2, 1},   // G down 1 spatial shape: 4 phases x 64 m tiles each
+    {1, 16, 64, 64, 16, 4, 2, 1},   // G down 2 spatial shape; as a transpose: G up 2 (32x32 -> 64x64)
+    {1, 8, 64, 64, 32, 4, 2, 1},    // G up 1 as conv_transpose2d: its y (this dx) 64x64, 32x32 in
+    {1, 256, 16, 16, 512, 4, 2, 1},   // D 4 at batch 1 (data gradient: 4 phases x 4 tiles, 16 slices)
+    {1, 512, 8, 8, 1024, 4, 2, 1},    // D 5 at batch 1 (4 phases x 8 tiles, 16 slices)
+    {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 at batch 1 (4 phases x 16 tiles, 8 slices); these 3: ~40 s
+};
+
 kernels::Conv2dShape shape_of(const ConvCase& c) {
   kernels::Conv2dShape s;
   s.n = c.n, s.c_in = c.c_in, s.h_in = c.h, s.w_in = c.w, s.c_out = c.c_out, s.k_h = c.k, s.k_w = c.k;
@@ -39,41 +65,48 @@ kernels::Conv2dShape shape_of(const ConvCase& c) {
   return s;
 }
 
-}  // namespace
+void check_against_cpu(const ConvCase& c) {
+  const kernels::Conv2dShape s = shape_of(c);
+  INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] w [" << c.c_out << "," << c.c_in << ","
+             << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad);
+  const int64_t x_size = s.n * s.c_in * s.h_in * s.w_in, w_size = s.c_out * s.c_in * s.k_h * s.k_w,
+                y_size = s.n * s.c_out * s.h_out * s.w_out;
+  const auto x = test::random_values(x_size, 1), w = test::random_values(w_size, 2), dy = test::random_values(y_size, 3);
+  std::vector<float> y(y_size), dx(x_size), dw(w_size);
+  kernels::cpu::conv2d_forward(s, x.data(), w.data(), y.data());
+  kernels::cpu::conv2d_backward_input(s, dy.data(), w.data(), dx.data());
+  kernels::cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw.data());
 
-TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel]") {
-  REQUIRE_CUDA_DEVICE();
-  for (const ConvCase& c : conv_cases) {
-    const kernels::Conv2dShape s = shape_of(c);
-    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] w [" << c.c_out << "," << c.c_in << ","
-               << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad);
-    const int64_t x_size = s.n * s.c_in * s.h_in * s.w_in, w_size = s.c_out * s.c_in * s.k_h * s.k_w,
-                  y_size = s.n * s.c_out * s.h_out * s.w_out;
-    const auto x = test::random_values(x_size, 1), w = test::random_values(w_size, 2), dy = test::random_values(y_size, 3);
-    std::vector<float> y(y_size), dx(x_size), dw(w_size);
-    kernels::cpu::conv2d_forward(s, x.data(), w.data(), y.data());
-    kernels::cpu::conv2d_backward_input(s, dy.data(), w.data(), dx.data());
-    kernels::cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw.data());
-
-    DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(y_size), dx_d(x_size), dw_d(w_size);
-    auto run = [&] {
-      kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
-      kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
-      kernels::cuda::conv2d_backward_weight(s, x_d.get(), dy_d.get(), dw_d.get());
-      std::vector<float> all = y_d.to_host(), dx_h = dx_d.to_host(), dw_h = dw_d.to_host();
-      all.insert(all.end(), dx_h.begin(), dx_h.end());
-      all.insert(all.end(), dw_h.begin(), dw_h.end());
-      return all;
-    };
-    run();
-    test::expect_close(y_d.to_host(), y, 1e-4, 1e-4, "forward");
-    test::expect_close(dx_d.to_host(), dx, 1e-4, 1e-4, "backward_input");
-    test::expect_close(dw_d.to_host(), dw, 1e-4, 1e-4, "backward_weight");
-    kernel_test::require_schedule_independent(run, "conv2d kernels");
-  }
+  DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(y_size), dx_d(x_size), dw_d(w_size);
+  auto run = [&] {
+    kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+    kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
+    kernels::cuda::conv2d_backward_weight(s, x_d.get(), dy_d.get(), dw_d.get());
+    std::vector<float> all = y_d.to_host(), dx_h = dx_d.to_host(), dw_h = dw_d.to_host();
+    all.insert(all.end(), dx_h.begin(), dx_h.end());
+    all.insert(all.end(), dw_h.begin(), dw_h.end());
+    return all;
+  };
+  run();
+  test::expect_close(y_d.to_host(), y, 1e-4, 1e-4, "forward");
+  test::expect_close(dx_d.to_host(), dx, 1e-4, 1e-4, "backward_input");
+  test::expect_close(dw_d.to_host(), dw, 1e-4, 1e-4, "backward_weight");
+  kernel_test::require_schedule_independent(run, "conv2d kernels");
 }
 
-TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel]") {
+}  // namespace
+
+TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  for (const ConvCase& c : conv_cases) check_against_cpu(c);
+}
+
+TEST_CASE("conv2d stride-2 data gradient by phases matches the CPU", "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  for (const ConvCase& c : phase_cases) check_against_cpu(c);
+}
+
+TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   // x [1024, 64, 256, 128]: 2^31 elements. The check comes before any device access.
   kernels::Conv2dShape s = shape_of({1, 64, 256, 128, 8, 3, 1, 1});

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/check.h"
+#include "kernels/h200_prediction.h"
 #include "models/sargan/trainer.h"
 
 namespace {
@@ -64,7 +65,10 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const double cpu_start = cpu_seconds();
       trainer.iteration(batch);
-      if (r == 0) continue;  // warm-up
+      if (r == 0) {  // warm-up
+        kernels::take_predicted_h200_ms();
+        continue;
+      }
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       cpu_times.push_back(cpu_seconds() - cpu_start);
     }
@@ -78,6 +82,9 @@ int main(int argc, char** argv) {
                 (long long)c.d_repeat_num, (long long)trainer.generator().parameter_count(),
                 (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],
                 times[0], cpu_times[cpu_times.size() / 2], cpu_times[0], repeats, peak_rss_mb(), model_mb);
+    // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
+    if (const double h200_ms = kernels::take_predicted_h200_ms(); h200_ms >= 0)
+      std::printf("predicted H200: %.3f ms (modelled per iteration, not measured)\n", h200_ms / repeats);
   } catch (const engine::Error& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";
     return 1;

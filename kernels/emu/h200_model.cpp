@@ -67,13 +67,15 @@ double predict_h200_ms(const LaunchProfile& p, const H200Model& m) {
   const double slot_use = std::min(1.0, p.waves / rounds);
   // Warps resident per SM while the grid runs, against what it takes to hide latency.
   const double resident = std::min(static_cast<double>(bps), static_cast<double>(p.blocks) / Sm90::sm_count) * warps_per_block;
-  const double latency_hiding = std::min(1.0, resident / 16.0);
-  const double machine = slot_use * std::max(latency_hiding, 1.0 / 16.0);
+  const double latency_hiding = std::min(1.0, resident / m.hiding_warps);
+  const double machine = slot_use * std::max(latency_hiding, 1.0 / m.hiding_warps);
   const double compute_s = p.flops / (m.fp32_gflops * 1e9 * m.compute_efficiency * machine);
   const double sectors = p.global_load_sectors + p.global_store_sectors;
   const double l2_s = 32.0 * sectors / (m.l2_gbs * 1e9 * machine);
-  const double dram_s = p.global_footprint_bytes / (m.dram_gbs * 1e9 * m.dram_efficiency);
-  const double requests = p.global_load_requests + p.global_store_requests + p.shared_load_requests + p.shared_store_requests;
+  const double dram_s = p.global_footprint_bytes / (m.dram_gbs * 1e9 * m.dram_efficiency);  // whole-device
+  // Global requests only: Nsight Compute's file, on which the model is calibrated, has no count
+  // of shared-memory requests, only of their bank conflicts.
+  const double requests = p.global_load_requests + p.global_store_requests;
   const double lsu_s = (requests * m.lsu_request_ns + (p.shared_load_conflicts + p.shared_store_conflicts) * m.shared_wavefront_ns) *
                        1e-9 / (Sm90::sm_count * machine);
   const double busy_s = std::max({compute_s, l2_s, dram_s, lsu_s});

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "kernels/emu_profile.h"
+#include "kernels/h200_prediction.h"
+#include "kernels/profile_flops.h"
 #include "ptxas_table.h"
 #include "worker.h"
 
@@ -74,6 +76,7 @@ struct Allocation {
 std::vector<Allocation> g_allocations;
 Totals g_totals;
 std::vector<LaunchProfile> g_record;
+std::uint64_t g_taken = 0;  // launches taken out of g_record so far
 
 struct BlockRecord {
   Worker* worker = nullptr;
@@ -272,6 +275,7 @@ std::vector<LaunchProfile> take_launch_profiles() {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::vector<LaunchProfile> out;
   out.swap(g_record);
+  g_taken += out.size();
   return out;
 }
 
@@ -304,7 +308,7 @@ void profile_launch_end(const KernelLaunch& k, bool succeeded) {
   p.occupancy = sm90_occupancy(static_cast<int>(p.threads_per_block), p.registers, p.static_shared + p.dynamic_shared);
   if (p.occupancy.blocks_per_sm > 0)
     p.waves = static_cast<double>(p.blocks) / (Sm90::sm_count * p.occupancy.blocks_per_sm);
-  std::lock_guard<std::mutex> lock(g_mutex);
+  const std::lock_guard<std::mutex> lock(g_mutex);
   const Totals& t = g_totals;
   p.sampled_blocks = t.sampled;
   p.memory_counted = kHooks && t.sampled > 0;
@@ -319,6 +323,7 @@ void profile_launch_end(const KernelLaunch& k, bool succeeded) {
     p.global_footprint_bytes =
         std::min(32.0 * static_cast<double>(t.sectors.size()) * s, 32.0 * (p.global_load_sectors + p.global_store_sectors));
   }
+  p.predicted_h200_ms = predict_h200_ms(p);
   g_record.push_back(std::move(p));
 }
 
@@ -362,6 +367,43 @@ void profile_block_end(Worker&) {
 
 }  // namespace detail
 }  // namespace kernels::emu
+
+namespace kernels {
+
+double take_predicted_h200_ms() {
+  if (!emu::profiling()) return -1;
+  double ms = 0;
+  for (const emu::LaunchProfile& p : emu::take_launch_profiles()) ms += p.predicted_h200_ms;
+  return ms;
+}
+
+FlopScope::FlopScope(double flops) : flops_(flops) {
+  std::lock_guard<std::mutex> lock(emu::g_mutex);
+  first_ = emu::g_taken + emu::g_record.size();
+}
+
+FlopScope::~FlopScope() {
+  std::lock_guard<std::mutex> lock(emu::g_mutex);
+  if (first_ < emu::g_taken) return;  // the launches were taken before the scope ended
+  const auto requests = [](const emu::LaunchProfile& p) {
+    return p.global_load_requests + p.global_store_requests + p.shared_load_requests + p.shared_store_requests;
+  };
+  double all = 0;
+  std::size_t unattributed = 0;
+  for (std::size_t i = first_ - emu::g_taken; i < emu::g_record.size(); ++i) {
+    if (emu::g_record[i].flops > 0) continue;
+    all += requests(emu::g_record[i]);
+    ++unattributed;
+  }
+  for (std::size_t i = first_ - emu::g_taken; i < emu::g_record.size(); ++i) {
+    emu::LaunchProfile& p = emu::g_record[i];
+    if (p.flops > 0) continue;
+    p.flops = all > 0 ? flops_ * requests(p) / all : flops_ / static_cast<double>(unattributed);
+    p.predicted_h200_ms = emu::predict_h200_ms(p);
+  }
+}
+
+}  // namespace kernels
 
 // ---- the instrumentation's entry points (only in the instrumented build) ----
 #if defined(ENGINE_EMU_PROFILE_HOOKS)

@@ -60,7 +60,8 @@ void set_profiling(bool on);
 std::vector<LaunchProfile> take_launch_profiles();
 
 // The time model (kernels/emu/h200_model.cpp), calibrated on the measured H200 bench; the
-// constants live in kernels/emu/h200_model.json's generated copy. Generic: driven only by the
+// constants are data (kernels/emu/h200_model.cfg, compiled in at configure time) fitted by
+// tools/calibrate_h200.py. Generic: driven only by the
 // counters above, never by a kernel's name.
 struct H200Model {
   double launch_us = 2.5;  // per-launch overhead
@@ -70,7 +71,8 @@ struct H200Model {
   double dram_gbs = 4800;  // footprint bandwidth
   double dram_efficiency = 0.6;
   double shared_wavefront_ns = 0.0;  // per extra bank-conflict wavefront, per SM
-  double lsu_request_ns = 0.0;  // per warp-level memory request, per SM
+  double lsu_request_ns = 0.0;  // per warp-level global memory request, per SM
+  double hiding_warps = 16;  // resident warps per SM that hide memory and pipeline latency
 };
 const H200Model& h200_model();
 double predict_h200_ms(const LaunchProfile& p, const H200Model& m = h200_model());

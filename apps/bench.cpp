@@ -3,7 +3,9 @@
 // and LSRF/OMP training's correlation GEMM, and prints, per op, the median time, GFLOP/s (or GB/s
 // for memory-bound ops) and the share of the machine's sgemm GFLOP/s, measured in the same run as
 // the ceiling.
-//   bench [--device cpu|cuda] [--quick] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
+//   bench [--device cpu|cuda] [--quick] [--profile] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
+// --profile (emulator): every row, each with the profiler's counters and the H200 model's time
+// (predicted_h200_ms in the JSON) beside the measured H200 times (docs/perf.md).
 // --conv adds a convolution of that shape (its forward and both gradients) to the SARGAN rows.
 // The cuda rows check each result against the CPU op (max abs and relative error). On a real GPU
 // (ENGINE_CUDA=ON) they are timed with CUDA events, shown as a share of the device's fp32 peak or
@@ -23,6 +25,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,6 +39,9 @@
 #include "engine/check.h"
 #include "engine/ops.h"
 #include "kernels/gemm_tn.h"
+#if ENGINE_CUDA_EMULATED
+#include "kernels/emu_profile.h"
+#endif
 #if ENGINE_WITH_CUDA_BASELINES
 #include "kernels/conv2d_baseline.h"
 #endif
@@ -75,8 +81,18 @@ struct BaselineResult {
   Difference error;
 };
 
+// The emulator profiler's view of one call of a row (docs/perf.md): the counters summed over its
+// launches and the modelled H200 time.
+struct RowProfile {
+  bool present = false;
+  int launches = 0;
+  double predicted_ms = 0;
+  nlohmann::json counters;
+};
+
 struct Result {
   double median_s = 0, gflops = 0, gbytes = 0, percent_of_sgemm = 0, percent_of_peak = 0;
+  RowProfile profile;
   std::string note;
   bool mismatch = false;
   bool checked = false;  // a cuda row: `error` is against the CPU op
@@ -431,6 +447,90 @@ ConvSpec parse_conv(const std::string& text) {
   return spec;
 }
 
+#if ENGINE_CUDA_EMULATED
+void discard_launch_profiles() { kernels::emu::take_launch_profiles(); }
+
+// The launches of `calls` calls of `row`: counters per call and the modelled H200 time per call.
+// FLOPs come from the op's kernels::FlopScope (conv2d has one); otherwise the row's FLOPs are
+// shared among its launches in proportion to their memory requests.
+RowProfile row_profile(const Row& row, int calls) {
+  RowProfile out;
+  std::vector<kernels::emu::LaunchProfile> launches = kernels::emu::take_launch_profiles();
+  if (launches.empty()) return out;
+  const auto requests = [](const kernels::emu::LaunchProfile& p) {
+    return p.global_load_requests + p.global_store_requests + p.shared_load_requests + p.shared_store_requests;
+  };
+  double all_requests = 0, attributed = 0;
+  for (const auto& p : launches) all_requests += requests(p), attributed += p.flops;
+  out.present = true;
+  out.launches = static_cast<int>(launches.size()) / std::max(1, calls);
+  double sectors = 0, footprint = 0, global_requests = 0, shared_requests = 0, conflicts = 0;
+  nlohmann::json kernels = nlohmann::json::array();
+  for (auto& p : launches) {
+    if (attributed == 0) {  // no FlopScope around the op's launches: the row's FLOPs
+      p.flops = all_requests > 0 ? row.flops * requests(p) / all_requests * calls : row.flops;
+      p.predicted_h200_ms = kernels::emu::predict_h200_ms(p);
+    }
+    out.predicted_ms += p.predicted_h200_ms / calls;
+    sectors += (p.global_load_sectors + p.global_store_sectors) / calls;
+    footprint += p.global_footprint_bytes / calls;
+    global_requests += (p.global_load_requests + p.global_store_requests) / calls;
+    shared_requests += (p.shared_load_requests + p.shared_store_requests) / calls;
+    conflicts += (p.shared_load_conflicts + p.shared_store_conflicts) / calls;
+    if (kernels.size() < static_cast<size_t>(out.launches)) {
+      kernels.push_back({{"kernel", p.kernel},
+                         {"grid", {p.grid[0], p.grid[1], p.grid[2]}},
+                         {"block", {p.block[0], p.block[1], p.block[2]}},
+                         {"registers", p.registers},
+                         {"shared_bytes", p.static_shared + p.dynamic_shared},
+                         {"blocks_per_sm", p.occupancy.blocks_per_sm},
+                         {"occupancy_limiter", p.occupancy.limiter},
+                         {"waves", p.waves},
+                         {"flops", p.flops},
+                         {"global_load_requests", p.global_load_requests},
+                         {"global_load_sectors", p.global_load_sectors},
+                         {"global_store_requests", p.global_store_requests},
+                         {"global_store_sectors", p.global_store_sectors},
+                         {"global_footprint_bytes", p.global_footprint_bytes},
+                         {"shared_load_requests", p.shared_load_requests},
+                         {"shared_store_requests", p.shared_store_requests},
+                         {"shared_load_conflicts", p.shared_load_conflicts},
+                         {"shared_store_conflicts", p.shared_store_conflicts},
+                         {"predicted_h200_ms", p.predicted_h200_ms}});
+    }
+  }
+  out.counters = {{"launches", out.launches},     {"global_requests", global_requests},
+                  {"global_sectors", sectors},     {"global_footprint_bytes", footprint},
+                  {"shared_requests", shared_requests}, {"shared_conflicts", conflicts},
+                  {"kernels", kernels}};
+  return out;
+}
+#else
+void discard_launch_profiles() {}
+RowProfile row_profile(const Row&, int) { return {}; }
+#endif
+
+// Measured H200 times of the rows (docs/perf/h200-*.tsv, the calibration's data): our kernels and
+// the cuDNN and cuBLAS baselines, by op and shape; empty where the file or the row is missing.
+struct Measured {
+  double ours_ms = 0, cudnn_ms = 0, cublas_ms = 0;
+};
+std::map<std::pair<std::string, std::string>, Measured> measured_h200() {
+  std::map<std::pair<std::string, std::string>, Measured> out;
+  std::ifstream in(std::string(ENGINE_PERF_DIR) + "/h200-2026-12-04-bench.tsv");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cells;
+    std::istringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, '\t');) cells.push_back(cell);
+    if (cells.size() != 5) continue;
+    auto number = [](const std::string& t) { return t == "-" ? 0.0 : std::stod(t); };
+    out[{cells[0], cells[1]}] = {number(cells[2]), number(cells[3]), number(cells[4])};
+  }
+  return out;
+}
+
 Result measure(const Row& row, Device device, double ceiling, const DevicePeaks& peaks, int warmup, int repeats) {
   std::vector<Tensor> inputs = make_inputs(row.input_shapes, 11);
   Result result;
@@ -462,7 +562,11 @@ Result measure(const Row& row, Device device, double ceiling, const DevicePeaks&
     if (is_conv(row)) result.baselines = time_baselines([&] { return call(inputs); }, cpu_output, warmup, repeats);
   }
 #endif
-  if (!event_timed) result.median_s = time_median(timed, sync, warmup, repeats);
+  if (!event_timed) {
+    discard_launch_profiles();
+    result.median_s = time_median(timed, sync, warmup, repeats);
+    result.profile = row_profile(row, warmup + repeats);
+  }
   result.gflops = row.flops / result.median_s * 1e-9;
   result.gbytes = row.bytes / result.median_s * 1e-9;
   if (device.is_cpu() && row.flops > 0) result.percent_of_sgemm = 100.0 * result.gflops / ceiling;
@@ -527,7 +631,7 @@ void write_json_atomically(const std::string& path, const nlohmann::json& docume
 }
 
 int run(const std::string& device_name, bool quick, int repeats, const std::string& json_path,
-        const std::vector<ConvSpec>& extra_convs) {
+        const std::vector<ConvSpec>& extra_convs, bool profile) {
   if (!json_path.empty()) {
     const std::filesystem::path folder = std::filesystem::path(json_path).parent_path();
     if (!folder.empty() && !std::filesystem::is_directory(folder))
@@ -537,8 +641,18 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
   if (device.is_cuda() && !engine::cuda_available())
     ENGINE_FAIL("--device cuda needs a CUDA device; this build or machine has none "
                 "(configure with -DENGINE_CUDA=ON, or EMU for the emulator)");
-  // The emulator runs every CUDA thread on the CPU: the small set only, one call, no warm-up.
-  const bool small_set = quick || (device.is_cuda() && cuda_emulated);
+  // The emulator runs every CUDA thread on the CPU: the small set only, one call, no warm-up;
+  // --profile runs every row, for the H200 model's predictions.
+  if (profile) {
+    ENGINE_CHECK(device.is_cuda() && cuda_emulated, "--profile needs --device cuda on the emulator (-DENGINE_CUDA=EMU)");
+#if ENGINE_CUDA_EMULATED
+    ENGINE_CHECK(kernels::emu::profile_available(),
+                 "--profile: this build has no profiling instrumentation (sanitizer builds have none)");
+    kernels::emu::set_profiling(true);
+#endif
+  }
+  const bool small_set = quick || (device.is_cuda() && cuda_emulated && !profile);
+  const auto measured = measured_h200();
   const int warmup = device.is_cuda() && cuda_emulated ? 0 : 1;
   if (repeats <= 0) repeats = device.is_cuda() && cuda_emulated ? 1 : quick ? 3 : 7;
 
@@ -574,9 +688,21 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
       return std::string(text);
     };
     const double percent = device.is_cuda() ? r.percent_of_peak : r.percent_of_sgemm;
+    const auto known = measured.find({row.op, row.shape});
+    const Measured* h200 = known == measured.end() ? nullptr : &known->second;
     std::printf("%-32s %-62s %9.3f %8s %7s %7s  %s%s\n", row.op.c_str(), row.shape.c_str(), r.median_s * 1e3,
                 cell(r.gflops, row.flops > 0).c_str(), cell(r.gbytes, row.bytes > 0).c_str(),
                 cell(percent, percent > 0).c_str(), r.checked ? cuda_cells(row, r).c_str() : "", r.note.c_str());
+    if (r.profile.present) {
+      // Modelled, beside what the H200 measured on 2026-12-04 (docs/perf.md).
+      std::printf("    predicted H200: %.3f ms (model, %d launches)", r.profile.predicted_ms, r.profile.launches);
+      if (h200 != nullptr) {
+        std::printf("; measured H200: ours %.3f ms", h200->ours_ms);
+        if (h200->cudnn_ms > 0) std::printf(", cuDNN %.3f ms", h200->cudnn_ms);
+        if (h200->cublas_ms > 0) std::printf(", cuBLAS %.3f ms", h200->cublas_ms);
+      }
+      std::printf("\n");
+    }
     std::fflush(stdout);
     nlohmann::json entry = {{"op", row.op}, {"shape", row.shape}, {"device", device.str()},
                             {"median_ms", r.median_s * 1e3}};
@@ -585,6 +711,15 @@ int run(const std::string& device_name, bool quick, int repeats, const std::stri
     if (r.percent_of_sgemm > 0) entry["percent_of_sgemm"] = r.percent_of_sgemm;
     if (!r.note.empty()) entry["note"] = r.note;
     if (r.checked) entry.update(cuda_json(row, r));
+    if (r.profile.present) {
+      entry["predicted_h200_ms"] = r.profile.predicted_ms;
+      entry["profile"] = r.profile.counters;
+      if (h200 != nullptr) {
+        entry["measured_h200"] = {{"ours_ms", h200->ours_ms}};
+        if (h200->cudnn_ms > 0) entry["measured_h200"]["cudnn_ms"] = h200->cudnn_ms;
+        if (h200->cublas_ms > 0) entry["measured_h200"]["cublas_ms"] = h200->cublas_ms;
+      }
+    }
     document["rows"].push_back(entry);
   }
   if (!json_path.empty()) write_json_atomically(json_path, document);
@@ -603,12 +738,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> conv_shapes;
   bool quick = false;
   int repeats = 0;
+  bool profile = false;
   app.add_option("--device", device, "cpu, or cuda (rows checked against the cpu op)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   app.add_flag("--quick", quick, "a few repeats of a small subset, for CI");
   app.add_option("--repeats", repeats, "timed calls per row (default 7, --quick 3)");
   app.add_option("--json", json_path, "also write the results to this JSON file");
+  app.add_flag("--profile", profile,
+               "emulator only: every row, with the profiler's counters and the modelled H200 time (docs/perf.md)");
   app.add_option("--conv", conv_shapes, "also time a conv2d of this shape: N,C,H,W,Co,K,stride,pad (repeatable)");
   try {
     app.parse(argc, argv);
@@ -618,7 +756,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<ConvSpec> extra_convs;
     for (const std::string& text : conv_shapes) extra_convs.push_back(parse_conv(text));
-    return run(device, quick, repeats, json_path, extra_convs);
+    return run(device, quick, repeats, json_path, extra_convs, profile);
   } catch (const std::exception& e) {
     std::cerr << "bench: error: " << e.what() << "\n";
   }

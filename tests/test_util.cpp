@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -187,8 +188,15 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path, ignored);
 }
 
+// The environment overrides the configured folders: tools/gpu_check.sh runs the tests from a
+// checkout copied to another path.
+static std::filesystem::path configured(const char* variable, const char* built_in) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? value : built_in;
+}
+
 std::string shared_dir(const std::string& relative) {
-  const std::filesystem::path path = std::filesystem::path(ENGINE_SHARED_DIR) / relative;
+  const std::filesystem::path path = configured("ENGINE_SHARED_DIR", ENGINE_SHARED_DIR) / relative;
   if (!std::filesystem::exists(path)) {
     WARN("skipped: test data " << path.string() << " is absent (../shared beside the checkout)");
     return "";
@@ -197,7 +205,7 @@ std::string shared_dir(const std::string& relative) {
 }
 
 std::string source_dir(const std::string& relative) {
-  return (std::filesystem::path(ENGINE_SOURCE_DIR) / relative).string();
+  return (configured("ENGINE_SOURCE_DIR", ENGINE_SOURCE_DIR) / relative).string();
 }
 
 }  // namespace test

@@ -10,6 +10,8 @@ Module and attribute names equal the authors' state_dict keys:
 
 cmid, the Hourglass width, is 64 in the authors' networks; the fixtures shrink it to stay small.
 """
+import sys
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -122,3 +124,21 @@ class Discriminator(nn.Module):
     def forward(self, x):
         h = self.main(x)
         return self.conv1(h), self.conv2(h).view(h.size(0), -1)
+
+
+def setup_device(device, precision):
+    """For the benchmarks: strict FP32 or TF32 on cuda (cudnn.benchmark on); a clear error without a GPU."""
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: PyTorch sees no CUDA device")
+        torch.backends.cudnn.benchmark = True
+        tf32 = precision == "tf32"
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    return torch.device(device)
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+

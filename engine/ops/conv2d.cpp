@@ -9,6 +9,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/conv2d.h"
+#include "kernels/profile_flops.h"
 #include "op_util.h"
 #if ENGINE_WITH_CUDA_BASELINES
 #include "kernels/conv2d_baseline.h"
@@ -38,6 +39,11 @@ namespace {
 void check_options(const char* op, const Conv2dOptions& options) {
   ENGINE_CHECK(options.stride >= 1, op, ": expected stride >= 1, got ", options.stride);
   ENGINE_CHECK(options.padding >= 0, op, ": expected padding >= 0, got ", options.padding);
+}
+
+// A convolution's multiply-adds x 2, for the emulator profiler's H200 model (docs/perf.md).
+double conv_flops(const kernels::Conv2dShape& s) {
+  return 2.0 * s.n * s.c_out * s.h_out * s.w_out * s.c_in * s.k_h * s.k_w;
 }
 
 // The kernel shape of x [N,Ci,H,W] convolved with a weight of shape [Co,Ci,Kh,Kw].
@@ -83,6 +89,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   check_options("conv2d", options);
   const kernels::Conv2dShape s = conv_shape("conv2d", x.shape(), weight.shape(), options);
   Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
+  const kernels::FlopScope flops(conv_flops(s));
   CONV_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data());
   y = record("conv2d", {x, weight}, y, [x, weight, options](const Tensor& g) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv_transpose2d(g, weight, Tensor(), options, {x.size(2), x.size(3)})
@@ -123,6 +130,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   const Shape y_shape{x.size(0), weight.size(1), out_h, out_w};
   const kernels::Conv2dShape s = conv_shape(op, y_shape, conv_weight, options);
   Tensor y = Tensor::empty(y_shape, device);
+  const kernels::FlopScope flops(conv_flops(s));
   CONV_DISPATCH(device, conv2d_backward_input, s, x.data(), weight.data(), y.data());
   y = record(op, {x, weight}, y, [x, weight, options](const Tensor& g) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv2d(g, weight, Tensor(), options) : Tensor(),
@@ -145,6 +153,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
                " for input ", shape_str(x.shape()), " and weight ", shape_str(weight_shape), ", got ",
                shape_str(grad_y.shape()));
   Tensor dw = Tensor::empty(weight_shape, device);
+  const kernels::FlopScope flops(conv_flops(s));
   CONV_DISPATCH(device, conv2d_backward_weight, s, x.data(), grad_y.data(), dw.data());
   return record(op, {x, grad_y}, dw, [x, grad_y, options](const Tensor& v) -> std::vector<Tensor> {
     return {x.requires_grad() ? conv_transpose2d(grad_y, v, Tensor(), options, {x.size(2), x.size(3)})

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <string>
 
+#include "profile.h"
 #include "scheduler.h"
 #include "worker.h"
 
@@ -78,7 +79,9 @@ bool run_block(Worker& w, const GridRun& run, std::uint64_t linear_block) {
   // Exactly sized, so ASan sees overruns; all-ones so reads before writes show (NaN, -1).
   w.dynamic_shared = std::malloc(k.dynamic_shared_bytes);
   if (k.dynamic_shared_bytes != 0) std::memset(w.dynamic_shared, 0xff, k.dynamic_shared_bytes);
+  profile_block_begin(w, linear_block, run.blocks);
   run_fibers(w);
+  profile_block_end(w);
   // Back on the worker's stack: every thread exited, or the block failed.
 #if defined(ENGINE_EMU_TSAN)
   if (w.failed) {

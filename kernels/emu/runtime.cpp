@@ -13,7 +13,10 @@
 #include <map>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "profile.h"
 #include "scheduler.h"
 
 struct CUstream_st {
@@ -235,6 +238,12 @@ std::uint64_t fiber_switch_count() { return detail::switch_total(); }
 
 namespace detail {
 
+std::vector<std::pair<std::uintptr_t, std::size_t>> allocation_snapshot() {
+  std::lock_guard<std::mutex> lock(g_memory_mutex);
+  return {g_allocations.begin(), g_allocations.end()};
+}
+
+
 cudaError_t launch_kernel(const KernelLaunch& k) {
   const auto refuse = [](cudaError_t code, const std::string& why) { return fail(code, "kernel launch refused: " + why); };
   const dim3 b = k.block;
@@ -277,7 +286,9 @@ cudaError_t launch_kernel(const KernelLaunch& k) {
   run.launch_index = g_launch_count++;
   run.blocks = std::uint64_t{g.x} * g.y * g.z;
   plan_block_order(run);
+  profile_launch_begin(k);
   pool().run(run, run.settings.worker_threads);
+  profile_launch_end(k, !run.failed);
   if (run.failed) return fail(cudaErrorLaunchFailure, "kernel failed in " + run.error);
   return cudaSuccess;
 }

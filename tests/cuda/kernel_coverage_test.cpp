@@ -10,8 +10,6 @@
 
 #if defined(ENGINE_CUDA_EMULATED)
 #include <cxxabi.h>
-#include <elf.h>
-#include <link.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -46,47 +44,9 @@ std::string kernel_name(const char* mangled) {
   return name;
 }
 
-int main_program_bias(dl_phdr_info* info, size_t, void* out) {
-  *static_cast<uintptr_t*>(out) = info->dlpi_addr;
-  return 1;  // the first object is the executable itself
-}
-
-// Run-time address -> names of the functions defined in this executable (its .symtab, which
-// holds the file-local kernels that the dynamic symbol table does not).
-std::multimap<uintptr_t, std::string> function_symbols() {
-  std::ifstream file("/proc/self/exe", std::ios::binary);
-  const std::vector<char> image((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::multimap<uintptr_t, std::string> symbols;
-  Elf64_Ehdr header;
-  if (image.size() < sizeof header) return symbols;
-  std::memcpy(&header, image.data(), sizeof header);
-  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
-      header.e_shentsize != sizeof(Elf64_Shdr) || header.e_shoff + header.e_shnum * sizeof(Elf64_Shdr) > image.size())
-    return symbols;
-  std::vector<Elf64_Shdr> sections(header.e_shnum);
-  std::memcpy(sections.data(), image.data() + header.e_shoff, header.e_shnum * sizeof(Elf64_Shdr));
-  uintptr_t bias = 0;
-  dl_iterate_phdr(main_program_bias, &bias);
-  for (const Elf64_Shdr& table : sections) {
-    if (table.sh_type != SHT_SYMTAB || table.sh_link >= sections.size()) continue;
-    const Elf64_Shdr& strings = sections[table.sh_link];
-    if (table.sh_offset + table.sh_size > image.size() || strings.sh_offset + strings.sh_size > image.size()) continue;
-    for (size_t at = 0; at + sizeof(Elf64_Sym) <= table.sh_size; at += sizeof(Elf64_Sym)) {
-      Elf64_Sym symbol;
-      std::memcpy(&symbol, image.data() + table.sh_offset + at, sizeof symbol);
-      if (ELF64_ST_TYPE(symbol.st_info) != STT_FUNC || symbol.st_value == 0 || symbol.st_name >= strings.sh_size)
-        continue;
-      const char* name = image.data() + strings.sh_offset + symbol.st_name;
-      if (std::memchr(name, '\0', strings.sh_size - symbol.st_name) == nullptr) continue;
-      symbols.emplace(bias + symbol.st_value, name);
-    }
-  }
-  return symbols;
-}
-
 // Names of the kernels the emulator has launched in this process.
 std::set<std::string> launched_kernel_names() {
-  const std::multimap<uintptr_t, std::string> symbols = function_symbols();
+  const std::multimap<uintptr_t, std::string> symbols = kernels::emu::function_symbols();
   std::set<std::string> names;
   for (const kernels::emu::KernelLaunches& k : kernels::emu::launched_kernels()) {
     const auto [first, last] = symbols.equal_range(reinterpret_cast<uintptr_t>(k.kernel));

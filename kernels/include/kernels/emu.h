@@ -8,6 +8,7 @@
 //   ENGINE_EMU_THREADS  = <n>, 1..64 worker OS threads          (default 2)
 // A malformed value throws std::invalid_argument naming the variable.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,9 @@ struct KernelLaunches {
   std::uint64_t launches;
 };
 std::vector<KernelLaunches> launched_kernels();
+
+// Run-time address -> mangled name of every function in this executable's ELF symbol table
+// (file-local ones included); empty if /proc/self/exe cannot be read.
+std::multimap<std::uintptr_t, std::string> function_symbols();
 
 }  // namespace kernels::emu

@@ -1,6 +1,6 @@
 # Cross-compiling for 64-bit Arm Linux with Debian's g++-aarch64-linux-gnu and arm64 libraries
 # installed through multiarch (dpkg --add-architecture arm64; libopenblas-openmp-dev:arm64 ...).
-# The results run under qemu-user-static (tools/test_aarch64.sh).
+# Used by tools/test_aarch64.sh; the emulator line lets ctest run the results under qemu-user-static.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)

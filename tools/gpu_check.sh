@@ -29,9 +29,9 @@ pack() {
   rm -rf "$PACK" && mkdir -p "$PACK/stage/bin" "$PACK/stage/lib"
   for exe in "${APPS[@]}" "${TESTS[@]}"; do cp "$build/bin/$exe" "$PACK/stage/bin/"; done
   # Shared libraries outside the base image: everything ldd resolves except the C/C++ runtime
-  # and the NVIDIA driver and vendor libraries (libcuda, cuBLAS, cuDNN: the GPU machine has them;
+  # and the NVIDIA driver and vendor libraries (libcuda, cuBLAS, cuDNN, NCCL: the GPU machine has them;
   # cuBLAS alone is larger than the carry limit). libcudart is bundled.
-  local skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+|libgcc_s|libcuda\.|libcublas|libcudnn|libnvrtc|libnvJitLink)'
+  local skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libstdc\+\+|libgcc_s|libcuda\.|libcublas|libcudnn|libnccl|libnvrtc|libnvJitLink)'
   for exe in "$PACK"/stage/bin/*; do
     ldd "$exe" | awk '/=> \//{print $1, $3}'
   done | sort -u | while read -r name path; do
@@ -143,6 +143,15 @@ run() {
       done
     fi
   done
+  if command -v mpirun >/dev/null; then  # docs/distributed.md: one rank through NCCL (two cannot share a GPU)
+    step nccl_train_1rank 90 bash -c "'$BIN/sargan' make-faces --out '$OUT/nccl_faces' --per_class 8 --image_size 32 &&
+      mpirun --allow-run-as-root -np 1 '$BIN/sargan' --model SARGAN --mode train --device cuda \
+        --image_dir '$OUT/nccl_faces' --image_size 32 --g_conv_dim 4 --d_conv_dim 4 --d_repeat_num 3 \
+        --batch_size 8 --num_iters 10 --n_critic 2 --log_step 1 --model_save_step 10 --dist_timeout 60 \
+        --model_save_dir '$OUT/nccl_run/m' --sample_dir '$OUT/nccl_run/s' --log_dir '$OUT/nccl_run/l' | grep -F '(nccl)'"
+  else
+    echo "gpu_check: no mpirun on this machine: the 1-rank NCCL training is skipped"
+  fi
   step bench_json 90 "$BIN/bench" --device cuda --repeats 5 --json "$OUT/bench_cuda.json"
   if command -v compute-sanitizer >/dev/null; then
     step memcheck 90 compute-sanitizer --tool memcheck --error-exitcode 1 "$BIN/test_cuda" "[kernel]"

@@ -300,6 +300,14 @@ TEST_CASE("load_torch_checkpoint refuses hostile and malformed pickles", "[torch
     for (int i = 0; i < 69; ++i) p.op("a");
     refuses(p.op(".").bytes, "containers nested more than 64 deep");
   }
+  SECTION("more objects than the cap (issue 14 case 11)") {
+    // 2^22 + 1 small ints appended to one list: ~12.6 MB of pickle that would become gigabytes of
+    // values without the cap.
+    Pickle p;
+    p.op("]");
+    for (int i = 0; i <= (1 << 22); ++i) p.op(std::string("K\0a", 3));
+    refuses(p.op(".").bytes, "more than 4194304 objects");
+  }
   SECTION("bytes of a hostile name are escaped (issue 14 case 12)") {
     const std::string name = std::string("evil\x1b]0;pwned\x07\xff") + '\0' + "tail";
     write_checkpoint(path, Pickle().global("os", name).bytes, storage);

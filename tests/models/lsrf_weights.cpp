@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -121,7 +122,7 @@ TEST_CASE("lsrf weights: wrong shape for --image_size and malformed files are re
     std::string name, reason;
     std::function<void(Arrays&)> edit;
   };
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"csc.npz", "must be 'csr'", [](Arrays& a) { a["format"] = engine::NpyArray::from_bytes_scalar("csc"); }},
       {"no_data.npz", "no 'data.npy'", [](Arrays& a) { a.erase("data"); }},
       {"short_indptr.npz", "'indptr' has", [](Arrays& a) { a["indptr"] = engine::NpyArray::from_i32({0, 2}, {2}); }},
@@ -139,11 +140,20 @@ TEST_CASE("lsrf weights: wrong shape for --image_size and malformed files are re
        }},
       {"int_data.npz", "'data' must be", [](Arrays& a) { a["data"] = engine::NpyArray::from_i32({1}, {1}); }},
   };
+  // Issue 14 case 5: one NaN, infinity or value beyond float range (used as float, 1e300 becomes
+  // an infinity) in the weights gave black images and exit 0; each is refused naming its element.
+  for (const double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL, 1e300})
+    cases.push_back({"nonfinite.npz", "not a finite float", [&, bad](Arrays& a) {
+                       std::vector<double> data = w.data;
+                       data[2] = bad;
+                       a["data"] = engine::NpyArray::from_f64(data, {int64_t(data.size())});
+                     }});
   for (const Case& c : cases) {
     INFO(c.name);
     const std::string path = save_with(c.name, c.edit);
     CHECK_THROWS_WITH(models::lsrf::load_csr_npz(path), Catch::Contains(path) && Catch::Contains(c.reason));
   }
+  CHECK_THROWS_WITH(models::lsrf::load_csr_npz((dir / "nonfinite.npz").string()), Catch::Contains("at element 2"));
   const fs::path junk = dir / "junk.npz";
   std::ofstream(junk) << "this is not a zip archive at all";
   CHECK_THROWS_WITH(models::lsrf::load_csr_npz(junk.string()), Catch::Contains("junk.npz"));

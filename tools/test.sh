@@ -2,7 +2,8 @@
 # The project's test command: every build variant, each with its tests.
 #   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
 #      Then the engine installed and used as a library (examples/translate_one), and, where the
-#      aarch64 cross toolchain is installed (tools/install_cross_deps.sh), the aarch64 cross build.
+#      aarch64 cross toolchain is installed (tools/install_cross_deps.sh), the aarch64 cross build
+#      and its emulator and SARGAN tests under qemu.
 #   2. Where the CUDA toolkit is installed:
 #      - the CUDA kernels compiled by nvcc for sm_80 and sm_90, warnings and register spills fatal;
 #      - the same with no configure flags at all, as a user's first build;
@@ -66,8 +67,8 @@ stage "cpu-only tests" run_ctest build-ci/cpu
 stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check_install.sh build-ci/cpu
 
 if command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64-static >/dev/null 2>&1 &&
-   dpkg-query -W -f='${Status}' libopenblas-openmp-dev:arm64 2>/dev/null | grep -q "install ok installed"; then
-  stage "aarch64: cross build of the engine, sargan and the emulator self-tests" \
+   dpkg-query -W -f='${Status}\n' libopenblas-openmp-dev:arm64 libstdc++6:arm64 2>/dev/null | grep -c "install ok installed" | grep -qx 2; then
+  stage "aarch64: cross build, the emulator self-tests and the SARGAN golden test under qemu" \
     tools/test_aarch64.sh build-ci/aarch64
 else
   echo "==== no aarch64 cross toolchain (tools/install_cross_deps.sh): the aarch64 stage is skipped"

@@ -86,11 +86,16 @@ struct BlockRecord {
 thread_local BlockRecord* t_block = nullptr;
 thread_local BlockRecord t_storage;
 
+struct TlsSegment {
+  std::size_t size = 0, align = 1;
+};
+
 int tls_segment(dl_phdr_info* info, size_t, void* out) {
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     if (info->dlpi_phdr[i].p_type == PT_TLS) {
-      const std::size_t align = info->dlpi_phdr[i].p_align ? info->dlpi_phdr[i].p_align : 1;
-      *static_cast<std::size_t*>(out) = (info->dlpi_phdr[i].p_memsz + align - 1) / align * align;
+      auto& segment = *static_cast<TlsSegment*>(out);
+      segment.align = info->dlpi_phdr[i].p_align ? info->dlpi_phdr[i].p_align : 1;
+      segment.size = (info->dlpi_phdr[i].p_memsz + segment.align - 1) / segment.align * segment.align;
     }
   }
   return 1;  // the executable only: where kernels' thread_local __shared__ arrays are
@@ -337,13 +342,17 @@ void profile_block_begin(Worker& w, std::uint64_t linear_block, std::uint64_t bl
   b.worker = &w;
   b.dyn_lo = reinterpret_cast<std::uintptr_t>(w.dynamic_shared);
   b.dyn_hi = b.dyn_lo + (w.kernel != nullptr ? w.kernel->dynamic_shared_bytes : 0);
-  std::size_t tls = 0;
+  TlsSegment tls;
   dl_iterate_phdr(tls_segment, &tls);
+  const auto thread_pointer = reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
 #if defined(__x86_64__)
-  b.tls_hi = reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());  // variant II: below TP
-  b.tls_lo = b.tls_hi - tls;
+  b.tls_hi = thread_pointer;  // TLS variant II: the executable's block ends at the thread pointer
+  b.tls_lo = b.tls_hi - tls.size;
 #else
-  b.tls_lo = b.tls_hi = 0;  // static __shared__ arrays are not counted on this architecture
+  // AArch64, TLS variant I: a 16-byte thread control block at the thread pointer, then the
+  // executable's block at the next multiple of its alignment.
+  b.tls_lo = thread_pointer + (16 + tls.align - 1) / tls.align * tls.align;
+  b.tls_hi = b.tls_lo + tls.size;
 #endif
   b.accesses.clear();
   t_block = &b;

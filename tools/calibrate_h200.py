@@ -3,7 +3,7 @@
 against a real measurement, and prints its error table.
 
     tools/calibrate_h200.py [--measured ../shared/gpu/h200-2026-12-04/bench_cuda.json]
-                            [--bench build-emu/bin/bench | --profiled profiled.json] [--write]
+                            [--bench build-emu/bin/bench | --profiled profiled.json] [--write | --committed]
 
 1. The measured rows (our kernels and the cuDNN/cuBLAS baselines, per op and shape) become
    docs/perf/<name>-bench.tsv, the data bench prints beside its predictions.
@@ -162,6 +162,15 @@ def fit(pairs):
     return best
 
 
+def committed_constants():
+    path = os.path.join(ROOT, "kernels", "emu", "h200_model.cfg")
+    values = dict(line.split("=") for line in open(path).read().splitlines() if "=" in line and not line.startswith("#"))
+    m = {k.strip(): float(v) for k, v in values.items()}
+    if set(m) != set(CONSTANTS):
+        sys.exit(f"calibrate_h200: {path} names {sorted(m)}, expected {sorted(CONSTANTS)}")
+    return m
+
+
 def report(pairs_all, m):
     conv = [(r, t) for r, t in pairs_all if r["op"].startswith("conv")]
     within15 = sum(1 for r, t in conv if max(row_ms(r, m) / t, t / row_ms(r, m)) <= 1.5)
@@ -185,6 +194,8 @@ def main():
     ap.add_argument("--ncu", help="calibrate on Nsight Compute's counters of the conv rows instead "
                     "(ncu_kernels.csv beside --measured, with ncu_bench_stdout.log)", action="store_true")
     ap.add_argument("--write", action="store_true", help="store the fitted constants in kernels/emu/h200_model.cfg")
+    ap.add_argument("--committed", action="store_true",
+                    help="no fit: the error table of the constants in kernels/emu/h200_model.cfg on these inputs")
     args = ap.parse_args()
     if not os.path.isfile(args.measured):
         sys.exit(f"calibrate_h200: no measurement at {args.measured}")
@@ -205,6 +216,9 @@ def main():
     pairs = [(r, measured[(r["op"], r["shape"])][0]) for r in rows if (r["op"], r["shape"]) in measured]
     if not pairs:
         sys.exit(f"calibrate_h200: no profiled row of {profiled} matches {args.measured}")
+    if args.committed:
+        report(pairs, committed_constants())
+        return
     m = fit(pairs)
     print("fitted: " + ", ".join(f"{k} = {v:.4g}" for k, v in m.items()))
     if args.write:

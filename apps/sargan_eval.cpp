@@ -14,8 +14,8 @@
 #include "engine/check.h"
 #include "engine/image.h"
 #include "engine/safetensors.h"
-#include "models/sargan/expression_eval.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
+#include "models/eval/expression_eval.h"
 #include "models/sargan/weights.h"
 
 int main(int argc, char** argv) {

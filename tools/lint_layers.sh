@@ -25,8 +25,10 @@ report() {  # pattern, reason, folders...
 }
 
 include='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]'
-report "${include}kernels/" 'a kernels/ header above the engine: reach it through an engine op (ENGINE_DISPATCH) or engine/perf.h' apps models
-report '(ENGINE_WITH_CUDA|ENGINE_CUDA_EMULATED)' 'a CUDA build switch above the engine: the engine dispatches by device' apps models
+report "${include}kernels/" \
+  'a kernels/ header above the engine: reach it through an engine op (ENGINE_DISPATCH) or engine/perf.h' apps models
+report '(ENGINE_WITH_CUDA|ENGINE_CUDA_EMULATED)' \
+  'a CUDA build switch above the engine: the engine dispatches by device' apps models
 report "${include}(engine|models)/" 'kernels/ includes a header of a layer above it' kernels
 report "${include}models/" 'engine/ includes a models/ header' engine
 report "${include}(cuda|cuda_runtime|cuda_runtime_api|cublas[_a-z]*|cudnn|nccl)\.h" \

@@ -19,7 +19,7 @@
 #include "engine/dir_walk.h"
 #include "engine/image.h"
 #include "engine/random.h"
-#include "models/progress_bar.h"
+#include "models/monitor/progress_bar.h"
 #include "models/sargan/weights.h"
 
 namespace models::sargan {

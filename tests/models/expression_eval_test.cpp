@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "engine/image.h"
-#include "models/sargan/expression_eval.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
+#include "models/eval/expression_eval.h"
 
 using namespace models::sargan;
 using engine::Image;

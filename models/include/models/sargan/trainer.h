@@ -27,8 +27,8 @@
 #include "engine/communicator.h"
 #include "engine/device.h"
 #include "engine/random.h"
+#include "models/monitor/monitor.h"
 #include "models/sargan/dataset.h"
-#include "models/sargan/monitor.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/train_config.h"
 

@@ -1,6 +1,6 @@
 // Synthetic faces (see faces.h): a painter that composites signed-distance shapes with analytic
 // coverage, the identity sampler, the table of expressions, and the folder writer.
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 
 #include <algorithm>
 #include <cmath>

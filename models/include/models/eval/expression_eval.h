@@ -14,7 +14,7 @@
 #include "engine/module.h"
 #include "engine/nn.h"
 #include "engine/random.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 #include "models/sargan/networks.h"
 
 namespace models::sargan {

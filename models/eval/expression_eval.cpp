@@ -1,5 +1,5 @@
 // The evidence for a trained generator on synthetic faces (contract in expression_eval.h).
-#include "models/sargan/expression_eval.h"
+#include "models/eval/expression_eval.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 #include "models/sargan/translator.h"
 
 namespace models::sargan {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "engine/check.h"
-#include "kernels/h200_prediction.h"
+#include "engine/perf.h"
 #include "engine/random.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     using namespace models::sargan;
-    engine::Generator rng(0);
+    engine::Philox rng(0);
     Generator g(GeneratorConfig{}, rng);
     Translator translator(g, engine::Device::parse(device_name));
     std::vector<engine::Image> inputs;
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     run_once();  // warm-up: allocator caches, OpenBLAS threads, the first layer's target responses
     times.clear();
     cpu_times.clear();
-    kernels::take_predicted_h200_ms();  // drops the warm-up's launches
+    engine::perf::take_predicted_h200_ms();  // drops the warm-up's launches
     for (int r = 0; r < repeats; ++r) run_once();
     std::sort(times.begin(), times.end());
     std::sort(cpu_times.begin(), cpu_times.end());
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                 images, image_size, image_size, batch_size, device_name.c_str(), times[times.size() / 2], times[0],
                 cpu_times[cpu_times.size() / 2], cpu_times[0], repeats);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
-    if (const double h200_ms = kernels::take_predicted_h200_ms(); h200_ms >= 0)
+    if (const double h200_ms = engine::perf::take_predicted_h200_ms(); h200_ms >= 0)
       std::printf("predicted H200: %.3f ms (modelled per run, not measured)\n", h200_ms / repeats);
   } catch (const engine::Error& e) {
     std::cerr << "bench_sargan: error: " << e.what() << "\n";

@@ -8,8 +8,8 @@
 #include "engine/check.h"
 #include "engine/version.h"
 #include "models/cli.h"
+#include "models/data/faces.h"
 #include "models/sargan/options.h"
-#include "models/sargan/faces.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SARGAN and the LSRF/OMP linear models: facial expression synthesis"};

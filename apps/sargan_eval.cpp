@@ -14,8 +14,8 @@
 #include "engine/check.h"
 #include "engine/image.h"
 #include "engine/safetensors.h"
-#include "models/sargan/expression_eval.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
+#include "models/eval/expression_eval.h"
 #include "models/sargan/weights.h"
 
 int main(int argc, char** argv) {
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     using namespace models::sargan;
-    engine::Generator rng(training.seed);
+    engine::Philox rng(training.seed);
     ExpressionClassifier classifier(training.image_size, rng);
     if (!classifier_path.empty()) {
       classifier.load_state_dict(engine::load_safetensors(classifier_path).tensors);
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       train_classifier(classifier, training, std::cerr);
       if (!save_classifier.empty()) engine::save_safetensors(save_classifier, classifier.state_dict());
     }
-    engine::Generator g_rng(0);
+    engine::Philox g_rng(0);
     GeneratorConfig config;
     config.conv_dim = g_conv_dim;
     Generator g(config, g_rng);

@@ -55,6 +55,8 @@ std::vector<OpCase> build_cases() {
             [](const Inputs& x) { return engine::narrow(x[0], 3, 1, 3); }, true});
   add_case({"flatten", "", {{{2, 3, 2}}}, [](const Inputs& x) { return engine::flatten(x[0]) * x[0].reshape({2, 6}); }, true});
   add_case({"unsqueeze", "", {{{2, 3}}}, [](const Inputs& x) { return engine::unsqueeze(x[0], 1); }, true});
+  add_case({"gemm_tn", "odd M, N, K", {{{5, 3}}, {{5, 7}}},
+            [](const Inputs& x) { return engine::gemm_tn(x[0], x[1]); }, true});
   struct ConvCase {
     int k, stride, pad, h, w, n, c_in, c_out;
     const char* label;

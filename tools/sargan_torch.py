@@ -1,4 +1,4 @@
-"""The SARGAN networks in PyTorch, written from the description in issue 4 (docs/sargan.md), for the
+"""The SARGAN networks in PyTorch, written from the description in docs/sargan.md, for the
 fixture and benchmark scripts only; the product never imports Python.
 
 Module and attribute names equal the authors' state_dict keys:

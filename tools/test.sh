@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: every build variant, each with its tests.
+#   0. The layer lint (tools/lint_layers.sh): apps -> models -> engine -> kernels, front doors only.
 #   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
 #      Then the engine installed and used as a library (examples/translate_one), and, where the
 #      aarch64 cross toolchain is installed (tools/install_cross_deps.sh), the aarch64 cross build
@@ -62,6 +63,7 @@ configure_no_flags() {  # dir, targets...: `cmake -S . -B dir` exactly as a user
 }
 
 mkdir -p build-ci
+stage "layer lint" tools/lint_layers.sh
 stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
 stage "cpu-only tests" run_ctest build-ci/cpu
 stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check_install.sh build-ci/cpu

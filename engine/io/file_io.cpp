@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "engine/check.h"
+#include "engine/file.h"
 
 namespace engine::io {
 
@@ -90,3 +91,13 @@ void AtomicFile::commit() {
 }
 
 }  // namespace engine::io
+
+namespace engine {
+
+void write_file_atomically(const std::string& path, const std::string& contents) {
+  io::AtomicFile file(path);
+  file.write(contents.data(), contents.size());
+  file.commit();
+}
+
+}  // namespace engine

@@ -57,6 +57,14 @@ bool cuda_available() {
 #endif
 }
 
+bool cuda_emulated() {
+#if ENGINE_CUDA_EMULATED
+  return true;
+#else
+  return false;
+#endif
+}
+
 void* device_alloc(Device device, size_t bytes) {
   return (device.is_cuda() ? cuda_caching_allocator() : cpu_caching_allocator()).allocate(bytes);
 }

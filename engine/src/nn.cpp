@@ -27,7 +27,7 @@ void check_conv_arguments(const char* layer, int64_t c_in, int64_t c_out, int64_
 }  // namespace
 
 Conv2d::Conv2d(int64_t c_in, int64_t c_out, int64_t kernel, int stride, int padding, bool has_bias,
-               Generator& generator)
+               Philox& generator)
     : options{stride, padding} {
   check_conv_arguments("Conv2d", c_in, c_out, kernel, stride, padding);
   const Shape shape{c_out, c_in, kernel, kernel};
@@ -39,7 +39,7 @@ Conv2d::Conv2d(int64_t c_in, int64_t c_out, int64_t kernel, int stride, int padd
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options); }
 
 ConvTranspose2d::ConvTranspose2d(int64_t c_in, int64_t c_out, int64_t kernel, int stride, int padding,
-                                 bool has_bias, Generator& generator)
+                                 bool has_bias, Philox& generator)
     : options{stride, padding} {
   check_conv_arguments("ConvTranspose2d", c_in, c_out, kernel, stride, padding);
   const Shape shape{c_in, c_out, kernel, kernel};

@@ -57,8 +57,8 @@ void philox4x32(uint64_t key, uint64_t counter, uint32_t out[4]) {
   philox4x32(k, c, out);
 }
 
-std::vector<uint32_t> Generator::blocks(int64_t count) {
-  ENGINE_CHECK(count >= 0, "Generator: negative count ", count);
+std::vector<uint32_t> Philox::blocks(int64_t count) {
+  ENGINE_CHECK(count >= 0, "Philox: negative count ", count);
   const int64_t blocks = (count + 3) / 4;
   std::vector<uint32_t> words(4 * blocks);
   fill_blocks(seed_, offset_, blocks, words.data());
@@ -67,21 +67,21 @@ std::vector<uint32_t> Generator::blocks(int64_t count) {
   return words;
 }
 
-std::vector<float> Generator::uniform(int64_t count) {
+std::vector<float> Philox::uniform(int64_t count) {
   const std::vector<uint32_t> words = blocks(count);
   std::vector<float> values(count);
   for (int64_t i = 0; i < count; ++i) values[i] = to_unit(words[i]);
   return values;
 }
 
-Tensor Generator::uniform(const Shape& shape, float lo, float hi, Device device) {
-  ENGINE_CHECK(lo <= hi, "Generator::uniform: lo ", lo, " > hi ", hi);
+Tensor Philox::uniform(const Shape& shape, float lo, float hi, Device device) {
+  ENGINE_CHECK(lo <= hi, "Philox::uniform: lo ", lo, " > hi ", hi);
   std::vector<float> values = uniform(numel(shape));
   for (float& v : values) v = lo + (hi - lo) * v;
   return Tensor::from_vector(values, shape, device);
 }
 
-std::vector<float> Generator::normal(int64_t count) {
+std::vector<float> Philox::normal(int64_t count) {
   // One pair of uniforms per pair of normals; the first is moved to (0, 1] so that log is finite.
   const std::vector<uint32_t> words = blocks(2 * ((count + 1) / 2));
   std::vector<float> values(count);
@@ -96,10 +96,10 @@ std::vector<float> Generator::normal(int64_t count) {
   return values;
 }
 
-uint32_t Generator::next_u32() { return blocks(1)[0]; }
+uint32_t Philox::next_u32() { return blocks(1)[0]; }
 
-std::vector<int64_t> Generator::permutation(int64_t n) {
-  ENGINE_CHECK(n >= 0, "Generator::permutation: negative size ", n);
+std::vector<int64_t> Philox::permutation(int64_t n) {
+  ENGINE_CHECK(n >= 0, "Philox::permutation: negative size ", n);
   std::vector<int64_t> order(n);
   for (int64_t i = 0; i < n; ++i) order[i] = i;
   if (n < 2) return order;

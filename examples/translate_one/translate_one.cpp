@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   namespace sargan = models::sargan;
-  engine::Generator rng(0);  // initial values, all replaced by the weights file
+  engine::Philox rng(0);  // initial values, all replaced by the weights file
   sargan::Generator g({/*conv_dim=*/std::atoi(argv[5])}, rng);
   sargan::load_generator(g, argv[1]);
   sargan::Translator translator(g, engine::Device::cpu());

@@ -19,9 +19,7 @@ int run(const CliOptions& options) {
 }
 
 engine::Device resolve_device(const std::string& name) {
-#if ENGINE_CUDA_EMULATED
-  if (name == "auto") return engine::Device::cpu();
-#endif
+  if (name == "auto" && engine::cuda_emulated()) return engine::Device::cpu();
   return engine::Device::parse(name);
 }
 

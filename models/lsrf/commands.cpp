@@ -41,12 +41,14 @@ void make_dir(const std::string& dir, const char* flag) {
   if (ec || !fs::is_directory(dir)) ENGINE_FAIL("cannot create ", flag, " folder '", dir, "': ", ec.message());
 }
 
+// On --device: the products run there (the same bits on cpu and cuda, engine/sparse.h).
 LinearMap load_map(const CliOptions& o, std::string* path_out) {
+  const engine::Device device = resolve_device(o.sargan.device);
   const std::string path = find_weights_file(o.weights_dir, o.model, o.f, o.image_size);
   const CsrWeights weights = load_csr_npz(path);
   check_weights_shape(weights, o.image_size, path);
   if (path_out) *path_out = path;
-  return LinearMap(weights);
+  return LinearMap(weights, device);
 }
 
 std::string output_path(const std::string& results_dir, const std::string& input) {

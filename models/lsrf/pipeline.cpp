@@ -9,7 +9,7 @@
 
 #include "engine/check.h"
 #include "engine/dir_walk.h"
-#include "kernels/csr_spmv.h"
+#include "engine/sparse.h"
 
 namespace models::lsrf {
 
@@ -52,11 +52,18 @@ engine::Image planes_to_image(const Planes& planes) {
   return image;
 }
 
-LinearMap::LinearMap(const CsrWeights& w)
-    : size_(int(std::lround(std::sqrt(double(w.rows))))), rows_(w.rows), indptr_(w.indptr), indices_(w.indices) {
-  ENGINE_CHECK(int64_t(size_) * size_ == w.rows && w.cols == w.rows + 1, "LinearMap: weights are not [S², S²+1]");
-  values_.assign(w.data.begin(), w.data.end());
+namespace {
+
+engine::CsrMatrix checked_matrix(const CsrWeights& w, int size, engine::Device device) {
+  ENGINE_CHECK(int64_t(size) * size == w.rows && w.cols == w.rows + 1, "LinearMap: weights are not [S², S²+1]");
+  return engine::CsrMatrix(w.rows, w.cols, w.indptr, w.indices, std::vector<float>(w.data.begin(), w.data.end()),
+                           device);
 }
+
+}  // namespace
+
+LinearMap::LinearMap(const CsrWeights& w, engine::Device device)
+    : size_(int(std::lround(std::sqrt(double(w.rows))))), rows_(w.rows), matrix_(checked_matrix(w, size_, device)) {}
 
 Planes LinearMap::apply(const Planes& x) const {
   ENGINE_CHECK(x.size == size_, "LinearMap: input is ", x.size, "x", x.size, ", weights are for ", size_, "x", size_);
@@ -68,8 +75,7 @@ Planes LinearMap::apply(const Planes& x) const {
   }
   Planes y;
   y.size = size_;
-  y.values.resize(size_t(3 * rows_));
-  kernels::cpu::csr_spmv(rows_, cols, indptr_.data(), indices_.data(), values_.data(), 3, xs.data(), y.values.data());
+  y.values = engine::csr_spmv(matrix_, engine::Tensor::from_vector(xs, {3, cols}, matrix_.device())).to_vector();
   return y;
 }
 

@@ -58,7 +58,7 @@ class Trainer {
   }
 
   CsrWeights run() {
-    Correlation correlate(xnorm_, 3 * int64_t(n_), p_, block_pixels, opt_.device);
+    Correlation correlate(xnorm_, 3 * int64_t(n_), p_, opt_.device);
     for (int step = 0; step < opt_.f; ++step) {
       const auto start = std::chrono::steady_clock::now();
       previous_ = chosen_;  // LSRF measures distances to the previous steps' choices (Jacobi order)

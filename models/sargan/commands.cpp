@@ -19,7 +19,7 @@
 #include "engine/dir_walk.h"
 #include "engine/image.h"
 #include "engine/random.h"
-#include "models/progress_bar.h"
+#include "models/monitor/progress_bar.h"
 #include "models/sargan/weights.h"
 
 namespace models::sargan {
@@ -159,7 +159,7 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
                 " GB is available; use a smaller --image_size or --batch_size");
   warn_duplicate_names(images, log);
   prepare_output_dir(job.output_dir);
-  engine::Generator rng(0);  // the initial values are all overwritten by the checkpoint
+  engine::Philox rng(0);  // the initial values are all overwritten by the checkpoint
   Generator g(job.generator, rng);
   load_generator(g, job.weights);
   Translator translator(g, job.device);

@@ -115,7 +115,7 @@ int64_t DataLoader::skipped_files() const {
 }
 
 DataLoader::Plan DataLoader::make_plan(const LoaderState& at) const {
-  engine::Generator rng(at.seed);
+  engine::Philox rng(at.seed);
   rng.set_state(at.seed, at.offset);
   Plan plan;
   plan.order = rng.permutation(size());

@@ -24,7 +24,7 @@ class NormWrapper : public engine::Module {
 }  // namespace
 
 ConvLayer::ConvLayer(int64_t c_in, int64_t c_out, int64_t kernel, Scale scale, bool norm, bool relu,
-                     engine::Generator& rng)
+                     engine::Philox& rng)
     : padding_(static_cast<int>(kernel / 2)), scale_(scale), relu_(relu) {
   ENGINE_CHECK(kernel % 2 == 1, "ConvLayer: kernel must be odd, got ", kernel);
   const int stride = scale == Scale::down ? 2 : 1;
@@ -41,7 +41,7 @@ Tensor ConvLayer::forward(const Tensor& x) {
   return relu_ ? engine::relu(h) : h;
 }
 
-Hourglass::Hourglass(int depth, int64_t c_in, int64_t c_out, int64_t c_mid, engine::Generator& rng)
+Hourglass::Hourglass(int depth, int64_t c_in, int64_t c_out, int64_t c_mid, engine::Philox& rng)
     : depth_(depth), b1_(depth + 1), b2_(depth + 1), b3_(depth + 1) {
   ENGINE_CHECK(depth >= 1, "Hourglass: depth must be at least 1, got ", depth);
   build(depth, c_in, c_mid, rng);
@@ -51,7 +51,7 @@ Hourglass::Hourglass(int depth, int64_t c_in, int64_t c_out, int64_t c_mid, engi
 
 // Registration order follows the authors' recursive construction, so that state_dict() lists the
 // keys in their checkpoint's order: b1_D, b2_D, b1_D-1, b2_D-1, ..., b2_plus_1, b3_1, ..., b3_D.
-void Hourglass::build(int level, int64_t c_in, int64_t c_mid, engine::Generator& rng) {
+void Hourglass::build(int level, int64_t c_in, int64_t c_mid, engine::Philox& rng) {
   const int64_t c1 = level == depth_ ? c_in : c_mid;
   const std::string l = std::to_string(level);
   b1_[level] = register_module("b1_" + l, std::make_shared<ConvLayer>(c1, c_mid, 3, Scale::none, true, true, rng));
@@ -80,7 +80,7 @@ Tensor Hourglass::forward(const Tensor& x) {
   return engine::attention_gate(x, out_block_->forward(level(depth_, x)));
 }
 
-SARB::SARB(int64_t channels, int64_t hourglass_dim, engine::Generator& rng) {
+SARB::SARB(int64_t channels, int64_t hourglass_dim, engine::Philox& rng) {
   conv1_ = register_module("conv1", std::make_shared<ConvLayer>(channels, channels, 3, Scale::none, true, true, rng));
   conv2_ = register_module("conv2", std::make_shared<ConvLayer>(channels, channels, 3, Scale::none, true, false, rng));
   att_func_ = register_module("att_func", std::make_shared<Hourglass>(2, channels, 1, hourglass_dim, rng));

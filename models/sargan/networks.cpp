@@ -18,7 +18,7 @@ std::shared_ptr<nn::InstanceNorm2d> instance_norm(int64_t channels) {
 }
 }  // namespace
 
-Generator::Generator(const GeneratorConfig& config, engine::Generator& rng) : config_(config) {
+Generator::Generator(const GeneratorConfig& config, engine::Philox& rng) : config_(config) {
   ENGINE_CHECK(config.conv_dim > 0 && config.c_dim > 0 && config.hourglass_dim > 0,
                "Generator: sizes must be positive, got conv_dim ", config.conv_dim, ", c_dim ",
                config.c_dim, ", hourglass_dim ", config.hourglass_dim);
@@ -100,7 +100,7 @@ Tensor Generator::forward_all_targets(const Tensor& x, const Tensor& responses) 
   return run_main(a.reshape({n * c_dim, d, h, w}), 1) + x_each;
 }
 
-Discriminator::Discriminator(const DiscriminatorConfig& config, engine::Generator& rng) : config_(config) {
+Discriminator::Discriminator(const DiscriminatorConfig& config, engine::Philox& rng) : config_(config) {
   ENGINE_CHECK(config.repeat_num >= 1 && config.repeat_num < 20 && config.conv_dim > 0 && config.c_dim > 0,
                "Discriminator: bad sizes: conv_dim ", config.conv_dim, ", c_dim ", config.c_dim,
                ", repeat_num ", config.repeat_num);

@@ -1,38 +1,16 @@
 // kernels::cuda::csr_spmv against kernels::cpu::csr_spmv: exact (both sum each row in stored order
 // with fused multiply-adds), on odd sizes, empty rows, one row, rows longer than a warp, and the
 // LSRF shape (S² x S²+1 with the bias column, 3 vectors); and the same bits under every schedule.
-#include <random>
-
 #include "kernel_test_util.h"
 #include "kernels/csr_spmv.h"
+#include "random_csr.h"
 #include "test_util.h"
 
 using kernel_test::DeviceBuffer;
+using test::Csr;
+using test::random_csr;
 
 namespace {
-
-struct Csr {
-  int64_t rows, cols;
-  std::vector<int32_t> indptr, indices;
-  std::vector<float> values;
-};
-
-// Row r holds (r * 7) % (max_per_row + 1) values at random distinct-or-not columns.
-Csr random_csr(int64_t rows, int64_t cols, int max_per_row, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int64_t> col(0, cols - 1);
-  std::uniform_real_distribution<float> value(-1.f, 1.f);
-  Csr m{rows, cols, {0}, {}, {}};
-  for (int64_t r = 0; r < rows; ++r) {
-    const int n = int((r * 7) % (max_per_row + 1));
-    for (int i = 0; i < n; ++i) {
-      m.indices.push_back(int32_t(col(rng)));
-      m.values.push_back(value(rng));
-    }
-    m.indptr.push_back(int32_t(m.indices.size()));
-  }
-  return m;
-}
 
 struct SpmvCase {
   int64_t rows, cols;

@@ -1,4 +1,4 @@
-// The im2col / col2im kernels of the cuBLAS conv baseline (kernels/cudnn/im2col.cuh), run on the
+// The im2col / col2im kernels of the cuBLAS conv baseline (kernels/baselines/im2col.cuh), run on the
 // emulator: the baseline's lowering, with its GEMMs done by plain loops here, must give the CPU
 // convolution (kernels::cpu::conv2d_forward / conv2d_backward_input). cuBLAS itself cannot run
 // without a GPU; this checks the index maths around it.
@@ -7,9 +7,9 @@
 #include <cmath>
 #include <random>
 
-#include "../../kernels/cudnn/im2col.cuh"
 #include "../conv_shape.h"
 #include "emu_test_util.h"
+#include "im2col.cuh"
 
 namespace {
 

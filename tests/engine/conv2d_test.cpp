@@ -10,7 +10,7 @@
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "test_util.h"
-#include "winograd_test_util.h"
+#include "conv_reference.h"
 
 using engine::Shape;
 using engine::Tensor;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "test_util.h"
-#include "winograd_test_util.h"
+#include "conv_reference.h"
 
 using kernels::Conv2dShape;
 using kernels::cpu::Winograd4x4s2Pass;

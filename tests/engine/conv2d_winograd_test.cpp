@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "test_util.h"
-#include "winograd_test_util.h"
+#include "conv_reference.h"
 
 using kernels::Conv2dShape;
 

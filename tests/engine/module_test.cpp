@@ -1,5 +1,5 @@
 // Module tree against PyTorch's key lists (tests/fixtures/torch/module.json, made by
-// tools/make_fixtures.py), strict loading errors, zero_grad, gradient accumulation and the
+// tools/make_torch_fixtures.py), strict loading errors, zero_grad, gradient accumulation and the
 // default initialisation bounds.
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -17,9 +17,9 @@ namespace nn = engine::nn;
 
 namespace {
 
-// The model of tools/make_fixtures.py's Net, registered in the same order.
+// The model of tools/make_torch_fixtures.py's Net, registered in the same order.
 struct Block : engine::Module {
-  explicit Block(engine::Generator& g) {
+  explicit Block(engine::Philox& g) {
     conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(4, 4, 3, 1, 1, false, g));
     norm = register_module("norm", std::make_shared<nn::InstanceNorm2d>(4, true));
   }
@@ -28,7 +28,7 @@ struct Block : engine::Module {
 };
 
 struct Net : engine::Layer {
-  explicit Net(engine::Generator& g) {
+  explicit Net(engine::Philox& g) {
     main = register_module("main", std::make_shared<engine::Sequential>());
     main->add(std::make_shared<nn::Conv2d>(3, 4, 3, 1, 1, true, g))
         .add(std::make_shared<nn::InstanceNorm2d>(4, true, true))
@@ -77,7 +77,7 @@ std::string error_of(F f) {
 
 TEST_CASE("Module names, order and shapes equal PyTorch's state_dict", "[cpu]") {
   const test::TorchFixture fixture("module.json");
-  engine::Generator g(1);
+  engine::Philox g(1);
   Net net(g);
   const NamedTensors state = net.state_dict();
   const auto& expected = fixture.json()["state_dict_keys"];
@@ -101,7 +101,7 @@ TEST_CASE("Module names, order and shapes equal PyTorch's state_dict", "[cpu]") 
 
 TEST_CASE("load_state_dict copies PyTorch's values into the existing tensors", "[cpu]") {
   const test::TorchFixture fixture("module.json");
-  engine::Generator g(1);
+  engine::Philox g(1);
   Net net(g);
   const Tensor head_weight = net.head->weight;
   net.load_state_dict(fixture_state(fixture));
@@ -113,7 +113,7 @@ TEST_CASE("load_state_dict copies PyTorch's values into the existing tensors", "
 
 TEST_CASE("a model loaded from PyTorch's state_dict gives PyTorch's output", "[cpu]") {
   const test::TorchFixture fixture("module.json");
-  engine::Generator g(1);
+  engine::Philox g(1);
   Net net(g);
   net.load_state_dict(fixture_state(fixture));
   // conv, instance norm, conv-transpose, conv and a 1x1 conv, each summing <= 64 reordered float32
@@ -124,7 +124,7 @@ TEST_CASE("a model loaded from PyTorch's state_dict gives PyTorch's output", "[c
 
 TEST_CASE("load_state_dict errors: missing, unexpected, shape mismatch with both shapes", "[cpu]") {
   const test::TorchFixture fixture("module.json");
-  engine::Generator g(1);
+  engine::Philox g(1);
   Net net(g);
   const NamedTensors good = fixture_state(fixture);
   const std::vector<float> before = net.head->weight.to_vector();
@@ -167,7 +167,7 @@ TEST_CASE("Sequential numbers its children and runs them in order", "[cpu]") {
   const Tensor x = test::random_tensor({2, 3}, 4);
   const auto y = seq(x).to_vector(), vx = x.to_vector();
   for (size_t i = 0; i < vx.size(); ++i) CHECK(y[i] == std::tanh(vx[i] > 0 ? vx[i] : 0.5f * vx[i]));
-  engine::Generator g(1);
+  engine::Philox g(1);
   engine::Sequential convs;
   convs.add(std::make_shared<nn::Tanh>()).add(std::make_shared<nn::Conv2d>(1, 1, 1, 1, 0, false, g));
   CHECK(names(convs.state_dict()) == std::vector<std::string>{"1.weight"});
@@ -236,7 +236,7 @@ TEST_CASE("Module::to keeps every handle valid", "[cpu]") {
 
 TEST_CASE("default initialisation: PyTorch's bounds from its fan-in, filled to the edges", "[cpu]") {
   const test::TorchFixture fixture("module.json");
-  engine::Generator g(17);
+  engine::Philox g(17);
   for (const auto& spec : fixture.json()["init"]) {
     const std::string layer = spec["layer"];
     const int64_t c_in = spec["c_in"], c_out = spec["c_out"], k = spec["kernel"];
@@ -272,7 +272,7 @@ TEST_CASE("default initialisation: PyTorch's bounds from its fan-in, filled to t
 }
 
 TEST_CASE("default initialisation: bias bound 1/sqrt(fan_in), fan_in from weight.size(1)", "[cpu]") {
-  engine::Generator g(18);
+  engine::Philox g(18);
   // Conv2d(2, 4096, 1): fan_in = 2. ConvTranspose2d(2, 4096, 1): weight [2,4096,1,1], fan_in 4096.
   const nn::Conv2d conv(2, 4096, 1, 1, 0, true, g);
   const nn::ConvTranspose2d transposed(2, 4096, 1, 1, 0, true, g);

@@ -10,7 +10,7 @@
 #include "engine/random.h"
 #include "test_util.h"
 
-using engine::Generator;
+using engine::Philox;
 
 TEST_CASE("philox4x32-10 matches Random123's known-answer vectors", "[cpu]") {
   // Random123 tests/kat_vectors: "philox4x32 10" counter[4] key[2] -> output[4].
@@ -39,8 +39,8 @@ TEST_CASE("philox4x32-10 matches Random123's known-answer vectors", "[cpu]") {
   for (int i = 0; i < 4; ++i) CHECK(full[i] == packed[i]);
 }
 
-TEST_CASE("Generator::uniform is the 24 high bits of consecutive Philox blocks", "[cpu]") {
-  Generator generator(42);
+TEST_CASE("Philox::uniform is the 24 high bits of consecutive Philox blocks", "[cpu]") {
+  Philox generator(42);
   const std::vector<float> values = generator.uniform(10);
   CHECK(generator.offset() == 3);  // ceil(10 / 4) blocks; the last two words are discarded
   for (int i = 0; i < 10; ++i) {
@@ -55,29 +55,29 @@ TEST_CASE("Generator::uniform is the 24 high bits of consecutive Philox blocks",
   CHECK(generator.offset() == 4);
 }
 
-TEST_CASE("Generator: same seed same numbers, resumable from (seed, offset), any thread count", "[cpu]") {
-  Generator a(7), b(7), c(8);
+TEST_CASE("Philox: same seed same numbers, resumable from (seed, offset), any thread count", "[cpu]") {
+  Philox a(7), b(7), c(8);
   const auto first = a.uniform(1000);
   CHECK(first == b.uniform(1000));
   CHECK(first != c.uniform(1000));
   const auto continued = a.uniform(500);
-  Generator resumed;
+  Philox resumed;
   resumed.set_state(7, b.offset());
   CHECK(resumed.uniform(500) == continued);
 
   // Large draws are generated in parallel; every block depends only on its counter.
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const auto serial = Generator(9).uniform(1 << 18);
+  const auto serial = Philox(9).uniform(1 << 18);
   omp_set_num_threads(std::max(2, threads));
-  const auto parallel = Generator(9).uniform(1 << 18);
+  const auto parallel = Philox(9).uniform(1 << 18);
   omp_set_num_threads(threads);
   CHECK(serial == parallel);
 }
 
-TEST_CASE("Generator::uniform: range and moments", "[cpu]") {
+TEST_CASE("Philox::uniform: range and moments", "[cpu]") {
   const int64_t n = 200000;
-  const auto values = Generator(1).uniform(n);
+  const auto values = Philox(1).uniform(n);
   double sum = 0, sum_sq = 0;
   for (float v : values) {
     REQUIRE(v >= 0.f);
@@ -93,8 +93,8 @@ TEST_CASE("Generator::uniform: range and moments", "[cpu]") {
   CHECK(*std::max_element(values.begin(), values.end()) > 1.f - 1e-4f);
 }
 
-TEST_CASE("Generator::uniform tensor: [lo, hi) on every device from the same stream", "[cpu]") {
-  Generator a(3), b(3);
+TEST_CASE("Philox::uniform tensor: [lo, hi) on every device from the same stream", "[cpu]") {
+  Philox a(3), b(3);
   const engine::Tensor t = a.uniform({4, 5, 6}, -0.25f, 0.75f);
   REQUIRE(t.shape() == engine::Shape{4, 5, 6});
   const auto raw = b.uniform(120);
@@ -105,15 +105,15 @@ TEST_CASE("Generator::uniform tensor: [lo, hi) on every device from the same str
     CHECK(values[i] <= 0.75f);
   }
   if (engine::cuda_available()) {
-    Generator c(3);
+    Philox c(3);
     CHECK(c.uniform({4, 5, 6}, -0.25f, 0.75f, engine::Device::cuda()).to_vector() == values);
   } else {
     WARN("no CUDA device in this build: the device half of this test did not run");
   }
 }
 
-TEST_CASE("Generator::normal: Box-Muller of uniform pairs, moments", "[cpu]") {
-  Generator generator(5);
+TEST_CASE("Philox::normal: Box-Muller of uniform pairs, moments", "[cpu]") {
+  Philox generator(5);
   const int64_t n = 200001;  // odd: the last pair's sine is discarded
   const auto values = generator.normal(n);
   REQUIRE(int64_t(values.size()) == n);
@@ -139,14 +139,14 @@ TEST_CASE("Generator::normal: Box-Muller of uniform pairs, moments", "[cpu]") {
   CHECK(std::fabs(double(within_one) / n - 0.682689) < 5e-3);
 }
 
-TEST_CASE("Generator::permutation: a permutation, every order equally likely", "[cpu]") {
-  Generator generator(11);
+TEST_CASE("Philox::permutation: a permutation, every order equally likely", "[cpu]") {
+  Philox generator(11);
   auto order = generator.permutation(1000);
   std::vector<int64_t> sorted = order;
   std::sort(sorted.begin(), sorted.end());
   for (int64_t i = 0; i < 1000; ++i) REQUIRE(sorted[i] == i);
-  CHECK(order != Generator(12).permutation(1000));
-  CHECK(order == Generator(11).permutation(1000));
+  CHECK(order != Philox(12).permutation(1000));
+  CHECK(order == Philox(11).permutation(1000));
   CHECK(generator.permutation(0).empty());
   CHECK(generator.permutation(1) == std::vector<int64_t>{0});
 

@@ -9,8 +9,8 @@
 
 #include "engine/check.h"
 #include "engine/image.h"
+#include "models/data/faces.h"
 #include "models/sargan/dataset.h"
-#include "models/sargan/faces.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

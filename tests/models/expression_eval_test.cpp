@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "engine/image.h"
-#include "models/sargan/expression_eval.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
+#include "models/eval/expression_eval.h"
 
 using namespace models::sargan;
 using engine::Image;
@@ -77,7 +77,7 @@ TEST_CASE("PairSums keeps each expression pair apart", "[expression_eval]") {
 
 TEST_CASE("evaluate_translations: a generator that returns its input scores exactly the unchanged input",
           "[expression_eval]") {
-  engine::Generator rng(5);
+  engine::Philox rng(5);
   GeneratorConfig config;
   config.conv_dim = 4;
   config.hourglass_dim = 4;
@@ -102,7 +102,7 @@ TEST_CASE("evaluate_translations: a generator that returns its input scores exac
 }
 
 TEST_CASE("translation_grid: the drawn source, then one translation per expression, enlarged", "[expression_eval]") {
-  engine::Generator rng(5);
+  engine::Philox rng(5);
   GeneratorConfig config;
   config.conv_dim = 4;
   config.hourglass_dim = 4;

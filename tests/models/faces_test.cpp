@@ -9,7 +9,7 @@
 #include <iterator>
 
 #include "engine/image.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 
 namespace fs = std::filesystem;
 using namespace models::sargan;

@@ -64,13 +64,18 @@ models::CliOptions inference_options(const std::string& model, int f, int size, 
   return o;
 }
 
-}  // namespace
+// Random weights for S x S images and a random input.
+struct RandomMap {
+  CsrWeights w;
+  Planes x;
+};
 
-TEST_CASE("lsrf: LinearMap is W [x; 1] per channel (dense loop reference)", "[lsrf]") {
-  const int size = 5, p = size * size;
+RandomMap random_map(int size) {
+  const int p = size * size;
   std::mt19937 rng(6);
   std::uniform_real_distribution<double> value(-1, 1);
-  CsrWeights w;
+  RandomMap m;
+  CsrWeights& w = m.w;
   w.rows = p;
   w.cols = p + 1;
   w.indptr.push_back(0);
@@ -81,9 +86,16 @@ TEST_CASE("lsrf: LinearMap is W [x; 1] per channel (dense loop reference)", "[ls
     }
     w.indptr.push_back(int32_t(w.indices.size()));
   }
-  Planes x;
-  x.size = size;
-  for (int i = 0; i < 3 * p; ++i) x.values.push_back(float(value(rng)));
+  m.x.size = size;
+  for (int i = 0; i < 3 * p; ++i) m.x.values.push_back(float(value(rng)));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("lsrf: LinearMap is W [x; 1] per channel (dense loop reference)", "[lsrf]") {
+  const int size = 5, p = size * size;
+  const auto [w, x] = random_map(size);
   const Planes y = LinearMap(w).apply(x);
   REQUIRE(y.values.size() == size_t(3 * p));
   for (int c = 0; c < 3; ++c)
@@ -93,6 +105,15 @@ TEST_CASE("lsrf: LinearMap is W [x; 1] per channel (dense loop reference)", "[ls
         want += w.data[k] * (w.indices[k] == p ? 1.0 : double(x.values[c * p + w.indices[k]]));
       CHECK(y.values[c * p + r] == Approx(want).margin(1e-5));
     }
+}
+
+TEST_CASE("lsrf: LinearMap on the cuda device gives the cpu's bits", "[lsrf][cuda]") {
+  if (!engine::cuda_available()) {
+    WARN("skipped: this build has no usable cuda device");
+    return;
+  }
+  const auto [w, x] = random_map(40);  // 1600 rows: many blocks of the kernel
+  CHECK(LinearMap(w, engine::Device::cuda()).apply(x).values == LinearMap(w).apply(x).values);
 }
 
 TEST_CASE("lsrf: preprocess scales all channels together; output scaling rounds like cv2.normalize", "[lsrf]") {

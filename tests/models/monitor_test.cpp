@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "engine/image.h"
-#include "models/sargan/monitor.h"
+#include "models/monitor/monitor.h"
 
 namespace fs = std::filesystem;
 using namespace models::sargan;

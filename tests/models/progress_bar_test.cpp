@@ -1,4 +1,4 @@
-// The shared progress bar (models/progress_bar.h) on an injected clock: the text (count, percent,
+// The shared progress bar (models/monitor/progress_bar.h) on an injected clock: the text (count, percent,
 // rate, ETA, trailing text), the sparse lines off a terminal with the last one always shown, and
 // on a terminal the in-place redraws, their throttling, lines printed above the bar and the
 // finish line. Expected strings are worked out by hand from the clock values.
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "models/progress_bar.h"
+#include "models/monitor/progress_bar.h"
 
 using models::ProgressBar;
 using models::ProgressOptions;

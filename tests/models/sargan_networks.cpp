@@ -41,7 +41,7 @@ std::vector<Device> devices() {
 
 // The fixture generator (g16.ckpt), on `device`.
 std::unique_ptr<Generator> fixture_generator(Device device) {
-  engine::Generator rng(1);
+  engine::Philox rng(1);
   auto g = std::make_unique<Generator>(g16_config(), rng);
   load_generator(*g, fixture("g16.ckpt"));
   g->to(device);
@@ -51,7 +51,7 @@ std::unique_ptr<Generator> fixture_generator(Device device) {
 }  // namespace
 
 TEST_CASE("sargan: default sizes give the authors' parameter counts", "[sargan]") {
-  engine::Generator rng(1);
+  engine::Philox rng(1);
   Generator g(GeneratorConfig{}, rng);
   CHECK(g.parameter_count() == 3203394);
   CHECK(g.state_dict().size() == 83);  // parameters and the IN running-stat buffers
@@ -61,7 +61,7 @@ TEST_CASE("sargan: default sizes give the authors' parameter counts", "[sargan]"
 }
 
 TEST_CASE("sargan: state_dict keys, order and shapes equal the PyTorch checkpoint's", "[sargan]") {
-  engine::Generator rng(1);
+  engine::Philox rng(1);
   auto compare = [](const NamedTensors& ours, const NamedTensors& theirs) {
     REQUIRE(ours.size() == theirs.size());
     for (size_t i = 0; i < ours.size(); ++i) {
@@ -106,7 +106,7 @@ TEST_CASE("sargan: D matches PyTorch on the fixture inputs", "[sargan]") {
   auto expected = expected_tensors();
   for (Device device : devices()) {
     INFO("device " << device.str());
-    engine::Generator rng(1);
+    engine::Philox rng(1);
     Discriminator d(d8_config(), rng);
     load_discriminator(d, fixture("d8.ckpt"));
     d.to(device);
@@ -117,7 +117,7 @@ TEST_CASE("sargan: D matches PyTorch on the fixture inputs", "[sargan]") {
 }
 
 TEST_CASE("sargan: the running-stat buffers are loaded and kept but not used", "[sargan]") {
-  engine::Generator rng(1);
+  engine::Philox rng(1);
   Generator g(g16_config(), rng);
   const NamedTensors file = engine::load_torch_checkpoint(fixture("g16.ckpt"));
   load_generator(g, fixture("g16.ckpt"));
@@ -131,7 +131,7 @@ TEST_CASE("sargan: the running-stat buffers are loaded and kept but not used", "
 }
 
 TEST_CASE("sargan: strict loading names the keys and shapes that differ", "[sargan]") {
-  engine::Generator rng(1);
+  engine::Philox rng(1);
   const NamedTensors file = engine::load_torch_checkpoint(fixture("g16.ckpt"));
   auto load_error = [&](engine::Module& net, const NamedTensors& state) -> std::string {
     try {

@@ -78,7 +78,7 @@ models::CliOptions test_options(const std::string& input, const std::string& wei
 
 // A small generator with random weights (conv_dim 8), saved in the authors' checkpoint format.
 std::string small_random_checkpoint(const TempDir& dir) {
-  engine::Generator rng(11);
+  engine::Philox rng(11);
   Generator g({8, 7, 64}, rng);
   const std::string path = dir / "sargan_G.ckpt";
   write_weights(path, g.state_dict());
@@ -450,7 +450,7 @@ TEST_CASE("sargan: user errors are one plain line (issue 14 cases 9, 12)", "[sar
   fs::create_directories(work / "w");
   std::ofstream(work / "w/sargan_G.ckpt").close();
   {
-    engine::Generator rng(3);
+    engine::Philox rng(3);
     Generator g({8, 7, 64}, rng);
     write_weights(work / "w/sargan_G.safetensors", g.state_dict());
   }

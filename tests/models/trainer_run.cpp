@@ -14,8 +14,8 @@
 #include "engine/image.h"
 #include "engine/safetensors.h"
 #include "models/cli.h"
+#include "models/data/faces.h"
 #include "models/sargan/commands.h"
-#include "models/sargan/faces.h"
 #include "models/sargan/trainer.h"
 #include "models/sargan/weights.h"
 #include "test_util.h"
@@ -128,7 +128,7 @@ TEST_CASE("trainer: a short cpu run writes finite losses, checkpoints and sample
   CHECK(log.str().find("G/loss_cls: ") != std::string::npos);
 
   // The saved generator loads into a fresh network with the PyTorch key names.
-  engine::Generator rng(0);
+  engine::Philox rng(0);
   Generator g(generator_config(c), rng);
   load_generator(g, (models / "6-G.safetensors").string());
 }

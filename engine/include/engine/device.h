@@ -25,6 +25,8 @@ struct Device {
 
 // True when this build has a CUDA device (real or emulated) and it can be used here.
 bool cuda_available();
+// True when this build's cuda device is the CPU emulator (ENGINE_CUDA=EMU, docs/emulator.md).
+bool cuda_emulated();
 
 // Raw allocation on a device; CUDA memory comes from the caching allocator (allocator.h).
 void* device_alloc(Device device, size_t bytes);

@@ -13,7 +13,7 @@ namespace engine::nn {
 class Conv2d : public Layer {
  public:
   Conv2d(int64_t c_in, int64_t c_out, int64_t kernel, int stride, int padding, bool bias,
-         Generator& generator);
+         Philox& generator);
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
   Conv2dOptions options;
@@ -23,7 +23,7 @@ class Conv2d : public Layer {
 class ConvTranspose2d : public Layer {
  public:
   ConvTranspose2d(int64_t c_in, int64_t c_out, int64_t kernel, int stride, int padding, bool bias,
-                  Generator& generator);
+                  Philox& generator);
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
   Conv2dOptions options;

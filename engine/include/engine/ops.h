@@ -1,8 +1,9 @@
 #pragma once
 // The differentiable ops, as free functions on Tensors. Each checks its arguments (one line naming
 // the op, what it expected and what it got), dispatches to kernels::cpu or kernels::cuda by the
-// inputs' device, and records its backward. One op per file in engine/ops/, forward and backward
-// side by side. Legend: N batch, C channels, H height, W width, K kernel size.
+// inputs' device, and records its backward. Each section names its file in engine/ops/: one op, or
+// one family sharing a kernel (binary, unary, sum and mean), per file, forward and backward side by
+// side. Legend: N batch, C channels, H height, W width, K kernel size.
 #include <cstdint>
 #include <vector>
 
@@ -15,7 +16,7 @@ Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
-// y = alpha * x + beta (engine/ops/affine_scalar.cpp): every scalar +, -, * and / below.
+// y = alpha * x + beta (engine/ops/unary.cpp): every scalar +, -, * and / below.
 Tensor affine_scalar(const Tensor& x, float alpha, float beta);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
@@ -31,7 +32,7 @@ inline Tensor operator*(float s, const Tensor& x) { return affine_scalar(x, s, 0
 inline Tensor operator/(const Tensor& x, float s) { return affine_scalar(x, 1.f / s, 0.f); }
 inline Tensor operator-(const Tensor& x) { return affine_scalar(x, -1.f, 0.f); }
 
-// ---- unary (engine/ops/<name>.cpp) ----
+// ---- unary (engine/ops/unary.cpp) ----
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, float negative_slope = 0.01f);
 Tensor sigmoid(const Tensor& x);
@@ -50,11 +51,13 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = fa
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
 // ---- shape ops ----
-Tensor expand(const Tensor& x, const Shape& shape);  // broadcast to shape (a copy, not a view)
+// expand broadcasts to shape (a copy, not a view); repeat is torch's (engine/ops/expand.cpp).
+Tensor expand(const Tensor& x, const Shape& shape);
 Tensor repeat(const Tensor& x, const Shape& repeats);
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);  // engine/ops/cat.cpp
 // torch.narrow as a copy: `length` indices of `dim` from `start` (engine/ops/narrow.cpp).
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+// Views through Tensor::reshape (engine/ops/reshape.cpp).
 Tensor flatten(const Tensor& x, int64_t start_dim = 1);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 
@@ -74,9 +77,15 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& weight_shape,
                           Conv2dOptions options);
 
+// ---- linear algebra (engine/ops/gemm_tn.cpp) ----
+// a [K,M], b [K,N] -> a^T b [M,N]: the correlation GEMM of LSRF/OMP training (kernels/gemm_tn.h).
+Tensor gemm_tn(const Tensor& a, const Tensor& b);
+// A CSR matrix times dense vectors: engine/sparse.h (not differentiable, so not among these ops).
+
 // ---- image ops ----
 Tensor reflection_pad2d(const Tensor& x, int padding);             // engine/ops/reflection_pad2d.cpp
-Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w);  // F.interpolate(size)
+// F.interpolate(size), mode nearest (engine/ops/upsample_nearest2d.cpp).
+Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w);
 inline Tensor upsample_nearest2d_x2(const Tensor& x) {
   return upsample_nearest2d(x, x.size(2) * 2, x.size(3) * 2);
 }
@@ -92,9 +101,9 @@ Tensor instance_norm2d_relu(const Tensor& x, const Tensor& weight, const Tensor&
 Tensor attention_gate(const Tensor& x, const Tensor& a);
 
 // ---- losses ----
-// F.cross_entropy(logits [N,K], labels) with mean reduction.
+// F.cross_entropy(logits [N,K], labels) with mean reduction (engine/ops/cross_entropy.cpp).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
-Tensor l1_loss(const Tensor& a, const Tensor& b);  // mean |a - b|
+Tensor l1_loss(const Tensor& a, const Tensor& b);  // mean |a - b| (engine/ops/l1_loss.cpp)
 // WGAN-GP's penalty term on a gradient g [N,...]: mean_n (||g_n||_2 - 1)^2, fused; differentiable
 // once w.r.t. g, which is all training needs: g itself carries the graph to the critic's weights
 // (engine/ops/gradient_penalty.cpp).

@@ -1,7 +1,7 @@
 #pragma once
 // Counter-based random numbers (Philox-4x32-10, Salmon et al. 2011): the value of draw i depends
 // only on (seed, counter), so a seed gives the same numbers on every device and thread count.
-// A Generator hands out counter ranges; its state (seed, offset) is two integers, saved in
+// A Philox generator hands out counter ranges; its state (seed, offset) is two integers, saved in
 // checkpoints so that a resumed run continues the same sequence.
 #include <cstdint>
 #include <vector>
@@ -10,9 +10,9 @@
 
 namespace engine {
 
-class Generator {
+class Philox {
  public:
-  explicit Generator(uint64_t seed = 0) : seed_(seed) {}
+  explicit Philox(uint64_t seed = 0) : seed_(seed) {}
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }
   void set_state(uint64_t seed, uint64_t offset) {

@@ -1,7 +1,7 @@
 #pragma once
 // Real-GPU baselines: the three conv2d operations of kernels/conv2d.h (same Conv2dShape, same
 // pointers, same contract: NCHW float32 on the device, outputs overwritten, no aliasing) through
-// NVIDIA's libraries, to cross-check our kernels and to be the yardstick of apps/bench.cpp.
+// NVIDIA's libraries, to cross-check our kernels and to be the benchmark's yardstick (apps/bench/).
 //   kernels::cudnn   cudnnConvolutionForward / BackwardData / BackwardFilter, the algorithm chosen
 //                    once per shape by cudnnFind* (fastest deterministic one), FMA math (no TF32,
 //                    like our fp32 kernels), workspace kept and grown on demand.

@@ -9,6 +9,7 @@
 //   --mode test            paired <test_dataset_dir>/testA|testB: writes the outputs as above and
 //                          reports the mean absolute error to the targets, the model's beside the
 //                          identity's (the input itself), in grey levels of the [0, 1]-scaled images
+// --device (models::resolve_device) is also where the inference's sparse products run.
 // Progress and the summary go to `log` (stderr in the app).
 #include <iosfwd>
 #include <string>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/image.h"
+#include "engine/sparse.h"
 #include "models/lsrf/weights.h"
 
 namespace models::lsrf {
@@ -32,19 +33,19 @@ Planes load_planes(const std::string& path, int size);  // load_image(path, 3) +
 // min-max scaling of all values together to 0..255, rounded half to even (OpenCV's saturate_cast).
 engine::Image planes_to_image(const Planes& planes);
 
-// The weights as the sparse kernel takes them: float values, the bias as a column that multiplies
-// an appended 1.
+// The weights as engine::csr_spmv takes them, on `device`: float values, the bias as a column that
+// multiplies an appended 1. The cpu and cuda devices give the same bits (engine/sparse.h).
 class LinearMap {
  public:
-  explicit LinearMap(const CsrWeights& weights);  // expects [S², S²+1] (check_weights_shape first)
+  // expects [S², S²+1] (check_weights_shape first)
+  explicit LinearMap(const CsrWeights& weights, engine::Device device = engine::Device::cpu());
   int size() const { return size_; }
   Planes apply(const Planes& x) const;  // y = W [x; 1] per channel
 
  private:
   int size_ = 0;
   int64_t rows_ = 0;
-  std::vector<int32_t> indptr_, indices_;
-  std::vector<float> values_;
+  engine::CsrMatrix matrix_;
 };
 
 // Natural order as Python's natsort.natsorted: digit runs compare as numbers ("img2" < "img10").

@@ -62,7 +62,7 @@ struct TranslateReport {
 uint64_t translate_memory_bytes(const TranslateJob& job);
 
 // The work behind both test modes; warnings and progress go to `log` (a bar redrawn in place when
-// `log` is std::cerr on a terminal, else a line every 5 s and at the end: models/progress_bar.h).
+// `log` is std::cerr on a terminal, else a line every 5 s and at the end: models/monitor/progress_bar.h).
 TranslateReport translate_images(const TranslateJob& job, std::ostream& log);
 
 }  // namespace models::sargan

@@ -23,7 +23,7 @@ enum class Scale { none, down, up };
 class ConvLayer : public engine::Layer {
  public:
   ConvLayer(int64_t c_in, int64_t c_out, int64_t kernel, Scale scale, bool norm, bool relu,
-            engine::Generator& rng);
+            engine::Philox& rng);
   engine::Tensor forward(const engine::Tensor& x) override;
 
  private:
@@ -41,11 +41,11 @@ class ConvLayer : public engine::Layer {
 // [N,c_in,H,W] -> [N,c_in,H,W] when c_out = 1 (the only use).
 class Hourglass : public engine::Layer {
  public:
-  Hourglass(int depth, int64_t c_in, int64_t c_out, int64_t c_mid, engine::Generator& rng);
+  Hourglass(int depth, int64_t c_in, int64_t c_out, int64_t c_mid, engine::Philox& rng);
   engine::Tensor forward(const engine::Tensor& x) override;
 
  private:
-  void build(int level, int64_t c_in, int64_t c_mid, engine::Generator& rng);
+  void build(int level, int64_t c_in, int64_t c_mid, engine::Philox& rng);
   engine::Tensor level(int level, const engine::Tensor& x);
   int depth_;
   // Indexed by level (entry 0 unused).
@@ -57,7 +57,7 @@ class Hourglass : public engine::Layer {
 // The self-attention residual block: x + att_func(conv2(conv1(x))), shapes unchanged.
 class SARB : public engine::Layer {
  public:
-  SARB(int64_t channels, int64_t hourglass_dim, engine::Generator& rng);
+  SARB(int64_t channels, int64_t hourglass_dim, engine::Philox& rng);
   engine::Tensor forward(const engine::Tensor& x) override;
 
  private:

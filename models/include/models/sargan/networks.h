@@ -38,7 +38,7 @@ constexpr int64_t min_generator_size = 20;
 // Hourglass(2, 3, 1) at the top level, is in the authors' checkpoints: held, never run.
 class Generator : public engine::Module {
  public:
-  Generator(const GeneratorConfig& config, engine::Generator& rng);
+  Generator(const GeneratorConfig& config, engine::Philox& rng);
   // x [N,3,H,W] in [-1,1], H and W multiples of 4, at least min_generator_size; c [N,c_dim] (one-hot targets) ->
   // main(cat(x, c broadcast to [N,c_dim,H,W])) + x, [N,3,H,W], not clamped.
   engine::Tensor forward(const engine::Tensor& x, const engine::Tensor& c);
@@ -68,7 +68,7 @@ class Generator : public engine::Module {
 // image_size / 2^repeat_num) the class logits (no biases), top = d * 2^(repeat_num-1).
 class Discriminator : public engine::Module {
  public:
-  Discriminator(const DiscriminatorConfig& config, engine::Generator& rng);
+  Discriminator(const DiscriminatorConfig& config, engine::Philox& rng);
   // x [N,3,image_size,image_size] -> (src [N,1,s,s] with s = image_size / 2^repeat_num, cls [N,c_dim])
   std::pair<engine::Tensor, engine::Tensor> forward(const engine::Tensor& x);
   const DiscriminatorConfig& config() const { return config_; }

@@ -27,8 +27,8 @@
 #include "engine/communicator.h"
 #include "engine/device.h"
 #include "engine/random.h"
+#include "models/monitor/monitor.h"
 #include "models/sargan/dataset.h"
-#include "models/sargan/monitor.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/train_config.h"
 
@@ -113,7 +113,7 @@ class Trainer {
   Discriminator& discriminator() { return *d_; }
   engine::Adam& g_optimizer() { return *g_opt_; }
   engine::Adam& d_optimizer() { return *d_opt_; }
-  engine::Generator& rng() { return rng_; }
+  engine::Philox& rng() { return rng_; }
   engine::Device device() const { return device_; }
   const TrainConfig& config() const { return config_; }
 
@@ -125,7 +125,7 @@ class Trainer {
 
   TrainConfig config_;
   engine::Device device_;
-  engine::Generator rng_;
+  engine::Philox rng_;
   std::unique_ptr<Generator> g_;
   std::unique_ptr<Discriminator> d_;
   std::unique_ptr<engine::Adam> g_opt_, d_opt_;

@@ -1,7 +1,7 @@
 #pragma once
-// Shared by the conv kernel tests (conv2d_test.cpp, conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp):
-// the convolution by its definition in double, and the comparison of a float result with it
-// against a tolerance scaled per element.
+// The convolution by its definition in double, and the comparison of a float result with it
+// against a tolerance scaled per element: the reference of the conv tests (conv2d_test.cpp and
+// the Winograd kernels' conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <sstream>

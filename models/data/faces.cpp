@@ -1,6 +1,6 @@
 // Synthetic faces (see faces.h): a painter that composites signed-distance shapes with analytic
 // coverage, the identity sampler, the table of expressions, and the folder writer.
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 
 #include <algorithm>
 #include <cmath>
@@ -322,7 +322,7 @@ Rgb jitter(const float*& u, Rgb c, float amount) {
 FaceIdentity face_identity(uint64_t seed, int64_t index) {
   ENGINE_CHECK(index >= 0, "face_identity: negative index ", index);
   // 64 blocks (256 draws) per identity: far more than the 40 used, so identities never overlap.
-  engine::Generator rng(seed);
+  engine::Philox rng(seed);
   rng.set_state(seed, uint64_t(index) * 64u);
   const std::vector<float> draws = rng.uniform(64);
   const float* u = draws.data();

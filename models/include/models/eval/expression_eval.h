@@ -14,7 +14,7 @@
 #include "engine/module.h"
 #include "engine/nn.h"
 #include "engine/random.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 #include "models/sargan/networks.h"
 
 namespace models::sargan {
@@ -23,7 +23,7 @@ namespace models::sargan {
 // with the remaining spatial size as kernel to num_expressions logits. image_size: multiple of 8.
 class ExpressionClassifier : public engine::Module {
  public:
-  ExpressionClassifier(int image_size, engine::Generator& rng);
+  ExpressionClassifier(int image_size, engine::Philox& rng);
   engine::Tensor forward(const engine::Tensor& x);  // [N,3,S,S] in [-1,1] -> logits [N,7]
   int image_size() const { return image_size_; }
 

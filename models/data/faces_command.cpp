@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 
 namespace models::sargan {
 

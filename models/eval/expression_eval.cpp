@@ -1,5 +1,5 @@
 // The evidence for a trained generator on synthetic faces (contract in expression_eval.h).
-#include "models/sargan/expression_eval.h"
+#include "models/eval/expression_eval.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
-#include "models/sargan/faces.h"
+#include "models/data/faces.h"
 #include "models/sargan/translator.h"
 
 namespace models::sargan {
@@ -17,7 +17,7 @@ namespace models::sargan {
 using engine::Image;
 using engine::Tensor;
 
-ExpressionClassifier::ExpressionClassifier(int image_size, engine::Generator& rng) : image_size_(image_size) {
+ExpressionClassifier::ExpressionClassifier(int image_size, engine::Philox& rng) : image_size_(image_size) {
   ENGINE_CHECK(image_size >= 8 && image_size % 8 == 0, "ExpressionClassifier: image_size must be a multiple of 8, got ",
                image_size);
   const int64_t channels[] = {3, 16, 32, 64};
@@ -133,7 +133,7 @@ void train_classifier(ExpressionClassifier& classifier, const ClassifierTraining
   const Tensor all = images_to_tensor(faces, 1, engine::Device::cpu());
   const std::vector<float> values = all.to_vector();
   const size_t sample = size_t(3) * o.image_size * o.image_size;
-  engine::Generator rng(o.seed);
+  engine::Philox rng(o.seed);
   engine::Adam adam(classifier.named_parameters(), {o.lr, 0.9, 0.999, 1e-8});
   std::vector<int64_t> order;
   size_t cursor = faces.size();

@@ -1,5 +1,5 @@
 // The progress bar (contract in progress_bar.h) and the timedelta-style durations it shows.
-#include "models/progress_bar.h"
+#include "models/monitor/progress_bar.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>

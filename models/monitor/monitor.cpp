@@ -1,6 +1,6 @@
 // Training monitoring (see monitor.h): the CSV writer, sample grids, the authors' log line and the
 // progress bar's losses. The loss-curve plot and its bitmap font are in loss_plot.cpp.
-#include "models/sargan/monitor.h"
+#include "models/monitor/monitor.h"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 (tests/golden/, tests/engine/module_test.cpp). Tiny shapes, so each file stays well under 200 KB.
 
 Run with /usr/bin/python3 (Debian's python3-torch, CPU 1.13; needed only to regenerate, never by
-the product):  /usr/bin/python3 tools/make_fixtures.py
+the product):  /usr/bin/python3 tools/make_torch_fixtures.py
 
 Every file is JSON: {"format": "engine-torch-fixture", "version": 1, "torch": <version>, ...,
 "tensors": {name: {"shape": [...], "data": [float32 values, row-major]}}} plus file-specific

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "engine/check.h"
-#include "models/sargan/monitor.h"
+#include "models/monitor/monitor.h"
 
 namespace models::sargan {
 

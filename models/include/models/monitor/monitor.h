@@ -1,7 +1,7 @@
 #pragma once
 // What a training run shows and leaves behind: a CSV of the logged losses, a loss-curve plot drawn
 // by the project itself (PNG), sample grids like the authors' `<step>-images.jpg`, the authors'
-// log line, and the losses shown on the progress bar (models/progress_bar.h draws it). Each piece
+// log line, and the losses shown on the progress bar (models/monitor/progress_bar.h draws it). Each piece
 // is independent of the trainer so that it can be tested (and reused) alone.
 #include <cstdint>
 #include <cstdio>
@@ -11,7 +11,7 @@
 
 #include "engine/image.h"
 #include "engine/tensor.h"
-#include "models/progress_bar.h"
+#include "models/monitor/progress_bar.h"
 
 namespace models::sargan {
 
@@ -93,7 +93,7 @@ std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t t
 
 // ---- progress bar ----
 
-// The trailing text of the training bar (models/progress_bar.h): the first `count` losses as
+// The trailing text of the training bar (models/monitor/progress_bar.h): the first `count` losses as
 // "D/loss_real -1.234 D/loss_fake 0.5" ("%.4g").
 std::string progress_losses(const NamedValues& losses, size_t count = 4);
 

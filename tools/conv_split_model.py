@@ -10,7 +10,16 @@ one block's time, proportional to the block's share of the reduction K; beyond t
 time per wave. The summing pass costs 4 us plus the workspace traffic at 3 TB/s. Optimistic: it
 assumes a block's time does not grow when 4 share an SM, and it ignores that the 32-bit index
 change also shortens each block.
-  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N] [--no-phases]"""
+--tiles applies the per-problem tile shapes of conv2d.cu (tile_shape_for; the gradients have no
+128x128 instance): a block of a tile of area a, built for b resident blocks per SM, is assumed to
+take a/4096 * b/4 of a 64x64 block's time per k step (every tile shape gets the same multiply-add
+throughput per SM), or with --per-block a/4096 (a block's time set by its own work whatever the
+SM's residency, as the split-K part assumes: pessimistic for 128x128 and 16-wide tiles, which
+are built for 2 resident blocks instead of 4). So only the tiles' fill of the GPU and their padding (products
+computed for outputs that do not exist, e.g. 61 of 64 columns for 3 output channels) count; the
+double buffering, float4 paths and per-tile address arithmetic, which make each block faster, are
+not credited.
+  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N] [--no-phases] [--tiles [--per-block]] [--shape TEXT]"""
 import argparse
 import json
 import re
@@ -20,8 +29,22 @@ def cdiv(a, b):
     return (a + b - 1) // b
 
 
-def tiles_of(m, n):
-    return cdiv(m, 64) * cdiv(n, 64)
+def tiles_of(m, n, tm=64, tn=64):
+    return cdiv(m, tm) * cdiv(n, tn)
+
+
+# (rows, columns, resident blocks per SM) of conv2d_tiles.cuh's tile shapes
+TILES = {'large': (128, 128, 2), 'medium': (64, 64, 4), 'tall': (256, 16, 2), 'wide': (16, 256, 2)}
+
+
+def tile_shape_for(op, phases, m, n):  # kernels/cuda/conv2d.cu
+    if n <= 16 or m <= 16:
+        return 'tall' if n <= m else 'wide'
+    padded = lambda size: cdiv(size, 128) * 128 * 8 <= size * 9
+    forward = op in ('conv2d', 'conv_transpose2d backward data')  # the ops that run conv2d_forward
+    if forward and padded(m) and padded(n) and phases * tiles_of(m, n, 128, 128) >= 128:
+        return 'large'
+    return 'medium'
 
 
 def new_slices(m, n, k, slots):  # split_slices in kernels/cuda/conv2d.cu
@@ -66,8 +89,11 @@ def main():
     ap.add_argument('--slots', type=int, default=528, help='resident blocks: 4 per SM x 132 SMs')
     ap.add_argument('--no-phases', action='store_true', help='data gradients without the phase decomposition')
     ap.add_argument('--rows', type=int, default=12, help='worst rows to list')
+    ap.add_argument('--tiles', action='store_true', help='per-problem tile shapes (conv2d.cu tile_shape_for)')
+    ap.add_argument('--per-block', action='store_true', help='--tiles: a block time independent of residency')
+    ap.add_argument('--shape', default='', help="only rows whose shape contains this ('x 8x': batch 8)")
     a = ap.parse_args()
-    rows = [r for r in json.load(open(a.bench))['rows'] if r['op'].startswith('conv')]
+    rows = [r for r in json.load(open(a.bench))['rows'] if r['op'].startswith('conv') and a.shape in r['shape']]
     before = after = cudnn = 0.0
     table = []
     for r in rows:
@@ -76,12 +102,16 @@ def main():
         if a.no_phases:
             m, k, phases = m_all, k_all, 1
 
-        def cost(m, k, s, phases=1):
-            return cdiv(tiles_of(m, n) * phases * s, a.slots) * cdiv(cdiv(k, s), 16) * 16
+        tm, tn, bps = TILES[tile_shape_for(r['op'], phases, m, n) if a.tiles else 'medium']
+        slots = a.slots * bps // 4
+
+        def cost(m, k, s, phases=1, tm=64, tn=64, bps=4, slots=a.slots):
+            share = 1 if a.per_block else bps / 4
+            return cdiv(tiles_of(m, n, tm, tn) * phases * s, slots) * cdiv(cdiv(k, s), 16) * 16 * tm * tn / 4096 * share
 
         so = old_slices(m_all, n, k_all, r['op'])
-        sn = max(1, min(a.slots // (tiles_of(m, n) * phases), k // 128, 64))  # split_slices
-        t = r['median_ms'] * cost(m, k, sn, phases) / cost(m_all, k_all, so)
+        sn = max(1, min(slots // (tiles_of(m, n, tm, tn) * phases), k // 128, 64))  # split_slices
+        t = r['median_ms'] * cost(m, k, sn, phases, tm, tn, bps, slots) / cost(m_all, k_all, so)
         if sn > 1:
             t += 0.004 + (sn + 1) * m * phases * n * 4 / 3e12 * 1e3
         ref = r['baselines']['cudnn']['median_ms']

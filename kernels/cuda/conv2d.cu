@@ -5,52 +5,67 @@
 //   backward_input   dx[m = (n,ih,iw)][ci]    = sum_{k = (co,r,q)}   dy-patch[m][k] * w[co][ci][r][q]
 //   backward_weight  dw[co][k = (ci,r,q)]     = sum_{m = (n,oh,ow)}  dy[m][co] * x-patch[m][k]
 //
-// One kernel template serves all three: a 64x64 output tile per block of 256 threads, each thread
-// accumulating a 4x4 register tile, the K dimension walked in steps of 16 through two shared-memory
-// tiles (8 KiB). Loaders map consecutive threads to the operand's contiguous dimension, so global
-// reads coalesce. When a problem has few output tiles and a long reduction (D's deep layers and
-// heads: 1-16 tiles, K up to 32768; the weight gradient of the early layers) all three split the
-// reduction across blockIdx.z (split-K, rule in split_slices) into a workspace laid out like the
-// output and sum the slices in a fixed order in a second kernel: deterministic, no atomics.
+// One kernel template serves all three, with a block tile chosen per problem (TileShape in conv2d_tiles.cuh,
+// rule in tile_shape_for; docs/kernels.md "Tile shapes"): 128x128 (8x8 outputs a thread), 64x64
+// (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows; 256 threads in every case. The K
+// dimension is walked in steps of 16 through two pairs of shared-memory tiles (double buffering:
+// the next step's operands are read from global memory into registers while the block multiplies
+// the current ones, one barrier per step). Loaders map consecutive threads to the operand's
+// contiguous dimension, so global reads coalesce, bind the address arithmetic that depends only on
+// a thread's row once per tile, and read float4s where the problem allows (checked per launch).
+// When a problem has few output tiles and a long reduction (D's deep layers and heads; the weight
+// gradient of the early layers) all three split the reduction across blockIdx.z (split-K, rule in
+// split_slices) into a workspace laid out like the output and sum the slices in a fixed order in
+// a second kernel: deterministic, no atomics.
 // The data gradient runs by phase decomposition (Phase below): the stride^2 phases of the input
 // pixels side by side along grid.x in one launch, each a dense convolution over its own taps.
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common.cuh"
+#include "conv2d_tiles.cuh"
 #include "kernels/conv2d.h"
 
 namespace kernels::cuda {
 namespace {
 
-constexpr int tile_m = 64, tile_n = 64, tile_k = 16, gemm_threads = 256;
-// Resident blocks per SM that the GEMM kernel is built for (caps it at 64 registers a thread);
-// split_slices counts on it.
-constexpr int blocks_per_sm = 4;
-
 // The shape in 32-bit integers for the device's index arithmetic (every operand fetch divides
 // several times). With 64-bit indices nvcc emitted each division twice (a 32-bit fast path behind
 // a run-time test, and the 64-bit software routine) plus 64-bit products: 3622 PTX instructions
-// and 93-96 registers per thread; in 32 bits 2424 and 57-64, so 4 blocks fit on an SM instead of
-// 2 (blocks_per_sm). dims_of checks that every index fits.
+// and 93-96 registers per thread; in 32 bits 2424 and 57-64. dims_of checks that every index fits.
 struct Dims {
   int n, c_in, h_in, w_in, c_out, k_h, k_w, stride, pad, h_out, w_out;
 };
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// Operands. A GEMM operand is read either along its rows (m_contiguous: A of the forward and of
+// the data gradient; a thread keeps one row for the whole tile, whose part of the address,
+// `Row`, is formed once per tile by row(m)) or along k (a thread keeps one k per step, whose part
+// of the address, `K`, is formed once per step by k_at(k) and serves all the thread's rows).
+// Operands contiguous along k in memory may offer load4 (k..k+3 as one float4), used when the
+// launcher sets vec4 (k a multiple of 4, the pointer 16-byte aligned).
 
 // x-patch[m][k]: m = (n, oh, ow) over the output pixels, k = (ci, r, q) over the kernel taps.
 struct InputPatch {
   Dims s;
   const float* x;
   static constexpr bool m_contiguous = true;
-  __device__ __forceinline__ float operator()(int m, int k) const {
-    const int hw_out = s.h_out * s.w_out, taps = s.k_h * s.k_w;
-    const int n = m / hw_out, p = m - n * hw_out, ci = k / taps, tap = k - ci * taps;
-    const int ih = (p / s.w_out) * s.stride - s.pad + tap / s.k_w;
-    const int iw = (p % s.w_out) * s.stride - s.pad + tap % s.k_w;
+  struct Row {
+    int image, ih0, iw0;  // offset of image n, top-left corner of the patch
+  };
+  __device__ __forceinline__ Row row(int m) const {
+    const int hw_out = s.h_out * s.w_out, n = m / hw_out, p = m - n * hw_out, oh = p / s.w_out;
+    return {n * s.c_in * s.h_in * s.w_in, oh * s.stride - s.pad, (p - oh * s.w_out) * s.stride - s.pad};
+  }
+  __device__ __forceinline__ float operator()(const Row& row, int k) const {
+    const int taps = s.k_h * s.k_w, ci = k / taps, tap = k - ci * taps, r = tap / s.k_w;
+    const int ih = row.ih0 + r, iw = row.iw0 + tap - r * s.k_w;
     if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) return 0.f;
-    return x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw];
+    return x[row.image + (ci * s.h_in + ih) * s.w_in + iw];
   }
 };
 
@@ -58,8 +73,14 @@ struct InputPatch {
 struct WeightRows {
   const float* w;
   int k_total;
-  static constexpr bool m_contiguous = false;  // contiguous along k
-  __device__ __forceinline__ float operator()(int k, int co) const { return w[co * k_total + k]; }
+  bool vec4;
+  static constexpr bool m_contiguous = false, has_load4 = true;
+  using K = int;
+  __device__ __forceinline__ K k_at(int k) const { return k; }
+  __device__ __forceinline__ float operator()(int co, K k) const { return w[co * k_total + k]; }
+  __device__ __forceinline__ float4 load4(int co, K k) const {
+    return *reinterpret_cast<const float4*>(w + co * k_total + k);
+  }
 };
 
 // Most operands and stores are the same for every block; the data gradient's depend on the
@@ -102,13 +123,21 @@ struct PhaseGradPatch {
   int m_total, k_total;
   const float* dy;
   static constexpr bool m_contiguous = true;
-  __device__ __forceinline__ float operator()(int m, int k) const {
-    if (m >= m_total || k >= k_total) return 0.f;
-    const int plane = ph.rows * ph.cols, taps = ph.taps_h * ph.taps_w;
-    const int n = m / plane, p = m - n * plane, i = p / ph.cols, co = k / taps, t = k - co * taps;
-    const int rr = t / ph.taps_w, oh = ph.oh0 + i - rr, ow = ph.ow0 + (p - i * ph.cols) - (t - rr * ph.taps_w);
+  struct Row {
+    int image, oh0, ow0;  // offset of image n; the dy pixel that tap (0, 0) reads
+    bool in;
+  };
+  __device__ __forceinline__ Row row(int m) const {
+    // A phase without pixels (m_total 0) divides by 1 instead of 0, and its rows are out.
+    const int cols = max(ph.cols, 1), plane = max(ph.rows * ph.cols, 1), n = m / plane, p = m - n * plane, i = p / cols;
+    return {n * s.c_out * s.h_out * s.w_out, ph.oh0 + i, ph.ow0 + p - i * cols, m < m_total};
+  }
+  __device__ __forceinline__ float operator()(const Row& row, int k) const {
+    if (!row.in || k >= k_total) return 0.f;
+    const int taps = ph.taps_h * ph.taps_w, co = k / taps, t = k - co * taps, rr = t / ph.taps_w;
+    const int oh = row.oh0 - rr, ow = row.ow0 - (t - rr * ph.taps_w);
     if (oh < 0 || ow < 0 || oh >= s.h_out || ow >= s.w_out) return 0.f;
-    return dy[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow];
+    return dy[row.image + (co * s.h_out + oh) * s.w_out + ow];
   }
 };
 
@@ -118,12 +147,20 @@ struct PhaseWeights {
   Phase ph;
   int k_total;
   const float* w;
-  static constexpr bool m_contiguous = false;
-  __device__ __forceinline__ float operator()(int k, int ci) const {
-    if (k >= k_total) return 0.f;
-    const int taps = ph.taps_h * ph.taps_w, co = k / taps, t = k - co * taps, rr = t / ph.taps_w;
-    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * ph.taps_w);
-    return w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q];
+  static constexpr bool m_contiguous = false, has_load4 = false;
+  struct K {
+    int offset;  // of w[co][0][r][q]
+    bool in;
+  };
+  __device__ __forceinline__ K k_at(int k) const {
+    // A phase without taps (k_total 0) divides by 1 instead of 0, and its k are out.
+    const int taps_w = max(ph.taps_w, 1), taps = max(ph.taps_h * ph.taps_w, 1);
+    const int co = k / taps, t = k - co * taps, rr = t / taps_w;
+    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * taps_w);
+    return {(co * s.c_in * s.k_h + r) * s.k_w + q, k < k_total};
+  }
+  __device__ __forceinline__ float operator()(int ci, const K& k) const {
+    return k.in ? w[k.offset + ci * s.k_h * s.k_w] : 0.f;
   }
 };
 
@@ -134,6 +171,7 @@ struct PhaseStore {
   int m_total;
   float* out;
   int slice_size;
+  static constexpr bool has_store4 = false;  // a phase's pixels are stride apart
   __device__ __forceinline__ void operator()(int m, int ci, float v) const {
     if (m >= m_total) return;
     const int plane = ph.rows * ph.cols, n = m / plane, p = m - n * plane, i = p / ph.cols;
@@ -170,101 +208,102 @@ __device__ __forceinline__ PhaseStore for_phase(const StoreDataGrad& st, int p) 
   return {st.s, ph, ph.pixels(st.s), st.out, st.slice_size};
 }
 
-// dy as A[co][m = (n, oh, ow)] of backward_weight (contiguous along m, the reduction).
+// dy as A[co][m = (n, oh, ow)] of backward_weight (contiguous along m, the reduction). No load4:
+// with the float4 path beside the scalar one the 64x64 instance spilled 8 bytes at sm_80.
 struct OutputGradRows {
   Dims s;
   const float* dy;
-  static constexpr bool m_contiguous = false;
-  __device__ __forceinline__ float operator()(int co, int m) const {
+  static constexpr bool m_contiguous = false, has_load4 = false;
+  using K = int;  // offset of dy[n][0][oh][ow]
+  __device__ __forceinline__ K k_at(int m) const {
     const int hw_out = s.h_out * s.w_out, n = m / hw_out;
-    return dy[(n * s.c_out + co) * hw_out + (m - n * hw_out)];
+    return n * s.c_out * hw_out + (m - n * hw_out);
   }
+  __device__ __forceinline__ float operator()(int co, K k) const { return dy[k + co * s.h_out * s.w_out]; }
 };
 
-// The x-patch as B[m][k] of backward_weight: same values as InputPatch, other roles.
+// The x-patch as B[m][k] of backward_weight: same values as InputPatch, other roles (the pixel m
+// is the reduction index, so its part of the address is bound once per step).
 struct InputPatchAsB {
   InputPatch patch;
-  static constexpr bool m_contiguous = false;  // neighbouring threads take neighbouring taps k
-  __device__ __forceinline__ float operator()(int m, int k) const { return patch(m, k); }
+  static constexpr bool m_contiguous = false, has_load4 = false;
+  using K = InputPatch::Row;
+  __device__ __forceinline__ K k_at(int m) const { return patch.row(m); }
+  __device__ __forceinline__ float operator()(int k, const K& m) const { return patch(m, k); }
 };
 
-// Stores of the GEMM result C[m][n].
+// Stores of the GEMM result C[m][n]. store4 writes 4 consecutive m (along_m) or n as one float4,
+// used when the launcher sets vec4.
 struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
   float* out;
   int channels, pixels, slice_size;
-  __device__ __forceinline__ void operator()(int m, int c, float v) const {
+  bool vec4;  // pixels a multiple of 4, out 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = true;
+  __device__ __forceinline__ int offset(int m, int c) const {
     const int n = m / pixels;
-    out[int(blockIdx.z) * slice_size + (n * channels + c) * pixels + (m - n * pixels)] = v;
+    return int(blockIdx.z) * slice_size + (n * channels + c) * pixels + (m - n * pixels);
+  }
+  __device__ __forceinline__ void operator()(int m, int c, float v) const { out[offset(m, c)] = v; }
+  __device__ __forceinline__ void store4(int m, int c, float4 v) const {
+    *reinterpret_cast<float4*>(out + offset(m, c)) = v;
   }
 };
 
 struct StoreRowMajor {  // C[m][n] -> out[slice][m][n]
   float* out;
   int cols, slice_size;
+  bool vec4;  // cols a multiple of 4, out 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = false;
   __device__ __forceinline__ void operator()(int m, int n, float v) const {
     out[int(blockIdx.z) * slice_size + m * cols + n] = v;
   }
-};
-
-// Loads tile_k x tile (A: k x m, B: k x n) of an operand into shared memory, transposed so the
-// compute loop reads both tiles along their second index.
-template <bool is_a, class Operand>
-__device__ __forceinline__ void load_tile(const Operand& op, float (*tile)[tile_m], int row0, int k0,
-                                          int rows, int k_end) {
-#pragma unroll
-  for (int i = 0; i < tile_m * tile_k / gemm_threads; ++i) {
-    const int e = threadIdx.x + i * gemm_threads;
-    // Consecutive threads walk the operand's contiguous dimension (coalesced global reads).
-    const int row = Operand::m_contiguous ? e % tile_m : e / tile_k;
-    const int kk = Operand::m_contiguous ? e / tile_m : e % tile_k;
-    const int r = row0 + row, k = k0 + kk;
-    float v = 0.f;
-    if (r < rows && k < k_end) v = is_a ? op(r, k) : op(k, r);
-    tile[kk][row] = v;
+  __device__ __forceinline__ void store4(int m, int n, float4 v) const {
+    *reinterpret_cast<float4*>(out + int(blockIdx.z) * slice_size + m * cols + n) = v;
   }
-}
+};
 
 // C[m][n] = sum_k A(m, k) B(k, n) over k in this block's slice [z * k_chunk, (z+1) * k_chunk).
 // grid.x holds the phases side by side, m_tiles tiles each (one phase unless the operands have
 // phases); m_total and k_total are the largest phase's.
-template <class A, class B, class Store>
-__global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_kernel(int m_tiles, int m_total,
-                                                                      int n_total, int k_total, int k_chunk,
-                                                                      A a_all, B b_all, Store store_all) {
-  __shared__ __align__(16) float a_tile[tile_k][tile_m];
-  __shared__ __align__(16) float b_tile[tile_k][tile_n];
+template <class T, class A, class B, class Store>
+__global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_kernel(
+    int m_tiles, int m_total, int n_total, int k_total, int k_chunk, A a_all, B b_all, Store store_all) {
+  __shared__ __align__(16) float a_tile[2][tile_k][T::m + smem_pad];
+  __shared__ __align__(16) float b_tile[2][tile_k][T::n + smem_pad];
   const int phase = blockIdx.x / m_tiles;
   const auto a = for_phase(a_all, phase);
   const auto b = for_phase(b_all, phase);
-  const int m0 = (blockIdx.x - phase * m_tiles) * tile_m, n0 = blockIdx.y * tile_n;
+  const int m0 = (blockIdx.x - phase * m_tiles) * T::m, n0 = blockIdx.y * T::n;
   const int k_begin = blockIdx.z * k_chunk;
   const int k_end = k_begin + k_chunk < k_total ? k_begin + k_chunk : k_total;
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-  float acc[4][4] = {};
+  TileLoader<T::m, std::decay_t<decltype(a)>> a_load(a, m0, m_total);
+  TileLoader<T::n, std::decay_t<decltype(b)>> b_load(b, n0, n_total);
+  a_load.fetch(a, k_begin, k_end);
+  b_load.fetch(b, k_begin, k_end);
+  a_load.store(a, a_tile[0]);
+  b_load.store(b, b_tile[0]);
+  __syncthreads();
+  float acc[T::thread_m][T::thread_n] = {};
+  int buffer = 0;
+  // One barrier per step: step s reads buffer s % 2 and fills the other, which every thread
+  // finished reading before the barrier that ended step s - 1. The next A slab is in flight
+  // during the first half of the products, the next B slab during the second: only one operand's
+  // registers are staged at a time (the 128x128 tile spilled with both).
   for (int k0 = k_begin; k0 < k_end; k0 += tile_k) {
-    load_tile<true>(a, a_tile, m0, k0, m_total, k_end);
-    load_tile<false>(b, b_tile, n0, k0, n_total, k_end);
-    __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < tile_k; ++kk) {
-      const float4 av = *reinterpret_cast<const float4*>(&a_tile[kk][ty * 4]);
-      const float4 bv = *reinterpret_cast<const float4*>(&b_tile[kk][tx * 4]);
-      const float am[4] = {av.x, av.y, av.z, av.w}, bn[4] = {bv.x, bv.y, bv.z, bv.w};
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(am[i], bn[j], acc[i][j]);
+    const bool next = k0 + tile_k < k_end;
+    if (next) a_load.fetch(a, k0 + tile_k, k_end);
+    multiply_slab<T, 0, tile_k / 2>(a_tile[buffer], b_tile[buffer], acc);
+    if (next) {
+      a_load.store(a, a_tile[buffer ^ 1]);
+      b_load.fetch(b, k0 + tile_k, k_end);
     }
+    multiply_slab<T, tile_k / 2, tile_k>(a_tile[buffer], b_tile[buffer], acc);
+    if (next) b_load.store(b, b_tile[buffer ^ 1]);
     __syncthreads();
+    buffer ^= 1;
   }
-  const auto store = for_phase(store_all, phase);  // bound here, not live through the k loop
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const int m = m0 + ty * 4 + i, n = n0 + tx * 4 + j;
-      if (m < m_total && n < n_total) store(m, n, acc[i][j]);
-    }
+  // Bound here, not live through the k loop.
+  store_outputs<T>(for_phase(store_all, phase), m0, n0, m_total, n_total, acc);
 }
 
 // dw = sum over the split-K slices, in slice order.
@@ -276,51 +315,82 @@ __global__ void split_k_sum_kernel(int count, int slices, const float* partial, 
   }
 }
 
-// m and k are the largest phase's.
-template <class A, class B, class Store>
-void launch_gemm(int phases, int m, int n, int k, int slices, const A& a, const B& b, const Store& store) {
-  const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + tile_m - 1) / tile_m;
-  const dim3 grid(static_cast<unsigned>(phases * m_tiles), static_cast<unsigned>((n + tile_n - 1) / tile_n),
-                  static_cast<unsigned>(slices));
-  launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m_tiles, m, n, k, k_chunk, a,
-         b, store);
+constexpr int sm_count = 132;  // an H200's; the rules below are tuned for it
+
+template <class T>
+int tiles_of(int phases, int m, int n) {
+  return phases * ((m + T::m - 1) / T::m) * ((n + T::n - 1) / T::n);
 }
 
-// How many slices to split a reduction of length k into, for an m x n output. The kernel holds
-// at most 64 registers x 256 threads, so an H200 (132 SMs) keeps 4 blocks per SM resident: 528
-// at once. Below that many output tiles, SMs idle (or run under-occupied) while each block walks
-// all of K; split K so the blocks fill those 528 slots once (more would only add waves of shorter
-// blocks), every slice at least 128 deep (8 k-steps, to amortise its tile loads and the
-// partial's store), at most 64 slices (bounds the workspace and the summing pass), and the
-// workspace indexable in 32 bits.
-// (With phases, m and k are the largest phase's and the tiles are counted over all phases.)
+// How many slices to split a reduction of length k into, for an m x n output in tiles of T. An
+// H200 (132 SMs) keeps T::blocks_per_sm blocks per SM resident (528 at once for 64x64 tiles).
+// Below that many output tiles, SMs idle (or run under-occupied) while each block walks all of K;
+// split K so the blocks fill those slots once (more would only add waves of shorter blocks),
+// every slice at least 128 deep (8 k-steps, to amortise its tile loads and the partial's store),
+// at most 64 slices (bounds the workspace and the summing pass), and the workspace indexable in
+// 32 bits. (With phases, m and k are the largest phase's and the tiles are counted over all phases.)
+template <class T>
 int split_slices(int phases, int m, int n, int k) {
-  constexpr int resident_blocks = blocks_per_sm * 132, min_slice = 128, max_slices = 64;
-  const int tiles = phases * ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
+  constexpr int resident_blocks = T::blocks_per_sm * sm_count, min_slice = 128, max_slices = 64;
   const int fits = static_cast<int>(INT32_MAX / (int64_t(phases) * m * n));
-  return std::max(1, std::min({resident_blocks / tiles, k / min_slice, max_slices, fits}));
+  return std::max(1, std::min({resident_blocks / tiles_of<T>(phases, m, n), k / min_slice, max_slices, fits}));
+}
+
+ConvTile forced_tile = ConvTile::automatic;
+
+// The tile shape for an m x n output (docs/kernels.md, "Tile shapes"). 16 outputs or fewer along
+// one side (G's last conv: 3 channels; D's heads: 1 or 7; G's input conv's data gradient: 10):
+// a 64-wide tile would compute 4 to 64 times the needed products; the 16-wide tiles at most 16
+// times. 128x128 when it pads each side by at most 1/8 and gives at least 128 tiles (about one
+// per SM: fewer would leave SMs idle that 64x64 tiles, four times as many, fill): it reads half
+// the operand bytes per product of 64x64 and holds 4 times the outputs per thread. Else 64x64.
+ConvTile tile_shape_for(int phases, int m, int n) {
+  if (forced_tile != ConvTile::automatic) return forced_tile;
+  if (n <= 16 || m <= 16) return n <= m ? ConvTile::tall : ConvTile::wide;
+  auto padded = [](int size) { return (size + 127) / 128 * 128 * 8 <= size * 9; };
+  if (padded(m) && padded(n) && tiles_of<LargeTile>(phases, m, n) >= 128) return ConvTile::large;
+  return ConvTile::medium;
 }
 
 // Split-K partial sums.
 ScratchBuffer split_k_scratch;
 
-// Runs the GEMM straight into `out` (count elements), or, when split_slices splits it, into the
-// workspace (slice z at z * count, laid out as `out`) and then sums the slices into `out` in slice
-// order. make_store(destination, slice_size) builds the Store. With phases, m and k are the
-// largest phase's and the phases' stores together cover `out`: every slice writes every element
-// (a slice past a phase's k writes 0).
-template <class A, class B, class MakeStore>
+// Runs the GEMM in tiles of T straight into `out` (count elements), or, when split_slices splits
+// it, into the workspace (slice z at z * count, laid out as `out`) and then sums the slices into
+// `out` in slice order. make_store(destination, slice_size) builds the Store. With phases, m and
+// k are the largest phase's and the phases' stores together cover `out`: every slice writes every
+// element (a slice past a phase's k writes 0).
+template <class T, class A, class B, class MakeStore>
+void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
+                     const MakeStore& make_store) {
+  const int slices = split_slices<T>(phases, m, n, k);
+  float* partial = slices == 1 ? out : split_k_scratch.get(static_cast<size_t>(slices) * count);
+  const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + T::m - 1) / T::m;
+  const dim3 grid(static_cast<unsigned>(phases * m_tiles), static_cast<unsigned>((n + T::n - 1) / T::n),
+                  static_cast<unsigned>(slices));
+  const auto store = make_store(partial, slices == 1 ? 0 : count);
+  launch(implicit_gemm_kernel<T, A, B, std::decay_t<decltype(store)>>, {grid, dim3(gemm_threads), 0, stream()},
+         m_tiles, m, n, k, k_chunk, a, b, store);
+  if (slices > 1)
+    launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices,
+           partial, out);
+}
+
+// large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
+// does; the two gradients' spilled 16 to 72 bytes (their operands' per-row address arithmetic,
+// which ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged
+// slab), so they take 64x64 tiles where the rule says 128x128.
+template <bool large_fits, class A, class B, class MakeStore>
 void gemm_split_k(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
                   const MakeStore& make_store) {
-  const int slices = split_slices(phases, m, n, k);
-  if (slices == 1) {
-    launch_gemm(phases, m, n, k, 1, a, b, make_store(out, 0));
-    return;
+  const ConvTile tile = tile_shape_for(phases, m, n);
+  if constexpr (large_fits)
+    if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, make_store);
+  switch (tile) {
+    case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, make_store);
+    case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, make_store);
+    default: return gemm_split_k_in<MediumTile>(phases, m, n, k, count, a, b, out, make_store);
   }
-  float* partial = split_k_scratch.get(static_cast<size_t>(slices) * count);
-  launch_gemm(phases, m, n, k, slices, a, b, make_store(partial, count));
-  launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
-         out);
 }
 
 // s in 32 bits, after checking that every tensor's element count (the largest index the kernels
@@ -338,12 +408,16 @@ Dims dims_of(const Conv2dShape& s) {
 
 }  // namespace
 
+void set_conv_tile(ConvTile tile) { forced_tile = tile; }
+
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y) {
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k}, y,
-               [&](float* out, int slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
+  gemm_split_k<true>(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
+               [&](float* out, int slice_size) {
+                 return StoreNchw{out, s.c_out, pixels, slice_size, pixels % 4 == 0 && aligned16(out)};
+               });
 }
 
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx) {
@@ -353,7 +427,7 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
-  gemm_split_k(phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+  gemm_split_k<false>(phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
                [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
@@ -361,8 +435,10 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
-               [&](float* out, int slice_size) { return StoreRowMajor{out, cols, slice_size}; });
+  gemm_split_k<false>(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+               [&](float* out, int slice_size) {
+                 return StoreRowMajor{out, cols, slice_size, cols % 4 == 0 && aligned16(out)};
+               });
 }
 
 }  // namespace kernels::cuda

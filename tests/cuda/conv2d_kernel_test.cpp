@@ -6,6 +6,10 @@
 // whose phases differ in pixels, 3x3/2 kernels whose phases differ in taps, an image smaller than
 // the stride, batch 1 and 3, C = 1, and SARGAN's stride-2 shapes (D 4/5/6 as they are at batch 1;
 // G down/up at their image sizes with fewer channels, which the emulator would take minutes on).
+// A third table runs every block tile shape (forced through set_conv_tile; the automatic rule
+// picks by size, so small cases would otherwise never reach the 128x128 or 16-wide tiles) with
+// and without the float4 paths (k and pixel counts multiples of 4 or not, and pointers off 16-byte
+// alignment, which the launcher must notice).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
 #include "kernel_test_util.h"
@@ -56,6 +60,18 @@ const ConvCase phase_cases[] = {
     {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 at batch 1 (4 phases x 16 tiles, 8 slices); these 3: ~40 s
 };
 
+// For every tile shape: K = Ci Kh Kw and Ho Wo multiples of 4 (the forward's float4 loads of w and
+// stores of y; the weight gradient's float4 stores when Ci Kh Kw is) or not.
+const ConvCase tile_cases[] = {
+    {1, 4, 8, 8, 8, 3, 1, 1},      // K = 36, 64 pixels: float4 paths
+    {3, 5, 9, 7, 6, 3, 1, 1},      // batch 3, K = 45, 63 pixels: scalar paths
+    {1, 1, 9, 12, 1, 3, 1, 1},     // C = 1 in and out, H != W: 108 pixels (float4 stores), K = 9
+    {3, 3, 16, 12, 5, 4, 2, 1},    // batch 3, 4x4/2: K = 48, 8x6 outputs; phases
+    {2, 6, 7, 9, 10, 3, 2, 0},     // 3x3/2: phases of 4, 2, 2 and 1 taps, odd sizes
+    {1, 64, 6, 5, 20, 3, 1, 1},    // K = 576: split-K in the forward and the data gradient
+    {2, 4, 40, 36, 6, 3, 1, 1},    // reduction 2880: split-K in the weight gradient
+};
+
 kernels::Conv2dShape shape_of(const ConvCase& c) {
   kernels::Conv2dShape s;
   s.n = c.n, s.c_in = c.c_in, s.h_in = c.h, s.w_in = c.w, s.c_out = c.c_out, s.k_h = c.k, s.k_w = c.k;
@@ -65,10 +81,11 @@ kernels::Conv2dShape shape_of(const ConvCase& c) {
   return s;
 }
 
-void check_against_cpu(const ConvCase& c) {
+// offset > 0 passes every device pointer that many floats past an aligned allocation.
+void check_against_cpu(const ConvCase& c, int offset = 0) {
   const kernels::Conv2dShape s = shape_of(c);
   INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] w [" << c.c_out << "," << c.c_in << ","
-             << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad);
+             << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad << ", pointers offset " << offset);
   const int64_t x_size = s.n * s.c_in * s.h_in * s.w_in, w_size = s.c_out * s.c_in * s.k_h * s.k_w,
                 y_size = s.n * s.c_out * s.h_out * s.w_out;
   const auto x = test::random_values(x_size, 1), w = test::random_values(w_size, 2), dy = test::random_values(y_size, 3);
@@ -77,20 +94,30 @@ void check_against_cpu(const ConvCase& c) {
   kernels::cpu::conv2d_backward_input(s, dy.data(), w.data(), dx.data());
   kernels::cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw.data());
 
-  DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(y_size), dx_d(x_size), dw_d(w_size);
+  auto padded = [&](const std::vector<float>& v) {
+    std::vector<float> p(offset, 0.f);
+    p.insert(p.end(), v.begin(), v.end());
+    return p;
+  };
+  DeviceBuffer<float> x_d(padded(x)), w_d(padded(w)), dy_d(padded(dy)), y_d(offset + y_size),
+      dx_d(offset + x_size), dw_d(offset + w_size);
+  auto tail = [&](const DeviceBuffer<float>& b) {
+    const std::vector<float> all = b.to_host();
+    return std::vector<float>(all.begin() + offset, all.end());
+  };
   auto run = [&] {
-    kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
-    kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
-    kernels::cuda::conv2d_backward_weight(s, x_d.get(), dy_d.get(), dw_d.get());
-    std::vector<float> all = y_d.to_host(), dx_h = dx_d.to_host(), dw_h = dw_d.to_host();
+    kernels::cuda::conv2d_forward(s, x_d.get() + offset, w_d.get() + offset, y_d.get() + offset);
+    kernels::cuda::conv2d_backward_input(s, dy_d.get() + offset, w_d.get() + offset, dx_d.get() + offset);
+    kernels::cuda::conv2d_backward_weight(s, x_d.get() + offset, dy_d.get() + offset, dw_d.get() + offset);
+    std::vector<float> all = tail(y_d), dx_h = tail(dx_d), dw_h = tail(dw_d);
     all.insert(all.end(), dx_h.begin(), dx_h.end());
     all.insert(all.end(), dw_h.begin(), dw_h.end());
     return all;
   };
   run();
-  test::expect_close(y_d.to_host(), y, 1e-4, 1e-4, "forward");
-  test::expect_close(dx_d.to_host(), dx, 1e-4, 1e-4, "backward_input");
-  test::expect_close(dw_d.to_host(), dw, 1e-4, 1e-4, "backward_weight");
+  test::expect_close(tail(y_d), y, 1e-4, 1e-4, "forward");
+  test::expect_close(tail(dx_d), dx, 1e-4, 1e-4, "backward_input");
+  test::expect_close(tail(dw_d), dw, 1e-4, 1e-4, "backward_weight");
   kernel_test::require_schedule_independent(run, "conv2d kernels");
 }
 
@@ -104,6 +131,24 @@ TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel][conv
 TEST_CASE("conv2d stride-2 data gradient by phases matches the CPU", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   for (const ConvCase& c : phase_cases) check_against_cpu(c);
+}
+
+TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on and off", "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  struct Restore {
+    ~Restore() { kernels::cuda::set_conv_tile(ConvTile::automatic); }
+  } restore;
+  // The gradients have no 128x128 instance (conv2d.cu, large_fits): forced large, they run 64x64.
+  const std::pair<ConvTile, const char*> tiles[] = {
+      {ConvTile::large, "128x128"}, {ConvTile::medium, "64x64"}, {ConvTile::tall, "256x16"}, {ConvTile::wide, "16x256"}};
+  for (const auto& [tile, name] : tiles) {
+    INFO("tile " << name);
+    kernels::cuda::set_conv_tile(tile);
+    for (const ConvCase& c : tile_cases) check_against_cpu(c);
+    check_against_cpu(tile_cases[0], 1);  // misaligned: the launcher must take the scalar paths
+    check_against_cpu(tile_cases[3], 3);
+  }
 }
 
 TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel][conv2d]") {

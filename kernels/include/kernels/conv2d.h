@@ -46,6 +46,12 @@ namespace cuda {
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+
+// The block tile of the implicit GEMM behind the three (kernels/cuda/conv2d.cu, docs/kernels.md
+// "Tile shapes"): chosen per problem (automatic), or forced, for the tests, which run every shape
+// on every case.
+enum class ConvTile { automatic, large, medium, tall, wide };
+void set_conv_tile(ConvTile tile);
 }  // namespace cuda
 
 }  // namespace kernels

@@ -1,0 +1,169 @@
+#pragma once
+// The block tiles of conv2d.cu's implicit GEMM: tile shapes, the loaders that stage an operand's
+// slab of 16 k through registers into shared memory, the slab product and the stores of the
+// outputs. An operand or store is a functor of conv2d.cu (the interface is described there,
+// above its operands); these templates know nothing of convolutions.
+
+namespace kernels::cuda {
+
+constexpr int tile_k = 16, gemm_threads = 256;
+// Shared-memory rows are padded by 4 floats: a warp storing a k-contiguous operand writes 16 k
+// values of 2 rows, which on unpadded 64- or 128-float rows all fall in 2 banks (16-way
+// conflicts); with the pad, 2-way. Multiples of 4 keep the compute loop's float4 reads aligned.
+constexpr int smem_pad = 4;
+
+// A block tile of m x n outputs, each of the 256 threads holding thread_m x thread_n of them in
+// registers (as runs of 4, span apart, so a warp's float4 reads of shared memory do not conflict),
+// built for blocks_per_sm resident blocks (__launch_bounds__ caps the registers at
+// 65536 / (256 blocks_per_sm)); split_slices counts on it.
+template <int M, int N, int ThreadM, int ThreadN, int BlocksPerSm>
+struct TileShape {
+  static constexpr int m = M, n = N, thread_m = ThreadM, thread_n = ThreadN, blocks_per_sm = BlocksPerSm;
+  static constexpr int threads_n = N / ThreadN, span_m = M * 4 / ThreadM, span_n = N * 4 / ThreadN;
+  static_assert((M / ThreadM) * (N / ThreadN) == gemm_threads, "one output tile per block of 256 threads");
+};
+using LargeTile = TileShape<128, 128, 8, 8, 2>;
+using MediumTile = TileShape<64, 64, 4, 4, 4>;
+using TallTile = TileShape<256, 16, 4, 4, 2>;  // few output columns (n <= 16)
+using WideTile = TileShape<16, 256, 4, 4, 2>;  // few output rows (m <= 16)
+
+// Stages one operand's tile_k x Rows slab per k step: fetch() reads it from global memory into
+// registers (issued before the block multiplies the previous slab, so the loads are in flight
+// during the FMAs), store() writes it transposed into shared memory as [k][row], along which the
+// compute loop reads both tiles. Elements outside the matrix or past k_end are 0.
+template <int Rows, class Op, bool = Op::m_contiguous>
+struct TileLoader;
+
+// Along the rows: consecutive threads take consecutive rows (coalesced); a thread keeps one row.
+template <int Rows, class Op>
+struct TileLoader<Rows, Op, true> {
+  static constexpr int count = Rows * tile_k / gemm_threads, k_step = gemm_threads / Rows;
+  typename Op::Row row;
+  bool row_in;
+  float v[count];
+  __device__ __forceinline__ TileLoader(const Op& op, int row0, int rows) {
+    const int r = row0 + int(threadIdx.x) % Rows;
+    row = op.row(r), row_in = r < rows;
+  }
+  __device__ __forceinline__ void fetch(const Op& op, int k0, int k_end) {
+#pragma unroll
+    for (int i = 0; i < count; ++i) {
+      const int k = k0 + int(threadIdx.x) / Rows + i * k_step;
+      v[i] = row_in && k < k_end ? op(row, k) : 0.f;
+    }
+  }
+  __device__ __forceinline__ void store(const Op&, float (*tile)[Rows + smem_pad]) const {
+#pragma unroll
+    for (int i = 0; i < count; ++i) tile[int(threadIdx.x) / Rows + i * k_step][threadIdx.x % Rows] = v[i];
+  }
+};
+
+// Along k: consecutive threads take consecutive k (coalesced), one k a thread per step, 16 rows
+// apart; with vec4, 4 threads per row each read 4 consecutive k as one float4 (a quarter of the
+// load instructions), rows 64 apart.
+template <int Rows, class Op>
+struct TileLoader<Rows, Op, false> {
+  static constexpr int count = Rows * tile_k / gemm_threads, row_step = gemm_threads / tile_k;
+  static constexpr int vec_row_step = gemm_threads / (tile_k / 4);
+  static constexpr bool can_load4 = Op::has_load4 && Rows % vec_row_step == 0;
+  int row0, rows;
+  float v[count];
+  __device__ __forceinline__ TileLoader(const Op&, int row0, int rows) : row0(row0), rows(rows) {}
+  __device__ __forceinline__ void fetch(const Op& op, int k0, int k_end) {
+    if constexpr (can_load4) {
+      if (op.vec4) {
+        const int k = k0 + int(threadIdx.x) % 4 * 4;  // k_end is a multiple of 4 here
+        const typename Op::K at = op.k_at(k);
+#pragma unroll
+        for (int j = 0; j < count / 4; ++j) {
+          const int r = row0 + int(threadIdx.x) / 4 + j * vec_row_step;
+          const float4 q = r < rows && k < k_end ? op.load4(r, at) : make_float4(0.f, 0.f, 0.f, 0.f);
+          v[4 * j] = q.x, v[4 * j + 1] = q.y, v[4 * j + 2] = q.z, v[4 * j + 3] = q.w;
+        }
+        return;
+      }
+    }
+    const int k = k0 + int(threadIdx.x) % tile_k;
+    const typename Op::K at = op.k_at(k);
+#pragma unroll
+    for (int i = 0; i < count; ++i) {
+      const int r = row0 + int(threadIdx.x) / tile_k + i * row_step;
+      v[i] = r < rows && k < k_end ? op(r, at) : 0.f;
+    }
+  }
+  __device__ __forceinline__ void store(const Op& op, float (*tile)[Rows + smem_pad]) const {
+    if constexpr (can_load4) {
+      if (op.vec4) {
+#pragma unroll
+        for (int j = 0; j < count / 4; ++j)
+#pragma unroll
+          for (int t = 0; t < 4; ++t) tile[threadIdx.x % 4 * 4 + t][threadIdx.x / 4 + j * vec_row_step] = v[4 * j + t];
+        return;
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < count; ++i) tile[threadIdx.x % tile_k][threadIdx.x / tile_k + i * row_step] = v[i];
+  }
+};
+
+// acc += the product of rows [kk_begin, kk_end) of the slab: thread (ty, tx) holds rows
+// ty*4 + {0..3} + span_m * i' and columns tx*4 + {0..3} + span_n * j'.
+template <class T, int kk_begin, int kk_end>
+__device__ __forceinline__ void multiply_slab(const float (*a)[T::m + smem_pad], const float (*b)[T::n + smem_pad],
+                                              float (&acc)[T::thread_m][T::thread_n]) {
+  const int tx = threadIdx.x % T::threads_n, ty = threadIdx.x / T::threads_n;
+#pragma unroll
+  for (int kk = kk_begin; kk < kk_end; ++kk) {
+    float am[T::thread_m], bn[T::thread_n];
+#pragma unroll
+    for (int i = 0; i < T::thread_m / 4; ++i) {
+      const float4 v = *reinterpret_cast<const float4*>(&a[kk][i * T::span_m + ty * 4]);
+      am[4 * i] = v.x, am[4 * i + 1] = v.y, am[4 * i + 2] = v.z, am[4 * i + 3] = v.w;
+    }
+#pragma unroll
+    for (int j = 0; j < T::thread_n / 4; ++j) {
+      const float4 v = *reinterpret_cast<const float4*>(&b[kk][j * T::span_n + tx * 4]);
+      bn[4 * j] = v.x, bn[4 * j + 1] = v.y, bn[4 * j + 2] = v.z, bn[4 * j + 3] = v.w;
+    }
+#pragma unroll
+    for (int i = 0; i < T::thread_m; ++i)
+#pragma unroll
+      for (int j = 0; j < T::thread_n; ++j) acc[i][j] = fmaf(am[i], bn[j], acc[i][j]);
+  }
+}
+
+// Writes the thread's outputs that lie inside the m_total x n_total result.
+template <class T, class Store>
+__device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
+                                              const float (&acc)[T::thread_m][T::thread_n]) {
+  const int tx = threadIdx.x % T::threads_n, ty = threadIdx.x / T::threads_n;
+  auto m_of = [&](int i) { return m0 + i / 4 * T::span_m + ty * 4 + i % 4; };
+  auto n_of = [&](int j) { return n0 + j / 4 * T::span_n + tx * 4 + j % 4; };
+  if constexpr (Store::has_store4) {
+    if (store.vec4) {  // the launcher checked that m_total (along_m) or n_total is a multiple of 4
+      if constexpr (Store::along_m) {
+#pragma unroll
+        for (int i = 0; i < T::thread_m; i += 4)
+#pragma unroll
+          for (int j = 0; j < T::thread_n; ++j)
+            if (m_of(i) < m_total && n_of(j) < n_total)
+              store.store4(m_of(i), n_of(j), make_float4(acc[i][j], acc[i + 1][j], acc[i + 2][j], acc[i + 3][j]));
+      } else {
+#pragma unroll
+        for (int i = 0; i < T::thread_m; ++i)
+#pragma unroll
+          for (int j = 0; j < T::thread_n; j += 4)
+            if (m_of(i) < m_total && n_of(j) < n_total)
+              store.store4(m_of(i), n_of(j), make_float4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]));
+      }
+      return;
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < T::thread_m; ++i)
+#pragma unroll
+    for (int j = 0; j < T::thread_n; ++j)
+      if (m_of(i) < m_total && n_of(j) < n_total) store(m_of(i), n_of(j), acc[i][j]);
+}
+
+}  // namespace kernels::cuda

@@ -12,6 +12,8 @@
 // alignment, which the launcher must notice).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
+#include <cstdlib>
+
 #include "kernel_test_util.h"
 #include "kernels/conv2d.h"
 #include "test_util.h"
@@ -55,9 +57,14 @@ const ConvCase phase_cases[] = {
     {1, 8, 128, 128, 8, 4, 2, 1},   // G down 1 spatial shape: 4 phases x 64 m tiles each
     {1, 16, 64, 64, 16, 4, 2, 1},   // G down 2 spatial shape; as a transpose: G up 2 (32x32 -> 64x64)
     {1, 8, 64, 64, 32, 4, 2, 1},    // G up 1 as conv_transpose2d: its y (this dx) 64x64, 32x32 in
-    {1, 256, 16, 16, 512, 4, 2, 1},   // D 4 at batch 1 (data gradient: 4 phases x 4 tiles, 16 slices)
-    {1, 512, 8, 8, 1024, 4, 2, 1},    // D 5 at batch 1 (4 phases x 8 tiles, 16 slices)
-    {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 at batch 1 (4 phases x 16 tiles, 8 slices); these 3: ~40 s
+};
+
+// D's deep layers at their real sizes, batch 1: ~40 s in the emulator, several minutes under the
+// sanitizers, whose runs (ENGINE_TEST_SMALL) keep to the cut-down shapes above.
+const ConvCase deep_phase_cases[] = {
+    {1, 256, 16, 16, 512, 4, 2, 1},   // D 4 (data gradient: 4 phases x 4 tiles, 16 slices)
+    {1, 512, 8, 8, 1024, 4, 2, 1},    // D 5 (4 phases x 8 tiles, 16 slices)
+    {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 (4 phases x 16 tiles, 8 slices)
 };
 
 // For every tile shape: K = Ci Kh Kw and Ho Wo multiples of 4 (the forward's float4 loads of w and
@@ -131,6 +138,8 @@ TEST_CASE("conv2d kernels match the CPU on the case table", "[cuda][kernel][conv
 TEST_CASE("conv2d stride-2 data gradient by phases matches the CPU", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   for (const ConvCase& c : phase_cases) check_against_cpu(c);
+  if (std::getenv("ENGINE_TEST_SMALL") == nullptr)
+    for (const ConvCase& c : deep_phase_cases) check_against_cpu(c);
 }
 
 TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on and off", "[cuda][kernel][conv2d]") {

@@ -325,7 +325,9 @@ void gemm_split_k(int phases, int m, int n, int k, int count, const A& a, const 
 
 // s in 32 bits, after checking that every tensor's element count (the largest index the kernels
 // form, the GEMM's m * n and k included) fits.
-Dims dims_of(const Conv2dShape& s) {
+Dims dims_of(const Conv2dShape& s, Precision precision) {
+  if (precision == Precision::tf32)  // the tensor-core path is the next commit
+    throw std::invalid_argument("conv2d (cuda): precision tf32 is not implemented yet; use fp32");
   const int64_t largest = std::max({s.n * s.c_in * s.h_in * s.w_in, s.c_out * s.c_in * s.k_h * s.k_w,
                                     s.n * s.c_out * s.h_out * s.w_out});
   if (largest > INT32_MAX)
@@ -338,16 +340,16 @@ Dims dims_of(const Conv2dShape& s) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y) {
-  const Dims s = dims_of(shape);
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, Precision precision) {
+  const Dims s = dims_of(shape, precision);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
   gemm_split_k(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k}, y,
                [&](float* out, int slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
 }
 
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx) {
-  const Dims s = dims_of(shape);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
+  const Dims s = dims_of(shape, precision);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
@@ -357,8 +359,8 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
                [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
-  const Dims s = dims_of(shape);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw, Precision precision) {
+  const Dims s = dims_of(shape, precision);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
   gemm_split_k(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,

@@ -13,7 +13,10 @@
 //                           [N, Ci, H, W]; input positions no kernel tap reaches get 0. This is
 //                           also the forward of conv_transpose2d (with the conv's roles swapped).
 //   conv2d_backward_weight  dw = d<conv2d(x, w), dy>/dw, summed over the batch.
+// `precision` (kernels/precision.h) selects the CUDA kernels' arithmetic; the CPU ignores it.
 #include <cstdint>
+
+#include "kernels/precision.h"
 
 namespace kernels {
 
@@ -38,14 +41,20 @@ inline Conv2dShape transposed_stride1(const Conv2dShape& s) {
 }
 
 namespace cpu {
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                    Precision precision = Precision::fp32);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
+                           Precision precision = Precision::fp32);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
+                            Precision precision = Precision::fp32);
 }  // namespace cpu
 namespace cuda {
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                    Precision precision = Precision::fp32);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
+                           Precision precision = Precision::fp32);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
+                            Precision precision = Precision::fp32);
 }  // namespace cuda
 
 }  // namespace kernels

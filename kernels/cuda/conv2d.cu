@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common.cuh"
+#include "ptx.cuh"
 #include "kernels/conv2d.h"
 
 namespace kernels::cuda {
@@ -206,45 +207,18 @@ struct StoreRowMajor {  // C[m][n] -> out[slice][m][n]
   }
 };
 
-// Loads tile_k x tile (A: k x m, B: k x n) of an operand into shared memory, transposed so the
-// compute loop reads both tiles along their second index.
-template <bool is_a, class Operand>
-__device__ __forceinline__ void load_tile(const Operand& op, float (*tile)[tile_m], int row0, int k0,
-                                          int rows, int k_end) {
-#pragma unroll
-  for (int i = 0; i < tile_m * tile_k / gemm_threads; ++i) {
-    const int e = threadIdx.x + i * gemm_threads;
-    // Consecutive threads walk the operand's contiguous dimension (coalesced global reads).
-    const int row = Operand::m_contiguous ? e % tile_m : e / tile_k;
-    const int kk = Operand::m_contiguous ? e / tile_m : e % tile_k;
-    const int r = row0 + row, k = k0 + kk;
-    float v = 0.f;
-    if (r < rows && k < k_end) v = is_a ? op(r, k) : op(k, r);
-    tile[kk][row] = v;
-  }
-}
+// The block's 64x64 output tile, accumulated from the shared tiles in one of the two
+// arithmetics (kernels/precision.h). Each provides the shared tiles' row stride, the value a
+// loader stores (to_shared), accumulate() for one tile_k step and store() for the epilogue.
 
-// C[m][n] = sum_k A(m, k) B(k, n) over k in this block's slice [z * k_chunk, (z+1) * k_chunk).
-// grid.x holds the phases side by side, m_tiles tiles each (one phase unless the operands have
-// phases); m_total and k_total are the largest phase's.
-template <class A, class B, class Store>
-__global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_kernel(int m_tiles, int m_total,
-                                                                      int n_total, int k_total, int k_chunk,
-                                                                      A a_all, B b_all, Store store_all) {
-  __shared__ __align__(16) float a_tile[tile_k][tile_m];
-  __shared__ __align__(16) float b_tile[tile_k][tile_n];
-  const int phase = blockIdx.x / m_tiles;
-  const auto a = for_phase(a_all, phase);
-  const auto b = for_phase(b_all, phase);
-  const int m0 = (blockIdx.x - phase * m_tiles) * tile_m, n0 = blockIdx.y * tile_n;
-  const int k_begin = blockIdx.z * k_chunk;
-  const int k_end = k_begin + k_chunk < k_total ? k_begin + k_chunk : k_total;
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+// fp32: each of the 256 threads a 4x4 register tile of FMAs, its rows at ty * 4, its columns at
+// tx * 4, k in order: the arithmetic, and so the bits, of the kernel before TF32 existed.
+struct FmaTile {
+  static constexpr int row_stride = tile_m;
+  __device__ __forceinline__ static float to_shared(float v) { return v; }
   float acc[4][4] = {};
-  for (int k0 = k_begin; k0 < k_end; k0 += tile_k) {
-    load_tile<true>(a, a_tile, m0, k0, m_total, k_end);
-    load_tile<false>(b, b_tile, n0, k0, n_total, k_end);
-    __syncthreads();
+  __device__ __forceinline__ void accumulate(const float (*a_tile)[row_stride], const float (*b_tile)[row_stride]) {
+    const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
 #pragma unroll
     for (int kk = 0; kk < tile_k; ++kk) {
       const float4 av = *reinterpret_cast<const float4*>(&a_tile[kk][ty * 4]);
@@ -255,16 +229,112 @@ __global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_ker
 #pragma unroll
         for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(am[i], bn[j], acc[i][j]);
     }
+  }
+  template <class Store>
+  __device__ __forceinline__ void store(int m0, int n0, int m_total, int n_total, const Store& st) const {
+    const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int m = m0 + ty * 4 + i, n = n0 + tx * 4 + j;
+        if (m < m_total && n < n_total) st(m, n, acc[i][j]);
+      }
+  }
+};
+
+// tf32: operands rounded to TF32 once, as the loaders store them; the 8 warps as 2 (m) x 4 (n),
+// each a 32x16 piece of the tile: 2 x 2 mma.sync m16n8k8 per 8-deep k step (fragment layout in
+// ptx.cuh), fp32 accumulators in the instruction's C/D layout. Rows padded by 8 floats: lane
+// (g, t) reads row k + t, column g, so bank (8 t + g) mod 32 differs across the warp.
+struct MmaTf32Tile {
+  static constexpr int row_stride = tile_m + 8;
+  __device__ __forceinline__ static float to_shared(float v) { return __uint_as_float(ptx::cvt_rna_tf32(v)); }
+  float acc[2][2][4] = {};
+  __device__ __forceinline__ void accumulate(const float (*a_tile)[row_stride], const float (*b_tile)[row_stride]) {
+    const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int wm = (threadIdx.x / 32) % 2 * 32, wn = (threadIdx.x / 64) * 16;
+#pragma unroll
+    for (int k8 = 0; k8 < tile_k; k8 += 8) {
+      std::uint32_t a[2][4], b[2][2];
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        const int m = wm + i * 16 + g;
+        a[i][0] = __float_as_uint(a_tile[k8 + t][m]);
+        a[i][1] = __float_as_uint(a_tile[k8 + t][m + 8]);
+        a[i][2] = __float_as_uint(a_tile[k8 + t + 4][m]);
+        a[i][3] = __float_as_uint(a_tile[k8 + t + 4][m + 8]);
+      }
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        const int n = wn + j * 8 + g;
+        b[j][0] = __float_as_uint(b_tile[k8 + t][n]);
+        b[j][1] = __float_as_uint(b_tile[k8 + t + 4][n]);
+      }
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) ptx::mma_m16n8k8_tf32(acc[i][j], a[i], b[j], acc[i][j]);
+    }
+  }
+  template <class Store>
+  __device__ __forceinline__ void store(int m0, int n0, int m_total, int n_total, const Store& st) const {
+    const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int wm = (threadIdx.x / 32) % 2 * 32, wn = (threadIdx.x / 64) * 16;
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          const int m = m0 + wm + i * 16 + g + 8 * (r / 2), n = n0 + wn + j * 8 + 2 * t + r % 2;
+          if (m < m_total && n < n_total) st(m, n, acc[i][j][r]);
+        }
+  }
+};
+
+// Loads tile_k x tile (A: k x m, B: k x n) of an operand into shared memory, transposed so the
+// compute loop reads both tiles along their second index.
+template <bool is_a, class Math, class Operand>
+__device__ __forceinline__ void load_tile(const Operand& op, float (*tile)[Math::row_stride], int row0, int k0,
+                                          int rows, int k_end) {
+#pragma unroll
+  for (int i = 0; i < tile_m * tile_k / gemm_threads; ++i) {
+    const int e = threadIdx.x + i * gemm_threads;
+    // Consecutive threads walk the operand's contiguous dimension (coalesced global reads).
+    const int row = Operand::m_contiguous ? e % tile_m : e / tile_k;
+    const int kk = Operand::m_contiguous ? e / tile_m : e % tile_k;
+    const int r = row0 + row, k = k0 + kk;
+    float v = 0.f;
+    if (r < rows && k < k_end) v = is_a ? op(r, k) : op(k, r);
+    tile[kk][row] = Math::to_shared(v);
+  }
+}
+
+// C[m][n] = sum_k A(m, k) B(k, n) over k in this block's slice [z * k_chunk, (z+1) * k_chunk).
+// grid.x holds the phases side by side, m_tiles tiles each (one phase unless the operands have
+// phases); m_total and k_total are the largest phase's.
+template <class Math, class A, class B, class Store>
+__global__ void __launch_bounds__(gemm_threads, blocks_per_sm) implicit_gemm_kernel(int m_tiles, int m_total,
+                                                                      int n_total, int k_total, int k_chunk,
+                                                                      A a_all, B b_all, Store store_all) {
+  __shared__ __align__(16) float a_tile[tile_k][Math::row_stride];
+  __shared__ __align__(16) float b_tile[tile_k][Math::row_stride];
+  const int phase = blockIdx.x / m_tiles;
+  const auto a = for_phase(a_all, phase);
+  const auto b = for_phase(b_all, phase);
+  const int m0 = (blockIdx.x - phase * m_tiles) * tile_m, n0 = blockIdx.y * tile_n;
+  const int k_begin = blockIdx.z * k_chunk;
+  const int k_end = k_begin + k_chunk < k_total ? k_begin + k_chunk : k_total;
+  Math math;
+  for (int k0 = k_begin; k0 < k_end; k0 += tile_k) {
+    load_tile<true, Math>(a, a_tile, m0, k0, m_total, k_end);
+    load_tile<false, Math>(b, b_tile, n0, k0, n_total, k_end);
+    __syncthreads();
+    math.accumulate(a_tile, b_tile);
     __syncthreads();
   }
-  const auto store = for_phase(store_all, phase);  // bound here, not live through the k loop
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const int m = m0 + ty * 4 + i, n = n0 + tx * 4 + j;
-      if (m < m_total && n < n_total) store(m, n, acc[i][j]);
-    }
+  math.store(m0, n0, m_total, n_total, for_phase(store_all, phase));  // bound here, not live through the k loop
 }
 
 // dw = sum over the split-K slices, in slice order.
@@ -278,12 +348,14 @@ __global__ void split_k_sum_kernel(int count, int slices, const float* partial, 
 
 // m and k are the largest phase's.
 template <class A, class B, class Store>
-void launch_gemm(int phases, int m, int n, int k, int slices, const A& a, const B& b, const Store& store) {
+void launch_gemm(Precision precision, int phases, int m, int n, int k, int slices, const A& a, const B& b,
+                 const Store& store) {
   const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + tile_m - 1) / tile_m;
   const dim3 grid(static_cast<unsigned>(phases * m_tiles), static_cast<unsigned>((n + tile_n - 1) / tile_n),
                   static_cast<unsigned>(slices));
-  launch(implicit_gemm_kernel<A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m_tiles, m, n, k, k_chunk, a,
-         b, store);
+  const auto kernel = precision == Precision::tf32 ? implicit_gemm_kernel<MmaTf32Tile, A, B, Store>
+                                                   : implicit_gemm_kernel<FmaTile, A, B, Store>;
+  launch(kernel, {grid, dim3(gemm_threads), 0, stream()}, m_tiles, m, n, k, k_chunk, a, b, store);
 }
 
 // How many slices to split a reduction of length k into, for an m x n output. The kernel holds
@@ -310,24 +382,22 @@ ScratchBuffer split_k_scratch;
 // largest phase's and the phases' stores together cover `out`: every slice writes every element
 // (a slice past a phase's k writes 0).
 template <class A, class B, class MakeStore>
-void gemm_split_k(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
+void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
                   const MakeStore& make_store) {
   const int slices = split_slices(phases, m, n, k);
   if (slices == 1) {
-    launch_gemm(phases, m, n, k, 1, a, b, make_store(out, 0));
+    launch_gemm(precision, phases, m, n, k, 1, a, b, make_store(out, 0));
     return;
   }
   float* partial = split_k_scratch.get(static_cast<size_t>(slices) * count);
-  launch_gemm(phases, m, n, k, slices, a, b, make_store(partial, count));
+  launch_gemm(precision, phases, m, n, k, slices, a, b, make_store(partial, count));
   launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
          out);
 }
 
 // s in 32 bits, after checking that every tensor's element count (the largest index the kernels
 // form, the GEMM's m * n and k included) fits.
-Dims dims_of(const Conv2dShape& s, Precision precision) {
-  if (precision == Precision::tf32)  // the tensor-core path is the next commit
-    throw std::invalid_argument("conv2d (cuda): precision tf32 is not implemented yet; use fp32");
+Dims dims_of(const Conv2dShape& s) {
   const int64_t largest = std::max({s.n * s.c_in * s.h_in * s.w_in, s.c_out * s.c_in * s.k_h * s.k_w,
                                     s.n * s.c_out * s.h_out * s.w_out});
   if (largest > INT32_MAX)
@@ -341,29 +411,29 @@ Dims dims_of(const Conv2dShape& s, Precision precision) {
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, Precision precision) {
-  const Dims s = dims_of(shape, precision);
+  const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k}, y,
+  gemm_split_k(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k}, y,
                [&](float* out, int slice_size) { return StoreNchw{out, s.c_out, pixels, slice_size}; });
 }
 
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
-  const Dims s = dims_of(shape, precision);
+  const Dims s = dims_of(shape);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
-  gemm_split_k(phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+  gemm_split_k(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
                [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw, Precision precision) {
-  const Dims s = dims_of(shape, precision);
+  const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+  gemm_split_k(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
                [&](float* out, int slice_size) { return StoreRowMajor{out, cols, slice_size}; });
 }
 

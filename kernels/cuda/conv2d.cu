@@ -6,8 +6,9 @@
 //   backward_weight  dw[co][k = (ci,r,q)]     = sum_{m = (n,oh,ow)}  dy[m][co] * x-patch[m][k]
 //
 // One kernel template serves all three: a 64x64 output tile per block of 256 threads, each thread
-// accumulating a 4x4 register tile, the K dimension walked in steps of 16 through two shared-memory
-// tiles (8 KiB). Loaders map consecutive threads to the operand's contiguous dimension, so global
+// accumulating a 4x4 register tile (fp32), or each warp a 32x16 piece with mma.sync m16n8k8 on
+// TF32 operands (Precision::tf32, MmaTf32Tile), the K dimension walked in steps of 16 through two
+// shared-memory tiles (8 KiB; 9 KiB padded for TF32). Loaders map consecutive threads to the operand's contiguous dimension, so global
 // reads coalesce. When a problem has few output tiles and a long reduction (D's deep layers and
 // heads: 1-16 tiles, K up to 32768; the weight gradient of the early layers) all three split the
 // reduction across blockIdx.z (split-K, rule in split_slices) into a workspace laid out like the

@@ -4,6 +4,7 @@
 // for memory-bound ops) and the share of the machine's sgemm GFLOP/s, measured in the same run as
 // the ceiling.
 //   bench [--device cpu|cuda] [--quick] [--profile] [--repeats N] [--json PATH] [--conv N,C,H,W,Co,K,stride,pad]...
+//         [--precision fp32|tf32]
 // --profile (emulator): every row, each with the profiler's counters and the H200 model's time
 // (predicted_h200_ms in the JSON) beside the measured H200 times (docs/perf.md).
 // --conv adds a convolution of that shape (its forward and both gradients) to the SARGAN rows.
@@ -28,6 +29,7 @@
 #include "engine/check.h"
 #include "engine/file.h"
 #include "engine/perf.h"
+#include "precision_option.h"
 
 using engine::Device;
 using namespace bench;
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", profile,
                "emulator only: every row, with the profiler's counters and the modelled H200 time (docs/perf.md)");
   app.add_option("--conv", conv_shapes, "also time a conv2d of this shape: N,C,H,W,Co,K,stride,pad (repeatable)");
+  add_precision_option(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 // Translator::translate runs it (tensor in, forward without autograd, 8-bit images out). Decoding
 // and PNG encoding are left out; they are the same work in any framework.
 //   bench_sargan [--images 8] [--image_size 128] [--batch_size 1] [--repeats 5] [--device cpu]
+//                [--precision fp32|tf32]
 // Compare with tools/bench_sargan_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per run, which a busy machine disturbs much less: with one
 // thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) it is the wall time of a quiet machine.
@@ -19,6 +20,7 @@
 #include "engine/random.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
+#include "precision_option.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Times the SARGAN generator on the test-mode workload"};
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch_size", batch_size, "images per forward (each gives 7 samples)")->capture_default_str();
   app.add_option("--repeats", repeats, "timed runs after one warm-up run")->capture_default_str();
   app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
+  add_precision_option(app);
   CLI11_PARSE(app, argc, argv);
   try {
     using namespace models::sargan;

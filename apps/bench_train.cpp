@@ -2,7 +2,7 @@
 // data, with the process's peak resident memory. The default sizes are the authors' (128x128,
 // g/d_conv_dim 64, d_repeat_num 6); --demo uses the demo model's (docs/training.md).
 //   bench_train [--batch_size 8] [--image_size 128] [--g_conv_dim 64] [--d_conv_dim 64]
-//               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu]
+//               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu] [--precision fp32|tf32]
 // Compare with tools/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per iteration, which a busy machine disturbs much less.
 // Under mpirun (docs/distributed.md) the batch is the global one, split over the ranks, and rank 0
@@ -22,6 +22,7 @@
 #include "engine/check.h"
 #include "engine/perf.h"
 #include "models/sargan/trainer.h"
+#include "precision_option.h"
 
 namespace {
 
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   app.add_flag("--demo", demo, "the demo model's sizes: 32x32, g 16, d 32, d_repeat_num 3");
   app.add_option("--repeats", repeats, "timed iterations after one warm-up")->capture_default_str();
   app.add_option("--device", c.device, "cpu or cuda")->capture_default_str();
+  add_precision_option(app);
   CLI11_PARSE(app, argc, argv);
   if (demo) {
     c.image_size = 32;

@@ -10,6 +10,7 @@
 #include "models/cli.h"
 #include "models/data/faces.h"
 #include "models/sargan/options.h"
+#include "precision_option.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SARGAN and the LSRF/OMP linear models: facial expression synthesis"};
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--beta", o.beta, "LSRF: locality weight")->capture_default_str();
   app.add_option("--lamda", o.lamda, "LSRF/OMP: ridge penalty")->capture_default_str();
   models::sargan::add_options(app, o.sargan);
+  add_precision_option(app);
   models::sargan::MakeFacesOptions faces;
   CLI::App* make_faces = models::sargan::add_make_faces_command(app, faces);
   try {

@@ -5,7 +5,7 @@
 #                                       executables, the shared libraries the GPU machine lacks and
 #                                       a manifest into gpu-pack/ (git-ignored), compressed, < 40 MiB
 #   tools/gpu_check.sh run [OUT_DIR]    there, from the copied checkout: device info, the CUDA tests,
-#                                       the SARGAN benchmarks (ours, ours+cuDNN, PyTorch fp32/tf32),
+#                                       the SARGAN benchmarks (ours, ours+cuDNN, ours tf32 (translate), PyTorch fp32/tf32),
 #                                       bench --json, compute-sanitizer; writes OUT_DIR/gpu_check.json
 #                                       (default results/gpu-check-<date>/) and prints one table last.
 #
@@ -134,6 +134,7 @@ run() {
   for b in 1 8; do
     step "translate_b${b}_ours" 40 "$BIN/bench_sargan" --device cuda --batch_size "$b" --repeats 10
     step "translate_b${b}_cudnn" 40 env ENGINE_CONV_IMPL=cudnn "$BIN/bench_sargan" --device cuda --batch_size "$b" --repeats 10
+    step "translate_b${b}_ours_tf32" 40 "$BIN/bench_sargan" --device cuda --precision tf32 --batch_size "$b" --repeats 10
     step "train_b${b}_ours" 40 "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
     step "train_b${b}_cudnn" 40 env ENGINE_CONV_IMPL=cudnn "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
     if [[ -n "$py" ]]; then
@@ -188,7 +189,7 @@ for w in ("translate", "train"):
     for b in (1, 8):
         k = f"{w}_b{b}"
         rows.append({"workload": f"{w}, batch {b}", "ours_ms": ours_ms(k + "_ours"), "ours_cudnn_ms": ours_ms(k + "_cudnn"),
-                     "torch_fp32_ms": torch_ms(k + "_torch_fp32"), "torch_tf32_ms": torch_ms(k + "_torch_tf32")})
+                     "ours_tf32_ms": ours_ms(k + "_ours_tf32"), "torch_fp32_ms": torch_ms(k + "_torch_fp32"), "torch_tf32_ms": torch_ms(k + "_torch_tf32")})
 bench = None
 try:
     bench = json.load(open(os.path.join(out, "bench_cuda.json")))
@@ -200,11 +201,13 @@ json.dump(doc, open(tmp, "w"), indent=1)
 os.replace(tmp, os.path.join(out, "gpu_check.json"))
 print("\nsteps: " + ", ".join(f"{s['step']} {s['status']}" for s in steps))
 fmt = lambda v: "-" if v is None else f"{v:.1f}"
-print(f"\n{'workload':<20} {'ours ms':>9} {'ours+cuDNN':>11} {'PyTorch fp32':>13} {'PyTorch tf32':>13} {'ours/fp32':>10}")
+print(f"\n{'workload':<20} {'ours ms':>9} {'ours+cuDNN':>11} {'ours tf32':>10} {'PyTorch fp32':>13} {'PyTorch tf32':>13} "
+      f"{'ours/fp32':>10} {'tf32/tf32':>10}")
+ratio = lambda a, b: "-" if not a or not b else f"{a / b:.2f}x"
 for r in rows:
-    ratio = r["ours_ms"] / r["torch_fp32_ms"] if r["ours_ms"] and r["torch_fp32_ms"] else None
-    print(f"{r['workload']:<20} {fmt(r['ours_ms']):>9} {fmt(r['ours_cudnn_ms']):>11} {fmt(r['torch_fp32_ms']):>13} "
-          f"{fmt(r['torch_tf32_ms']):>13} {'-' if ratio is None else f'{ratio:.2f}x':>10}")
+    print(f"{r['workload']:<20} {fmt(r['ours_ms']):>9} {fmt(r['ours_cudnn_ms']):>11} {fmt(r['ours_tf32_ms']):>10} "
+          f"{fmt(r['torch_fp32_ms']):>13} {fmt(r['torch_tf32_ms']):>13} {ratio(r['ours_ms'], r['torch_fp32_ms']):>10} "
+          f"{ratio(r['ours_tf32_ms'], r['torch_tf32_ms']):>10}")
 print(f"\nall results: {os.path.join(out, 'gpu_check.json')}")
 PY
 }

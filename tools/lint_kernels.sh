@@ -4,7 +4,8 @@
 # violation and exits 1 if there is any.
 #   - `<<<` and `extern __shared__` only in kernels/cuda/launch.cuh (use launch() and
 #     dynamic_shared<T>());
-#   - no inline PTX (asm( / asm volatile), no __CUDA_ARCH__ forks, no __activemask();
+#   - inline PTX (asm( / asm volatile) only in kernels/cuda/ptx.cuh, whose every instruction the
+#     emulator implements (kernels/emu/tensor_core.h); no __CUDA_ARCH__ forks, no __activemask();
 #   - no spin-waits: a `while` whose condition reads a volatile or atomic flag never ends
 #     under a cooperative scheduler (and hangs real GPUs without forward-progress guarantees).
 # Early returns before a barrier are caught at run time by the emulator.
@@ -26,15 +27,18 @@ report() {  # pattern, reason, files...
 }
 
 mapfile -t all_files < <(find "$dir" -type f \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name '*.hpp' \) | sort)
-others=()
+others=()      # every file but launch.cuh
+without_ptx=() # every file but ptx.cuh
 for f in "${all_files[@]}"; do
   [ "$(basename "$f")" = "launch.cuh" ] || others+=("$f")
+  [ "$(basename "$f")" = "ptx.cuh" ] || without_ptx+=("$f")
 done
 
 report '<<<' 'kernel launch syntax outside launch.cuh: use kernels::cuda::launch()' "${others[@]}"
 report 'extern[[:space:]]+__shared__' 'extern __shared__ outside launch.cuh: use kernels::cuda::dynamic_shared<T>()' "${others[@]}"
 report '(^|[^[:alnum:]_])(asm|__asm__)[[:space:]]*(volatile|__volatile__)?[[:space:]]*\(' \
-  'inline PTX: the emulator cannot run it; write it in C++ (CUDA intrinsics)' "${all_files[@]}"
+  'inline PTX outside ptx.cuh: add a wrapper there and its emulation in kernels/emu/tensor_core.h' \
+  "${without_ptx[@]}"
 report '__CUDA_ARCH__' '__CUDA_ARCH__ fork: the emulator sees only the host branch' "${all_files[@]}"
 report '__activemask' '__activemask(): reconvergence cannot be emulated; compute masks with __ballot_sync' "${all_files[@]}"
 report 'while[[:space:]]*\(.*(volatile|atomic[A-Za-z_]*[[:space:]]*\(|\.load[[:space:]]*\()' \

@@ -8,6 +8,7 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "engine/precision.h"
 #include "kernels/conv2d.h"
 #include "kernels/profile_flops.h"
 #include "op_util.h"
@@ -15,22 +16,23 @@
 #include "kernels/conv2d_baseline.h"
 #endif
 
-// CONV_DISPATCH is ENGINE_DISPATCH, except that on a real GPU ENGINE_CONV_IMPL=cudnn|cublas (or
-// kernels::set_conv_impl) routes the cuda convolutions to the vendor baselines, to cross-check and
-// time ours against them (kernels/conv2d_baseline.h).
+// CONV_DISPATCH is ENGINE_DISPATCH with the engine's precision (engine/precision.h) appended,
+// except that on a real GPU ENGINE_CONV_IMPL=cudnn|cublas (or kernels::set_conv_impl) routes the
+// cuda convolutions to the vendor baselines, to cross-check and time ours against them
+// (kernels/conv2d_baseline.h); those keep their own FMA math.
 #if ENGINE_WITH_CUDA_BASELINES
 #define CONV_DISPATCH(device, fn, ...)                                                              \
   do {                                                                                              \
     const kernels::ConvImpl impl = (device).is_cuda() ? kernels::conv_impl() : kernels::ConvImpl::ours; \
     if (impl == kernels::ConvImpl::ours) {                                                          \
-      ENGINE_DISPATCH(device, fn, __VA_ARGS__);                                                     \
+      ENGINE_DISPATCH(device, fn, __VA_ARGS__, ::engine::precision());                              \
     } else {                                                                                        \
       kernels::baseline::fn(impl, __VA_ARGS__);                                                     \
       ::engine::detail::after_cuda_op(#fn);                                                         \
     }                                                                                               \
   } while (0)
 #else
-#define CONV_DISPATCH ENGINE_DISPATCH
+#define CONV_DISPATCH(device, fn, ...) ENGINE_DISPATCH(device, fn, __VA_ARGS__, ::engine::precision())
 #endif
 
 namespace engine {

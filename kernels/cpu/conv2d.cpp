@@ -327,7 +327,7 @@ void stride2_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const float*
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y) {
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y, Precision /*always fp32*/) {
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
     conv2d_backward_input(transposed_stride1(s), x, w_t.data(), y);
@@ -356,7 +356,7 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
   }
 }
 
-void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, Precision /*always fp32*/) {
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
     conv2d_forward(transposed_stride1(s), dy, w_t.data(), dx);
@@ -386,7 +386,7 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
     backward_input_image(s, dy + n * output_size(s), w, dx + n * input_size(s), blocks);
 }
 
-void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw, Precision /*always fp32*/) {
   const int64_t k = patch_size(s), weights = s.c_out * k;
   if (s.n == 0) {
     std::fill(dw, dw + weights, 0.f);

@@ -7,7 +7,10 @@
 //
 // One kernel template serves all three, with a block tile chosen per problem (TileShape in conv2d_tiles.cuh,
 // rule in tile_shape_for; docs/kernels.md "Tile shapes"): 128x128 (8x8 outputs a thread), 64x64
-// (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows; 256 threads in every case. The K
+// (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows; 256 threads in every case. With
+// Precision::tf32 one tile serves every problem: 64x64 on the tensor cores (MmaTf32Tile: operands
+// rounded to TF32 as they are stored to shared memory, each warp 32x16 outputs by mma.sync
+// m16n8k8); loaders, double buffering, split-K and phases are the fp32 tiles'. The K
 // dimension is walked in steps of 16 through two pairs of shared-memory tiles (double buffering:
 // the next step's operands are read from global memory into registers while the block multiplies
 // the current ones, one barrier per step). Loaders map consecutive threads to the operand's
@@ -268,8 +271,8 @@ struct StoreRowMajor {  // C[m][n] -> out[slice][m][n]
 template <class T, class A, class B, class Store>
 __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_kernel(
     int m_tiles, int m_total, int n_total, int k_total, int k_chunk, A a_all, B b_all, Store store_all) {
-  __shared__ __align__(16) float a_tile[2][tile_k][T::m + smem_pad];
-  __shared__ __align__(16) float b_tile[2][tile_k][T::n + smem_pad];
+  __shared__ __align__(16) float a_tile[2][tile_k][T::m + T::smem_pad];
+  __shared__ __align__(16) float b_tile[2][tile_k][T::n + T::smem_pad];
   const int phase = blockIdx.x / m_tiles;
   const auto a = for_phase(a_all, phase);
   const auto b = for_phase(b_all, phase);
@@ -280,10 +283,10 @@ __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_
   TileLoader<T::n, std::decay_t<decltype(b)>> b_load(b, n0, n_total);
   a_load.fetch(a, k_begin, k_end);
   b_load.fetch(b, k_begin, k_end);
-  a_load.store(a, a_tile[0]);
-  b_load.store(b, b_tile[0]);
+  a_load.template store<T>(a, a_tile[0]);
+  b_load.template store<T>(b, b_tile[0]);
   __syncthreads();
-  float acc[T::thread_m][T::thread_n] = {};
+  typename T::Acc acc = {};
   int buffer = 0;
   // One barrier per step: step s reads buffer s % 2 and fills the other, which every thread
   // finished reading before the barrier that ended step s - 1. The next A slab is in flight
@@ -294,11 +297,11 @@ __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_
     if (next) a_load.fetch(a, k0 + tile_k, k_end);
     multiply_slab<T, 0, tile_k / 2>(a_tile[buffer], b_tile[buffer], acc);
     if (next) {
-      a_load.store(a, a_tile[buffer ^ 1]);
+      a_load.template store<T>(a, a_tile[buffer ^ 1]);
       b_load.fetch(b, k0 + tile_k, k_end);
     }
     multiply_slab<T, tile_k / 2, tile_k>(a_tile[buffer], b_tile[buffer], acc);
-    if (next) b_load.store(b, b_tile[buffer ^ 1]);
+    if (next) b_load.template store<T>(b, b_tile[buffer ^ 1]);
     __syncthreads();
     buffer ^= 1;
   }
@@ -379,10 +382,12 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
 // large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
 // does; the two gradients' spilled 16 to 72 bytes (their operands' per-row address arithmetic,
 // which ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged
-// slab), so they take 64x64 tiles where the rule says 128x128.
+// slab), so they take 64x64 tiles where the rule says 128x128. TF32 has its one tile.
 template <bool large_fits, class A, class B, class MakeStore>
-void gemm_split_k(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
-                  const MakeStore& make_store) {
+void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
+                  float* out, const MakeStore& make_store) {
+  if (precision == Precision::tf32)
+    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, make_store);
   const ConvTile tile = tile_shape_for(phases, m, n);
   if constexpr (large_fits)
     if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, make_store);
@@ -410,32 +415,33 @@ Dims dims_of(const Conv2dShape& s) {
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y) {
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, Precision precision) {
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k<true>(1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
+  gemm_split_k<true>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
                [&](float* out, int slice_size) {
                  return StoreNchw{out, s.c_out, pixels, slice_size, pixels % 4 == 0 && aligned16(out)};
                });
 }
 
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx) {
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
   const Dims s = dims_of(shape);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
-  gemm_split_k<false>(phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+  gemm_split_k<false>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
                [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
+                            Precision precision) {
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k<false>(1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+  gemm_split_k<false>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
                [&](float* out, int slice_size) {
                  return StoreRowMajor{out, cols, slice_size, cols % 4 == 0 && aligned16(out)};
                });

@@ -3,29 +3,50 @@
 // slab of 16 k through registers into shared memory, the slab product and the stores of the
 // outputs. An operand or store is a functor of conv2d.cu (the interface is described there,
 // above its operands); these templates know nothing of convolutions.
+//
+// A tile type T gives the kernel: m x n (the block's outputs), blocks_per_sm (resident blocks
+// __launch_bounds__ is built for: it caps the registers at 65536 / (256 blocks_per_sm);
+// split_slices counts on it), smem_pad (floats after each shared-memory row), to_shared (what a
+// loader stores of a value), Acc (a thread's accumulators) and the multiply_slab and
+// store_outputs overloads for its Acc. The fp32 tiles (TileShape) use FMAs; MmaTf32Tile the
+// tensor cores.
+#include <cstdint>
+
+#include "ptx.cuh"
 
 namespace kernels::cuda {
 
 constexpr int tile_k = 16, gemm_threads = 256;
+
+// A block tile of m x n outputs, each of the 256 threads holding thread_m x thread_n of them in
+// registers (as runs of 4, span apart, so a warp's float4 reads of shared memory do not conflict).
 // Shared-memory rows are padded by 4 floats: a warp storing a k-contiguous operand writes 16 k
 // values of 2 rows, which on unpadded 64- or 128-float rows all fall in 2 banks (16-way
 // conflicts); with the pad, 2-way. Multiples of 4 keep the compute loop's float4 reads aligned.
-constexpr int smem_pad = 4;
-
-// A block tile of m x n outputs, each of the 256 threads holding thread_m x thread_n of them in
-// registers (as runs of 4, span apart, so a warp's float4 reads of shared memory do not conflict),
-// built for blocks_per_sm resident blocks (__launch_bounds__ caps the registers at
-// 65536 / (256 blocks_per_sm)); split_slices counts on it.
 template <int M, int N, int ThreadM, int ThreadN, int BlocksPerSm>
 struct TileShape {
   static constexpr int m = M, n = N, thread_m = ThreadM, thread_n = ThreadN, blocks_per_sm = BlocksPerSm;
   static constexpr int threads_n = N / ThreadN, span_m = M * 4 / ThreadM, span_n = N * 4 / ThreadN;
+  static constexpr int smem_pad = 4;
+  using Acc = float[ThreadM][ThreadN];
+  __device__ __forceinline__ static float to_shared(float v) { return v; }
   static_assert((M / ThreadM) * (N / ThreadN) == gemm_threads, "one output tile per block of 256 threads");
 };
 using LargeTile = TileShape<128, 128, 8, 8, 2>;
 using MediumTile = TileShape<64, 64, 4, 4, 4>;
 using TallTile = TileShape<256, 16, 4, 4, 2>;  // few output columns (n <= 16)
 using WideTile = TileShape<16, 256, 4, 4, 2>;  // few output rows (m <= 16)
+
+// Precision::tf32: 64x64 outputs on the tensor cores. Operands are rounded to TF32 once, as the
+// loaders store them; the 8 warps as 2 (m) x 4 (n), each a 32x16 piece of the tile: 2 x 2
+// mma.sync m16n8k8 per 8-deep k step (fragment layout in ptx.cuh), fp32 accumulators in the
+// instruction's C/D layout. Rows padded by 8 floats: lane (g, t) of a fragment read takes row
+// k + t, column g, so bank (8 t + g) mod 32 differs across the warp (with 4: 2-way conflicts).
+struct MmaTf32Tile {
+  static constexpr int m = 64, n = 64, blocks_per_sm = 4, smem_pad = 8;
+  using Acc = float[2][2][4];
+  __device__ __forceinline__ static float to_shared(float v) { return __uint_as_float(ptx::cvt_rna_tf32(v)); }
+};
 
 // Stages one operand's tile_k x Rows slab per k step: fetch() reads it from global memory into
 // registers (issued before the block multiplies the previous slab, so the loads are in flight
@@ -52,9 +73,10 @@ struct TileLoader<Rows, Op, true> {
       v[i] = row_in && k < k_end ? op(row, k) : 0.f;
     }
   }
-  __device__ __forceinline__ void store(const Op&, float (*tile)[Rows + smem_pad]) const {
+  template <class T>
+  __device__ __forceinline__ void store(const Op&, float (*tile)[Rows + T::smem_pad]) const {
 #pragma unroll
-    for (int i = 0; i < count; ++i) tile[int(threadIdx.x) / Rows + i * k_step][threadIdx.x % Rows] = v[i];
+    for (int i = 0; i < count; ++i) tile[int(threadIdx.x) / Rows + i * k_step][threadIdx.x % Rows] = T::to_shared(v[i]);
   }
 };
 
@@ -91,25 +113,29 @@ struct TileLoader<Rows, Op, false> {
       v[i] = r < rows && k < k_end ? op(r, at) : 0.f;
     }
   }
-  __device__ __forceinline__ void store(const Op& op, float (*tile)[Rows + smem_pad]) const {
+  template <class T>
+  __device__ __forceinline__ void store(const Op& op, float (*tile)[Rows + T::smem_pad]) const {
     if constexpr (can_load4) {
       if (op.vec4) {
 #pragma unroll
         for (int j = 0; j < count / 4; ++j)
 #pragma unroll
-          for (int t = 0; t < 4; ++t) tile[threadIdx.x % 4 * 4 + t][threadIdx.x / 4 + j * vec_row_step] = v[4 * j + t];
+          for (int t = 0; t < 4; ++t)
+            tile[threadIdx.x % 4 * 4 + t][threadIdx.x / 4 + j * vec_row_step] = T::to_shared(v[4 * j + t]);
         return;
       }
     }
 #pragma unroll
-    for (int i = 0; i < count; ++i) tile[threadIdx.x % tile_k][threadIdx.x / tile_k + i * row_step] = v[i];
+    for (int i = 0; i < count; ++i)
+      tile[threadIdx.x % tile_k][threadIdx.x / tile_k + i * row_step] = T::to_shared(v[i]);
   }
 };
 
 // acc += the product of rows [kk_begin, kk_end) of the slab: thread (ty, tx) holds rows
 // ty*4 + {0..3} + span_m * i' and columns tx*4 + {0..3} + span_n * j'.
 template <class T, int kk_begin, int kk_end>
-__device__ __forceinline__ void multiply_slab(const float (*a)[T::m + smem_pad], const float (*b)[T::n + smem_pad],
+__device__ __forceinline__ void multiply_slab(const float (*a)[T::m + T::smem_pad],
+                                              const float (*b)[T::n + T::smem_pad],
                                               float (&acc)[T::thread_m][T::thread_n]) {
   const int tx = threadIdx.x % T::threads_n, ty = threadIdx.x / T::threads_n;
 #pragma unroll
@@ -164,6 +190,62 @@ __device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0
 #pragma unroll
     for (int j = 0; j < T::thread_n; ++j)
       if (m_of(i) < m_total && n_of(j) < n_total) store(m_of(i), n_of(j), acc[i][j]);
+}
+
+// MmaTf32Tile's overloads. Warp w holds rows wm + [0, 32) and columns wn + [0, 16) of the tile;
+// lane (g, t) its fragments' entries (ptx.cuh).
+struct MmaWarp {
+  int g, t, wm, wn;
+  __device__ __forceinline__ MmaWarp()
+      : g(int(threadIdx.x) % 32 / 4), t(int(threadIdx.x) % 4), wm(int(threadIdx.x) / 32 % 2 * 32),
+        wn(int(threadIdx.x) / 64 * 16) {}
+};
+
+// acc += the product of rows [kk_begin, kk_end) of the slab (a multiple of 8 deep).
+template <class T, int kk_begin, int kk_end>
+__device__ __forceinline__ void multiply_slab(const float (*a_tile)[T::m + T::smem_pad],
+                                              const float (*b_tile)[T::n + T::smem_pad], float (&acc)[2][2][4]) {
+  static_assert(kk_begin % 8 == 0 && kk_end % 8 == 0, "whole m16n8k8 steps");
+  const MmaWarp w;
+#pragma unroll
+  for (int k8 = kk_begin; k8 < kk_end; k8 += 8) {
+    std::uint32_t a[2][4], b[2][2];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int m = w.wm + i * 16 + w.g;
+      a[i][0] = __float_as_uint(a_tile[k8 + w.t][m]);
+      a[i][1] = __float_as_uint(a_tile[k8 + w.t][m + 8]);
+      a[i][2] = __float_as_uint(a_tile[k8 + w.t + 4][m]);
+      a[i][3] = __float_as_uint(a_tile[k8 + w.t + 4][m + 8]);
+    }
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int n = w.wn + j * 8 + w.g;
+      b[j][0] = __float_as_uint(b_tile[k8 + w.t][n]);
+      b[j][1] = __float_as_uint(b_tile[k8 + w.t + 4][n]);
+    }
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) ptx::mma_m16n8k8_tf32(acc[i][j], a[i], b[j], acc[i][j]);
+  }
+}
+
+// Writes the thread's outputs that lie inside the m_total x n_total result, one at a time (a
+// lane's entries are not 4 consecutive outputs along either side).
+template <class T, class Store>
+__device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
+                                              const float (&acc)[2][2][4]) {
+  const MmaWarp w;
+#pragma unroll
+  for (int i = 0; i < 2; ++i)
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int m = m0 + w.wm + i * 16 + w.g + 8 * (r / 2), n = n0 + w.wn + j * 8 + 2 * w.t + r % 2;
+        if (m < m_total && n < n_total) store(m, n, acc[i][j][r]);
+      }
 }
 
 }  // namespace kernels::cuda

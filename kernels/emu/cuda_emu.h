@@ -10,6 +10,7 @@
 // - __syncthreads and the warp collectives are counting barriers of the cooperative scheduler
 //   (scheduler.cpp). Each takes the call site through __builtin_FILE/__builtin_LINE default
 //   arguments, so every diagnostic names the kernel line.
+// - The inline-PTX wrappers of kernels/cuda/ptx.cuh are defined by tensor_core.h.
 // - Launches go through kernels::emu::launch, called only by kernels/cuda/launch.cuh.
 #define ENGINE_CUDA_EMULATOR 1
 
@@ -42,7 +43,8 @@ inline constexpr int warpSize = 32;
 
 namespace kernels::emu::detail {
 
-enum class WarpOp : std::uint8_t { sync, shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all };
+// mma_tf32: the value is the address of the lane's MmaTf32Fragments (tensor_core.h).
+enum class WarpOp : std::uint8_t { sync, shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all, mma_tf32 };
 enum class BlockOp : std::uint8_t { sync, count, all, any };
 
 // Scheduler entry points (scheduler.cpp). Out of line on purpose: the compiler must reload
@@ -167,3 +169,4 @@ inline int __all_sync(unsigned mask, int predicate, const char* file = __builtin
 }
 
 #include "intrinsics.h"
+#include "tensor_core.h"  // the emulator's kernels/cuda/ptx.cuh

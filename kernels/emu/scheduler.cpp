@@ -39,6 +39,7 @@ const char* warp_op_name(WarpOp op) {
     case WarpOp::ballot: return "__ballot_sync";
     case WarpOp::any: return "__any_sync";
     case WarpOp::all: return "__all_sync";
+    case WarpOp::mma_tf32: return "mma.sync.aligned.m16n8k8 (tf32)";
   }
   return "?";
 }
@@ -206,6 +207,16 @@ std::uint64_t shuffle_result(const Warp& wp, std::uint32_t participants, int lan
   return wp.in[source];
 }
 
+// A warp-wide (.aligned) instruction met a warp with lanes that exited or do not exist.
+std::string warp_lanes_missing(const Worker& w, int warp, const char* file, int line) {
+  char live[16];
+  std::snprintf(live, sizeof live, "0x%08x", w.warps[warp].live);
+  return std::string(warp_op_name(WarpOp::mma_tf32)) + " at " + file + ":" + std::to_string(line) + ": warp " +
+         std::to_string(warp) + " has live lanes " + live +
+         ", but the instruction is warp-wide: all 32 lanes must execute it together (a lane returned early, "
+         "or the block size is not a multiple of 32)";
+}
+
 // Every expected lane has arrived: compute each participant's result, release them.
 void complete_warp(Worker& w, int warp) {
   Warp& wp = w.warps[warp];
@@ -214,10 +225,16 @@ void complete_warp(Worker& w, int warp) {
   for (int lane = 0; lane < 32; ++lane) {
     if ((participants >> lane) & 1u && wp.in[lane] != 0) ballot |= 1u << lane;
   }
+  if (wp.op == WarpOp::mma_tf32) {  // every lane takes part (checked on arrival and at exit)
+    MmaTf32Fragments* lanes[32];
+    for (int lane = 0; lane < 32; ++lane) lanes[lane] = reinterpret_cast<MmaTf32Fragments*>(wp.in[lane]);
+    mma_m16n8k8_tf32(lanes);
+  }
   int n = 0;
   for (int lane = 0; lane < 32; ++lane) {
     if (((participants >> lane) & 1u) == 0) continue;
     switch (wp.op) {
+      case WarpOp::mma_tf32:
       case WarpOp::sync: wp.out[lane] = 0; break;
       case WarpOp::ballot: wp.out[lane] = ballot; break;
       case WarpOp::any: wp.out[lane] = ballot != 0; break;
@@ -250,6 +267,10 @@ void complete_warp(Worker& w, int warp) {
   Warp& wp = w.warps[me / 32];
   const std::uint32_t bit = 1u << (me % 32);
   wp.live &= ~bit;
+  if (wp.pending && wp.op == WarpOp::mma_tf32) {
+    w.error = warp_lanes_missing(w, me / 32, wp.file, wp.line) + ": " + thread_name(w, me) + " exited instead";
+    abandon(w);
+  }
   if (wp.pending && (wp.expected & bit) != 0) {
     wp.expected &= ~bit;  // CUDA waits only for lanes of the mask that have not exited
     if (wp.arrived == wp.expected) complete_warp(w, me / 32);
@@ -380,6 +401,10 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
   }
   if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
     w.error = site() + ": width " + std::to_string(width) + " is not a power of two from 1 to 32";
+    abandon(w);
+  }
+  if (!wp.pending && op == WarpOp::mma_tf32 && wp.live != 0xffffffffu) {
+    w.error = warp_lanes_missing(w, warp, file, line);
     abandon(w);
   }
   if (!wp.pending) {

@@ -12,6 +12,16 @@
 // alignment, which the launcher must notice).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
+// TF32 (kernels/precision.h; one 64x64 tensor-core tile, whatever set_conv_tile says) runs the
+// first two tables (not the D shapes at their real sizes), and the third once, against the same
+// fp32 CPU op, with |cuda - cpu| <= 1.1e-3 S + 1e-5, where S is the element's sum of |products|
+// (the CPU op on |x|, |w|, |dy|). Each operand rounded to TF32 is off by at most 2^-11 of itself,
+// so each product by at most 2^-10 + 2^-22 of its magnitude: 9.8e-4 S in all. The other 1.2e-4 S
+// covers the two fp32 sums in different orders (measured errors are 1e-4-level relative to |cpu|
+// above). The test also requires the error to exceed 1e-6 S somewhere: fp32 arithmetic stays far
+// below that, so the tensor-core path, not the fp32 one, produced the result.
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "kernel_test_util.h"
@@ -88,8 +98,32 @@ kernels::Conv2dShape shape_of(const ConvCase& c) {
   return s;
 }
 
+std::vector<float> magnitudes(std::vector<float> v) {
+  for (float& e : v) e = std::fabs(e);
+  return v;
+}
+
+// Checks |actual - expected| <= 1.1e-3 S + 1e-5 (S: sums of |products|); returns the largest
+// |actual - expected| / S.
+double expect_within_tf32(const std::vector<float>& actual, const std::vector<float>& expected,
+                          const std::vector<float>& sums, const std::string& what) {
+  REQUIRE(actual.size() == expected.size());
+  double worst_share = 0.0, largest = 0.0;
+  size_t worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double error = std::fabs(double(actual[i]) - double(expected[i]));
+    const double share = error / (1.1e-3 * sums[i] + 1e-5);
+    if (!(share <= worst_share)) worst_share = share, worst = i;
+    if (sums[i] > 0) largest = std::max(largest, error / sums[i]);
+  }
+  INFO(what << " (tf32): worst element " << worst << " got " << actual[worst] << " expected " << expected[worst]
+            << " (sum of |products| " << sums[worst] << "), " << 100.0 * worst_share << "% of tolerance");
+  CHECK(worst_share <= 1.0);
+  return largest;
+}
+
 // offset > 0 passes every device pointer that many floats past an aligned allocation.
-void check_against_cpu(const ConvCase& c, int offset = 0) {
+void check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision precision = kernels::Precision::fp32) {
   const kernels::Conv2dShape s = shape_of(c);
   INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] w [" << c.c_out << "," << c.c_in << ","
              << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad << ", pointers offset " << offset);
@@ -113,19 +147,32 @@ void check_against_cpu(const ConvCase& c, int offset = 0) {
     return std::vector<float>(all.begin() + offset, all.end());
   };
   auto run = [&] {
-    kernels::cuda::conv2d_forward(s, x_d.get() + offset, w_d.get() + offset, y_d.get() + offset);
-    kernels::cuda::conv2d_backward_input(s, dy_d.get() + offset, w_d.get() + offset, dx_d.get() + offset);
-    kernels::cuda::conv2d_backward_weight(s, x_d.get() + offset, dy_d.get() + offset, dw_d.get() + offset);
+    kernels::cuda::conv2d_forward(s, x_d.get() + offset, w_d.get() + offset, y_d.get() + offset, precision);
+    kernels::cuda::conv2d_backward_input(s, dy_d.get() + offset, w_d.get() + offset, dx_d.get() + offset, precision);
+    kernels::cuda::conv2d_backward_weight(s, x_d.get() + offset, dy_d.get() + offset, dw_d.get() + offset, precision);
     std::vector<float> all = tail(y_d), dx_h = tail(dx_d), dw_h = tail(dw_d);
     all.insert(all.end(), dx_h.begin(), dx_h.end());
     all.insert(all.end(), dw_h.begin(), dw_h.end());
     return all;
   };
   run();
-  test::expect_close(tail(y_d), y, 1e-4, 1e-4, "forward");
-  test::expect_close(tail(dx_d), dx, 1e-4, 1e-4, "backward_input");
-  test::expect_close(tail(dw_d), dw, 1e-4, 1e-4, "backward_weight");
-  kernel_test::require_schedule_independent(run, "conv2d kernels");
+  if (precision == kernels::Precision::fp32) {
+    test::expect_close(tail(y_d), y, 1e-4, 1e-4, "forward");
+    test::expect_close(tail(dx_d), dx, 1e-4, 1e-4, "backward_input");
+    test::expect_close(tail(dw_d), dw, 1e-4, 1e-4, "backward_weight");
+  } else {
+    const auto ax = magnitudes(x), aw = magnitudes(w), ady = magnitudes(dy);
+    std::vector<float> y_sums(y_size), dx_sums(x_size), dw_sums(w_size);
+    kernels::cpu::conv2d_forward(s, ax.data(), aw.data(), y_sums.data());
+    kernels::cpu::conv2d_backward_input(s, ady.data(), aw.data(), dx_sums.data());
+    kernels::cpu::conv2d_backward_weight(s, ax.data(), ady.data(), dw_sums.data());
+    const double largest = std::max({expect_within_tf32(tail(y_d), y, y_sums, "forward"),
+                                     expect_within_tf32(tail(dx_d), dx, dx_sums, "backward_input"),
+                                     expect_within_tf32(tail(dw_d), dw, dw_sums, "backward_weight")});
+    INFO("largest |tf32 - cpu| / sum of |products|: " << largest);
+    CHECK(largest > 1e-6);
+  }
+  kernel_test::require_schedule_independent(run, std::string("conv2d kernels, ") + kernels::precision_name(precision));
 }
 
 }  // namespace
@@ -158,6 +205,14 @@ TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on a
     check_against_cpu(tile_cases[0], 1);  // misaligned: the launcher must take the scalar paths
     check_against_cpu(tile_cases[3], 3);
   }
+}
+
+TEST_CASE("conv2d TF32 tensor-core path matches the CPU within TF32's rounding", "[cuda][kernel][conv2d][tf32]") {
+  REQUIRE_CUDA_DEVICE();
+  for (const ConvCase& c : conv_cases) check_against_cpu(c, 0, kernels::Precision::tf32);
+  for (const ConvCase& c : phase_cases) check_against_cpu(c, 0, kernels::Precision::tf32);
+  for (const ConvCase& c : tile_cases) check_against_cpu(c, 0, kernels::Precision::tf32);  // float4 paths on and off
+  check_against_cpu(tile_cases[0], 1, kernels::Precision::tf32);  // misaligned: scalar paths
 }
 
 TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel][conv2d]") {

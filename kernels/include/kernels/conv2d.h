@@ -13,7 +13,10 @@
 //                           [N, Ci, H, W]; input positions no kernel tap reaches get 0. This is
 //                           also the forward of conv_transpose2d (with the conv's roles swapped).
 //   conv2d_backward_weight  dw = d<conv2d(x, w), dy>/dw, summed over the batch.
+// `precision` (kernels/precision.h) selects the CUDA kernels' arithmetic; the CPU ignores it.
 #include <cstdint>
+
+#include "kernels/precision.h"
 
 namespace kernels {
 
@@ -38,18 +41,24 @@ inline Conv2dShape transposed_stride1(const Conv2dShape& s) {
 }
 
 namespace cpu {
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                    Precision precision = Precision::fp32);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
+                           Precision precision = Precision::fp32);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
+                            Precision precision = Precision::fp32);
 }  // namespace cpu
 namespace cuda {
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y);
-void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                    Precision precision = Precision::fp32);
+void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
+                           Precision precision = Precision::fp32);
+void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
+                            Precision precision = Precision::fp32);
 
 // The block tile of the implicit GEMM behind the three (kernels/cuda/conv2d.cu, docs/kernels.md
 // "Tile shapes"): chosen per problem (automatic), or forced, for the tests, which run every shape
-// on every case.
+// on every case. Precision::tf32 has one tile (64x64 on the tensor cores) and ignores this.
 enum class ConvTile { automatic, large, medium, tall, wide };
 void set_conv_tile(ConvTile tile);
 }  // namespace cuda

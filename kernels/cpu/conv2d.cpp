@@ -7,13 +7,22 @@
 // Matches torch.nn.functional.conv2d (zero padding) and its input and weight gradients.
 //
 // Threads. The BLAS is OpenBLAS's OpenMP build, which runs single-threaded when called inside a
-// parallel region. Each thread therefore takes whole (image, row block) pieces of work with its
-// own column buffer: on SARGAN's shapes a single-threaded GEMM runs at 80-97% of the core's
-// peak, while one GEMM split over two threads reached only 50-70% of two cores (small N, and the
-// packing is not split). Where that cannot be balanced (one image whose gradient rows overlap,
-// or small images) the GEMMs are made as large as possible and the BLAS splits them instead:
+// parallel region. Each thread therefore takes whole pieces of work with its own column buffer:
+// on SARGAN's shapes a single-threaded GEMM runs at 80-97% of the core's peak, while one GEMM
+// split over two threads reached only 50-70% of two cores (small N, and the packing is not split).
+//
+// Batch invariance. The forward and the input gradient (conv_transpose2d's forward) give an image
+// the same bits in any batch. OpenBLAS does not sum in one fixed order: the bits of an output
+// column depend on the GEMM's other columns and on how many threads it splits over. So every GEMM
+// of those two is one image's, of a shape that does not depend on the batch, and runs inside a
+// parallel region (single-threaded) whenever there are threads, even where some stay idle:
+// (image, row block) pieces in the forward, (image, input-channel group) pieces in the input
+// gradient (an image's row blocks overlap in dx; its channel groups do not). The weight gradient
+// sums over the batch anyway, and there:
 // - small outputs (the discriminator's deep layers, P = 4..64) put the columns of a group of
-//   images side by side in one GEMM, so a 134 MB weight is read once per group, not per image;
+//   images side by side in one GEMM, threaded by the BLAS, so a 134 MB gradient is written once
+//   per group, not per image.
+// The other paths:
 // - stride-1 convs with few output channels (the generator's 7x7 64->3) are computed through
 //   their transpose (see `use_transposed`), whose GEMMs are Ci rows high instead of Co;
 // - 3x3 stride-1 convs with enough channels (the residual block's) use Winograd F(4x4, 3x3)
@@ -22,6 +31,7 @@
 //   discriminator's first layers) use Winograd F(4x4, 2x2) on their four phases
 //   (kernels/conv2d_winograd_stride2.h) forward and for the input gradient, images or ranges of
 //   an image's tiles per thread. Their weight gradients stay on im2col.
+// The Winograd paths sum on their own GEMM kernel, in one order whatever the batch.
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_winograd.h"
 #include "kernels/conv2d_winograd_stride2.h"
@@ -41,7 +51,8 @@ namespace {
 // 1.5-1.8x faster than 16 MB blocks; 3x3 256-channel GEMMs still get 352 columns.
 constexpr int64_t workspace_floats = int64_t{1} << 20;
 
-// Below this many output positions per image, images share a GEMM (see the file comment).
+// Below this many output positions per image, the weight gradient's images share a GEMM (see the
+// file comment).
 constexpr int64_t min_image_columns = 256;
 
 // Per-image weight gradients are kept apart and summed in image order (so the result does not
@@ -193,49 +204,13 @@ void im2col_group(const Conv2dShape& s, const float* x, int64_t n0, int64_t g, f
   for (int64_t j = 0; j < g; ++j) im2col(s, x + (n0 + j) * input_size(s), 0, s.h_out, col + j * positions, g * positions);
 }
 
-// Between the per-image layout [g][Co][P] and the GEMM's [Co][g * P].
+// From the per-image layout [g][Co][P] to the GEMM's [Co][g * P].
 void images_to_columns(const float* images, int64_t g, int64_t rows, int64_t positions, float* columns) {
 #pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
   for (int64_t j = 0; j < g; ++j)
     for (int64_t r = 0; r < rows; ++r)
       std::copy_n(images + (j * rows + r) * positions, positions, columns + (r * g + j) * positions);
 }
-void columns_to_images(const float* columns, int64_t g, int64_t rows, int64_t positions, float* images) {
-#pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
-  for (int64_t j = 0; j < g; ++j)
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy_n(columns + (r * g + j) * positions, positions, images + (j * rows + r) * positions);
-}
-
-void forward_shared(const Conv2dShape& s, const float* x, const float* w, float* y) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
-  std::vector<float> col(k * group * positions), out(s.c_out * group * positions);
-  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
-    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
-    im2col_group(s, x, n0, g, col.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.c_out, cols, k, 1.f, w, k, col.data(), cols, 0.f,
-                out.data(), cols);
-    columns_to_images(out.data(), g, s.c_out, positions, y + n0 * output_size(s));
-  }
-}
-
-void backward_input_shared(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
-  std::vector<float> col(k * group * positions), grad(s.c_out * group * positions);
-  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
-    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
-    images_to_columns(dy + n0 * output_size(s), g, s.c_out, positions, grad.data());
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, s.c_out, 1.f, w, k, grad.data(), cols, 0.f,
-                col.data(), cols);
-#pragma omp parallel for schedule(static) if (g > 1)
-    for (int64_t j = 0; j < g; ++j) {
-      float* dx_n = dx + (n0 + j) * input_size(s);
-      std::fill(dx_n, dx_n + input_size(s), 0.f);
-      col2im(s, col.data() + j * positions, 0, s.h_out, dx_n, cols);
-    }
-  }
-}
-
 void backward_weight_shared(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
   std::vector<float> col(k * group * positions), grad(s.c_out * group * positions);
@@ -260,17 +235,21 @@ void forward_image_block(const Conv2dShape& s, const float* x_n, const float* w,
               y_n + oh0 * s.w_out, positions);
 }
 
-// Overwrites dx_n. The blocks of one image run in order: their input rows overlap.
-void backward_input_image(const Conv2dShape& s, const float* dy_n, const float* w, float* dx_n,
-                          const RowBlocks& blocks) {
-  const int64_t k = patch_size(s), positions = s.h_out * s.w_out;
-  std::fill(dx_n, dx_n + input_size(s), 0.f);
+// Overwrites input channels [c0, c1) of dx_n, whose rows of col are rows [c0, c1) * Kh * Kw of
+// w^T. The blocks run in order: their input rows overlap.
+void backward_input_channels(const Conv2dShape& s, const float* dy_n, const float* w, float* dx_n, int64_t c0,
+                             int64_t c1, const RowBlocks& blocks) {
+  Conv2dShape part = s;
+  part.c_in = c1 - c0;
+  const int64_t k = patch_size(s), taps = s.k_h * s.k_w, positions = s.h_out * s.w_out;
+  float* dx_part = dx_n + c0 * s.h_in * s.w_in;
+  std::fill(dx_part, dx_part + input_size(part), 0.f);
   for (int64_t b = 0; b < blocks.count; ++b) {
     const int64_t oh0 = blocks.begin(b), cols = blocks.rows(b) * s.w_out;
-    float* col = workspace(k * cols);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, cols, s.c_out, 1.f, w, k, dy_n + oh0 * s.w_out,
-                positions, 0.f, col, cols);
-    col2im(s, col, oh0, blocks.rows(b), dx_n, cols);
+    float* col = workspace(patch_size(part) * cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, patch_size(part), cols, s.c_out, 1.f, w + c0 * taps, k,
+                dy_n + oh0 * s.w_out, positions, 0.f, col, cols);
+    col2im(part, col, oh0, blocks.rows(b), dx_part, cols);
   }
 }
 
@@ -343,13 +322,9 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
     stride2_winograd(s, Winograd4x4s2Pass::forward, x, w, y);
     return;
   }
-  if (share_gemms(s)) {
-    forward_shared(s, x, w, y);
-    return;
-  }
   const RowBlocks blocks = row_blocks(s);
   const int64_t pieces = s.n * blocks.count;
-#pragma omp parallel for schedule(static) if (threads() > 1 && pieces % threads() == 0)
+#pragma omp parallel for schedule(static) if (threads() > 1)
   for (int64_t piece = 0; piece < pieces; ++piece) {
     const int64_t n = piece / blocks.count, b = piece % blocks.count;
     forward_image_block(s, x + n * input_size(s), w, y + n * output_size(s), blocks.begin(b), blocks.rows(b));
@@ -373,17 +348,17 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
     stride2_winograd(s, Winograd4x4s2Pass::backward_input, dy, w, dx);
     return;
   }
-  if (share_gemms(s)) {
-    backward_input_shared(s, dy, w, dx);
-    return;
-  }
-  // The blocks of an image run in order on one thread, and where they split a sum of col2im
-  // changes its order: their count must not depend on the batch (or the thread count), or an image
-  // would get a different gradient (conv_transpose2d a different output) in another batch.
+  // The blocks of an image run in order, and where they split a sum of col2im changes its order:
+  // their count must not depend on the batch (or the thread count), or an image would get a
+  // different gradient (conv_transpose2d a different output) in another batch.
   const RowBlocks blocks = fewest_row_blocks(s);
-#pragma omp parallel for schedule(static) if (threads() > 1 && s.n >= threads())
-  for (int64_t n = 0; n < s.n; ++n)
-    backward_input_image(s, dy + n * output_size(s), w, dx + n * input_size(s), blocks);
+  const int64_t groups = std::min<int64_t>(threads(), s.c_in), pieces = s.n * groups;
+#pragma omp parallel for schedule(static) if (threads() > 1)
+  for (int64_t piece = 0; piece < pieces; ++piece) {
+    const int64_t n = piece / groups, g = piece % groups;
+    backward_input_channels(s, dy + n * output_size(s), w, dx + n * input_size(s), g * s.c_in / groups,
+                            (g + 1) * s.c_in / groups, blocks);
+  }
 }
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw, Precision /*always fp32*/) {

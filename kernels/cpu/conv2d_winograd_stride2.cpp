@@ -193,16 +193,16 @@ bool winograd4x4s2_supports(const Conv2dShape& s) {
 
 // Measured single-threaded against im2col + sgemm, with the weight transform (docs/ops/conv2d.md).
 // Both need one full 16-tile panel per image: with fewer tiles a panel is mostly empty lanes while
-// U is streamed once per panel (an 8x8 output, 4 tiles, ran 2.6x slower). And a batch of 32 tiles
-// to pay for the weight transform: D 3 (128 -> 256 at 32x32, 16 tiles, a 13 MB U) with one image
-// was 1.15x faster forward on an idle machine but 0.8x on a loaded one, 0.83x for the input
-// gradient; with two images 1.2x, with four 1.5-1.7x. Forward, the channels do not matter
-// (1 -> 16, 3 -> 64 and 8 -> 8 won 1.4-1.7x); the input gradient's GEMMs are Ci rows high, so 3
-// input channels (rows padded to 6) ran 3-4x slower, 16 won.
+// U is streamed once per panel (an 8x8 output, 4 tiles, ran 2.6x slower). The weight transform is
+// paid once per call: D 3 (128 -> 256 at 32x32, 16 tiles, a 13 MB U) with one image was 1.15x
+// faster forward on an idle machine but 0.8x on a loaded one, 0.83x for the input gradient; with
+// two images 1.2x, with four 1.5-1.7x. The choice still follows the image alone, not the batch:
+// the two paths sum in different orders, and an image must get the same bits in any batch.
+// Forward, the channels do not matter (1 -> 16, 3 -> 64 and 8 -> 8 won 1.4-1.7x); the input
+// gradient's GEMMs are Ci rows high, so 3 input channels (rows padded to 6) ran 3-4x slower, 16 won.
 bool winograd4x4s2_applies(const Conv2dShape& s, Winograd4x4s2Pass pass) {
   const int64_t image_tiles = tiles(s.h_out) * tiles(s.w_out);
-  if (!winograd::fast_gemm_kernel || !winograd4x4s2_supports(s) || image_tiles < lanes || s.n * image_tiles < 2 * lanes)
-    return false;
+  if (!winograd::fast_gemm_kernel || !winograd4x4s2_supports(s) || image_tiles < lanes) return false;
   return pass == Winograd4x4s2Pass::forward || s.c_in >= 16;
 }
 

@@ -5,12 +5,18 @@
 // partial sum is an exactly representable integer, so any indexing slip shows as an exact mismatch.
 // Legend: N batch, Ci/Co channels, H/W height/width, K kernel size, s stride, p padding.
 #include <catch2/catch.hpp>
+#include <omp.h>
+
 #include <cmath>
+#include <cstring>
+#include <random>
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "test_util.h"
 #include "conv_reference.h"
+#include "conv_shape.h"
+#include "kernels/conv2d.h"
 
 using engine::Shape;
 using engine::Tensor;
@@ -51,7 +57,8 @@ const ConvCase conv_cases[] = {
     {"3x3 s1 p1 over two row blocks", 1, 16, 131, 64, 4, 3, 3, 1, 1},
     // The CPU kernels' other ways through: images spread over threads (an odd count of them);
     // few output channels, computed through the transposed conv (the generator's 7x7 64->3);
-    // small outputs whose images share GEMMs, in two groups (the discriminator's deep layers).
+    // small outputs whose images share the weight gradient's GEMMs, in two groups (the
+    // discriminator's deep layers).
     {"3 images over the threads", 3, 4, 20, 18, 6, 3, 3, 1, 1},
     {"7x7 s1 p3 to 3 channels (output layer)", 2, 16, 17, 16, 3, 7, 7, 1, 3},
     {"4x4 s2 p1, 9 small outputs in two GEMM groups", 9, 512, 8, 8, 2, 4, 4, 2, 1},
@@ -250,6 +257,51 @@ TEST_CASE("conv_transpose2d and its gradients match direct loops", "[cpu]") {
     check_conv_transpose2d(c, {false, 500});
     if (!c.winograd) check_conv_transpose2d(c, {true, 600});
   }
+}
+
+// The CPU kernels' contract (kernels/conv2d.h): the forward and the input gradient give an image
+// the same bits in any batch, with any thread count. Batches of 3 against the images one by one,
+// on a shape for each way through the kernels, with 1 and 2 threads (OpenBLAS on Zen 2 sums a
+// column in another order when the GEMM has more columns or is split over threads).
+TEST_CASE("CPU conv2d forward and input gradient: an image gets the same bits in any batch", "[cpu]") {
+  struct Case {
+    const char* name;
+    kernels::Conv2dShape s;
+  };
+  const Case cases[] = {
+      {"im2col, 16x16 output in row blocks", test::square_conv_shape(3, 8, 16, 16, 16, 3, 1, 1)},
+      {"im2col, 8x8 output (images shared a GEMM before)", test::square_conv_shape(3, 32, 8, 8, 32, 3, 1, 1)},
+      {"4x4 s2 im2col, 8x8 output", test::square_conv_shape(3, 16, 16, 16, 32, 4, 2, 1)},
+      {"4x4 s2 Winograd, 16 tiles per image", test::square_conv_shape(3, 16, 32, 32, 16, 4, 2, 1)},
+      {"3x3 Winograd", test::square_conv_shape(3, 16, 16, 16, 16, 3, 1, 1)},
+      {"7x7 to 3 channels, through the transpose", test::square_conv_shape(3, 16, 16, 16, 3, 7, 1, 3)},
+      {"2x2 output", test::square_conv_shape(3, 64, 4, 4, 32, 4, 2, 1)},
+      {"1x1 output, fewer rows than threads", test::square_conv_shape(3, 64, 2, 2, 32, 4, 2, 1)},
+  };
+  const int threads = omp_get_max_threads();
+  for (const Case& c : cases)
+    for (const int t : {1, 2}) {
+      omp_set_num_threads(t);
+      kernels::Conv2dShape one = c.s;
+      one.n = 1;
+      const int64_t x_size = c.s.c_in * c.s.h_in * c.s.w_in, y_size = c.s.c_out * c.s.h_out * c.s.w_out;
+      std::mt19937 rng(7);
+      std::normal_distribution<float> normal;
+      std::vector<float> x(c.s.n * x_size), dy(c.s.n * y_size), w(c.s.c_out * c.s.c_in * c.s.k_h * c.s.k_w);
+      for (std::vector<float>* v : {&x, &dy, &w})
+        for (float& e : *v) e = normal(rng);
+      std::vector<float> y(dy.size()), dx(x.size()), y_one(y_size), dx_one(x_size);
+      kernels::cpu::conv2d_forward(c.s, x.data(), w.data(), y.data());
+      kernels::cpu::conv2d_backward_input(c.s, dy.data(), w.data(), dx.data());
+      for (int64_t n = 0; n < c.s.n; ++n) {
+        INFO(c.name << ", " << t << " threads, image " << n);
+        kernels::cpu::conv2d_forward(one, x.data() + n * x_size, w.data(), y_one.data());
+        kernels::cpu::conv2d_backward_input(one, dy.data() + n * y_size, w.data(), dx_one.data());
+        CHECK(std::memcmp(y_one.data(), y.data() + n * y_size, y_size * sizeof(float)) == 0);
+        CHECK(std::memcmp(dx_one.data(), dx.data() + n * x_size, x_size * sizeof(float)) == 0);
+      }
+    }
+  omp_set_num_threads(threads);
 }
 
 TEST_CASE("conv2d indexing on hand-computed values", "[cpu]") {

@@ -14,6 +14,9 @@
 //                           also the forward of conv_transpose2d (with the conv's roles swapped).
 //   conv2d_backward_weight  dw = d<conv2d(x, w), dy>/dw, summed over the batch.
 // `precision` (kernels/precision.h) selects the CUDA kernels' arithmetic; the CPU ignores it.
+// On the CPU the forward and the input gradient give an image the same bits whatever batch it is
+// in (a translation does not depend on the batch size); the weight gradient, a sum over the batch,
+// does not promise that, nor do the CUDA kernels, whose split of the GEMM follows the problem size.
 #include <cstdint>
 
 #include "kernels/precision.h"

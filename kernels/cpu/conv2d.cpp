@@ -13,15 +13,15 @@
 //
 // Batch invariance. The forward and the input gradient (conv_transpose2d's forward) give an image
 // the same bits in any batch. OpenBLAS does not sum in one fixed order: the bits of an output
-// column depend on the GEMM's other columns and on how many threads it splits over. So every GEMM
-// of those two is one image's, of a shape that does not depend on the batch, and runs inside a
-// parallel region (single-threaded) whenever there are threads, even where some stay idle:
+// column depend on the GEMM's other columns and on how many threads it splits over. So every BLAS
+// GEMM of those two is one image's, of a shape that does not depend on the batch, and runs inside
+// a parallel region (single-threaded) whenever there are threads, even where some stay idle:
 // (image, row block) pieces in the forward, (image, input-channel group) pieces in the input
-// gradient (an image's row blocks overlap in dx; its channel groups do not). The weight gradient
-// sums over the batch anyway, and there:
+// gradient (an image's row blocks overlap in dx; its channel groups do not). Except:
 // - small outputs (the discriminator's deep layers, P = 4..64) put the columns of a group of
-//   images side by side in one GEMM, threaded by the BLAS, so a 134 MB gradient is written once
-//   per group, not per image.
+//   images side by side in one GEMM, so that a 134 MB weight is read once per group, not per
+//   image: on kernels/fixed_order_gemm.h in the forward and the input gradient, on the
+//   threaded BLAS in the weight gradient (a sum over the batch, with no invariance to keep).
 // The other paths:
 // - stride-1 convs with few output channels (the generator's 7x7 64->3) are computed through
 //   their transpose (see `use_transposed`), whose GEMMs are Ci rows high instead of Co;
@@ -35,6 +35,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_winograd.h"
 #include "kernels/conv2d_winograd_stride2.h"
+#include "kernels/fixed_order_gemm.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -51,8 +52,7 @@ namespace {
 // 1.5-1.8x faster than 16 MB blocks; 3x3 256-channel GEMMs still get 352 columns.
 constexpr int64_t workspace_floats = int64_t{1} << 20;
 
-// Below this many output positions per image, the weight gradient's images share a GEMM (see the
-// file comment).
+// Below this many output positions per image, images share GEMMs (see the file comment).
 constexpr int64_t min_image_columns = 256;
 
 // Per-image weight gradients are kept apart and summed in image order (so the result does not
@@ -195,7 +195,8 @@ int64_t group_size(const Conv2dShape& s) {
   const int64_t positions = s.h_out * s.w_out;
   return std::clamp<int64_t>(workspace_floats / (patch_size(s) * positions), 1, s.n);
 }
-bool share_gemms(const Conv2dShape& s) { return s.n > 1 && s.h_out * s.w_out < min_image_columns; }
+bool small_outputs(const Conv2dShape& s) { return s.h_out * s.w_out < min_image_columns; }
+bool share_gemms(const Conv2dShape& s) { return s.n > 1 && small_outputs(s); }
 
 // col [K, g * P]: the im2col of images n0..n0+g-1 side by side.
 void im2col_group(const Conv2dShape& s, const float* x, int64_t n0, int64_t g, float* col) {
@@ -204,13 +205,51 @@ void im2col_group(const Conv2dShape& s, const float* x, int64_t n0, int64_t g, f
   for (int64_t j = 0; j < g; ++j) im2col(s, x + (n0 + j) * input_size(s), 0, s.h_out, col + j * positions, g * positions);
 }
 
-// From the per-image layout [g][Co][P] to the GEMM's [Co][g * P].
+// Between the per-image layout [g][Co][P] and the GEMM's [Co][g * P].
 void images_to_columns(const float* images, int64_t g, int64_t rows, int64_t positions, float* columns) {
 #pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
   for (int64_t j = 0; j < g; ++j)
     for (int64_t r = 0; r < rows; ++r)
       std::copy_n(images + (j * rows + r) * positions, positions, columns + (r * g + j) * positions);
 }
+void columns_to_images(const float* columns, int64_t g, int64_t rows, int64_t positions, float* images) {
+#pragma omp parallel for collapse(2) schedule(static) if (threads() > 1 && g * rows * positions > 65536)
+  for (int64_t j = 0; j < g; ++j)
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(columns + (r * g + j) * positions, positions, images + (j * rows + r) * positions);
+}
+
+// The forward and input gradient of small outputs: the columns of a group of images side by side
+// in one fixed-order GEMM (each column's bits its own, whatever the group).
+void forward_small(const Conv2dShape& s, const float* x, const float* w, float* y) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
+  float* col = workspace((k + s.c_out) * group * positions);
+  float* out = col + k * group * positions;
+  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
+    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
+    im2col_group(s, x, n0, g, col);
+    fixed_order_gemm(false, s.c_out, cols, k, w, k, col, cols, out, cols);
+    columns_to_images(out, g, s.c_out, positions, y + n0 * output_size(s));
+  }
+}
+
+void backward_input_small(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
+  float* col = workspace((k + s.c_out) * group * positions);
+  float* grad = col + k * group * positions;
+  for (int64_t n0 = 0; n0 < s.n; n0 += group) {
+    const int64_t g = std::min(group, s.n - n0), cols = g * positions;
+    images_to_columns(dy + n0 * output_size(s), g, s.c_out, positions, grad);
+    fixed_order_gemm(true, k, cols, s.c_out, w, k, grad, cols, col, cols);
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int64_t j = 0; j < g; ++j) {
+      float* dx_n = dx + (n0 + j) * input_size(s);
+      std::fill(dx_n, dx_n + input_size(s), 0.f);
+      col2im(s, col + j * positions, 0, s.h_out, dx_n, cols);
+    }
+  }
+}
+
 void backward_weight_shared(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   const int64_t k = patch_size(s), positions = s.h_out * s.w_out, group = group_size(s);
   std::vector<float> col(k * group * positions), grad(s.c_out * group * positions);
@@ -322,6 +361,10 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
     stride2_winograd(s, Winograd4x4s2Pass::forward, x, w, y);
     return;
   }
+  if (small_outputs(s)) {
+    forward_small(s, x, w, y);
+    return;
+  }
   const RowBlocks blocks = row_blocks(s);
   const int64_t pieces = s.n * blocks.count;
 #pragma omp parallel for schedule(static) if (threads() > 1)
@@ -346,6 +389,10 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
   }
   if (winograd4x4s2_applies(s, Winograd4x4s2Pass::backward_input)) {
     stride2_winograd(s, Winograd4x4s2Pass::backward_input, dy, w, dx);
+    return;
+  }
+  if (small_outputs(s)) {
+    backward_input_small(s, dy, w, dx);
     return;
   }
   // The blocks of an image run in order, and where they split a sum of col2im changes its order:

@@ -14,7 +14,7 @@ using winograd::rows;
 
 namespace {
 
-constexpr int64_t chunk = 256;  // steps of k per pass over a panel: 16 KB of it
+constexpr int64_t chunk = 256;  // steps of k per partial sum: 16 KB of a panel
 
 // Per thread, grow-only (no fresh pages per call): the calling thread's panels of b, and a
 // block of op(a) packed and its groups' output tiles for each thread that multiplies.
@@ -80,7 +80,8 @@ void fixed_order_gemm(bool a_transposed, int64_t m, int64_t n, int64_t k, const 
         }
     }
     // Per panel, k in chunks: a chunk of the panel (16 KB) stays in L1 while the block's groups
-    // pass it; each group's tile carries its sums from chunk to chunk.
+    // pass it. Each chunk is summed from zero and added to the group's tile, which keeps the
+    // rounding error of a 16384-long sum near that of the BLAS's blocked sums.
     std::vector<float>& tiles = tile_buffer();
     tiles.resize((g1 - g0) * rows * lanes);
     for (int64_t p = 0; p < panels; ++p) {
@@ -88,9 +89,13 @@ void fixed_order_gemm(bool a_transposed, int64_t m, int64_t n, int64_t k, const 
       const float* b_panel = b_packed + p * k * lanes;
       for (int64_t l0 = 0; l0 < std::max<int64_t>(k, 1); l0 += chunk) {
         const int64_t count = std::min(chunk, k - l0);
-        for (int64_t g = g0; g < g1; ++g)
-          winograd::gemm_kernel(count, group_of(g) + l0 * rows, b_panel + l0 * lanes, tiles.data() + (g - g0) * rows * lanes,
-                                lanes, l0 > 0);
+        for (int64_t g = g0; g < g1; ++g) {
+          float* tile = tiles.data() + (g - g0) * rows * lanes;
+          alignas(32) float part[rows * lanes];
+          winograd::gemm_kernel(count, group_of(g) + l0 * rows, b_panel + l0 * lanes, l0 == 0 ? tile : part, lanes);
+          if (l0 > 0)
+            for (int64_t e = 0; e < rows * lanes; ++e) tile[e] += part[e];
+        }
       }
       for (int64_t g = g0; g < g1; ++g) {
         const int64_t i0 = g * rows, height = std::min(rows, m - i0);

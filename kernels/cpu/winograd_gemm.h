@@ -3,8 +3,7 @@
 // kernels/cpu/conv2d_winograd_stride2.cpp, F(4x4, 2x2) on the phases of a 4x4 stride-2 conv) share
 // around their GEMMs: panels of 16 tiles, the gather of the tiles' input patches, 1-D transforms
 // by a constant matrix, the packing of transformed weights, and the register-blocked GEMM kernel
-// on that packing (also behind kernels/fixed_order_gemm.h). Internal to kernels/cpu;
-// docs/ops/conv2d.md explains the design.
+// on that packing (also behind kernels/fixed_order_gemm.h). Internal to kernels/cpu; docs/ops/conv2d.md explains the design.
 // Legend: xi one of the transformed positions of a tile, K the GEMM's inner (input-channel)
 // dimension, lane a tile within a panel.
 //
@@ -122,17 +121,12 @@ void pack_weights(int64_t c_out, int64_t k, float* u, Transform transform) {
   }
 }
 
-// c[r * ldc + lane] = sum_i a[i * rows + r] * b[i * lanes + lane], r < rows, lane < lanes, summed
-// over i in order; with `accumulate`, the sum continues from c's values (so a sum cut into
-// chunks of i gives the same bits as one call).
+// c[r * ldc + lane] = sum_i a[i * rows + r] * b[i * lanes + lane], r < rows, lane < lanes.
 #if defined(__AVX2__) && defined(__FMA__)
 constexpr bool fast_gemm_kernel = true;
-inline void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate = false) {
+inline void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
   __m256 acc[rows][2];
-  for (int64_t r = 0; r < rows; ++r) {
-    acc[r][0] = accumulate ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
-    acc[r][1] = accumulate ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
-  }
+  for (auto& r : acc) r[0] = r[1] = _mm256_setzero_ps();
   for (int64_t i = 0; i < k; ++i, a += rows, b += lanes) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     for (int64_t r = 0; r < rows; ++r) {
@@ -150,9 +144,8 @@ inline void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int
 // Without AVX2 + FMA (a build for another target): the same product, left to the compiler,
 // correct but slower than the BLAS, so the Winograd kernels' `applies` say no.
 constexpr bool fast_gemm_kernel = false;
-inline void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate = false) {
+inline void gemm_kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc) {
   float acc[rows][lanes] = {};
-  for (int64_t r = 0; r < rows && accumulate; ++r) std::copy(c + r * ldc, c + r * ldc + lanes, acc[r]);
   for (int64_t i = 0; i < k; ++i, a += rows, b += lanes)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t l = 0; l < lanes; ++l) acc[r][l] += a[r] * b[l];

@@ -46,10 +46,11 @@ std::vector<float> multiply(const Problem& p, const Operands& o, int64_t ldc) {
 }  // namespace
 
 TEST_CASE("fixed_order_gemm matches a loop in double", "[cpu]") {
-  // Tails of both blocks (m not a multiple of 6, n not of 16), k = 1, and a k long enough for
-  // several blocks of rows.
-  const Problem problems[] = {{false, 1, 1, 1},   {false, 7, 5, 3},    {true, 7, 5, 3},      {false, 13, 37, 64},
-                              {true, 13, 37, 64}, {false, 96, 40, 700}, {true, 200, 17, 300}, {false, 6, 16, 0}};
+  // Tails of both blocks (m not a multiple of 6, n not of 16), k = 0 and 1, k over several
+  // chunks of 256, and enough rows for several blocks.
+  const Problem problems[] = {{false, 1, 1, 1},      {false, 7, 5, 3},     {true, 7, 5, 3},
+                              {false, 13, 37, 64},   {true, 13, 37, 64},   {false, 96, 40, 700},
+                              {true, 200, 17, 300},  {false, 6, 16, 0},    {true, 7, 20, 5000}};
   for (const Problem& p : problems) {
     INFO("transposed " << p.transposed << ", m " << p.m << ", n " << p.n << ", k " << p.k);
     const Operands o(p, 11);
@@ -62,8 +63,10 @@ TEST_CASE("fixed_order_gemm matches a loop in double", "[cpu]") {
           exact += double(o.op_a(p, i, l)) * o.b[l * o.ldb + j];
           magnitude += std::abs(double(o.op_a(p, i, l)) * o.b[l * o.ldb + j]);
         }
-        // Each of the k float additions rounds once: |error| <= k eps sum |terms|.
-        REQUIRE(std::abs(c[i * ldc + j] - exact) <= p.k * 6e-8 * magnitude + 1e-30);
+        // Chunks of 256 summed in order, then the chunk sums: at most 256 + k / 256 roundings
+        // reach any term, |error| <= (256 + ceil(k / 256)) 2^-24 sum |terms|.
+        const double roundings = std::min<int64_t>(p.k, 256) + (p.k + 255) / 256;
+        REQUIRE(std::abs(c[i * ldc + j] - exact) <= roundings * 0x1p-24 * magnitude + 1e-30);
       }
       for (int64_t j = p.n; j < ldc; ++j) REQUIRE(c[i * ldc + j] == -7.f);  // outside c: untouched
     }

@@ -4,14 +4,15 @@
 // the other images of its batch, which OpenBLAS does not promise (the bits of a column follow the
 // GEMM's column count and its split over threads; docs/ops/conv2d.md).
 //
-//   c[i][j] = sum over l = 0, 1, ..., k-1, in that order, of op(a)[i][l] * b[l][j]
+//   c[i][j] = sum over l of op(a)[i][l] * b[l][j]
 //   op(a) = a [m][k] (rows lda apart) or, transposed, a [k][m] (rows lda apart)
 //   b [k][n], rows ldb apart; c [m][n], rows ldc apart, overwritten
 //
-// (each step a fused multiply-add where the build has AVX2 and FMA). So c[i][j] depends only on
-// row i of op(a), column j of b and k: not on m, n, the column's position or the thread count.
-// b is packed into panels of 16 columns (k * n floats of workspace), op(a) a block of rows at a
-// time by the thread that multiplies it; threads take blocks of rows.
+// The order is fixed: l in chunks of 256, each chunk summed in order from zero (each step a
+// fused multiply-add where the build has AVX2 and FMA), the chunks' sums added in order. So
+// c[i][j] depends only on row i of op(a), column j of b and k: not on m, n, the column's position
+// or the thread count. b is packed into panels of 16 columns (k * n floats of workspace), op(a) a
+// block of rows at a time by the thread that multiplies it; threads take blocks of rows.
 #include <cstdint>
 
 namespace kernels::cpu {

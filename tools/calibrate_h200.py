@@ -51,7 +51,8 @@ def launch_ms(k, m):
     resident = min(float(bps), blocks / SM_COUNT) * warps_per_block
     hiding = min(1.0, resident / m["hiding_warps"])
     machine = slot_use * max(hiding, 1.0 / m["hiding_warps"])
-    compute_s = k["flops"] / (FP32_GFLOPS * 1e9 * m["compute_efficiency"] * machine)
+    flops = max(k["flops"], 2.0 * k.get("executed_ffma", 0.0))  # the work executed, as the C++ model
+    compute_s = flops / (FP32_GFLOPS * 1e9 * m["compute_efficiency"] * machine)
     sectors = k["global_load_sectors"] + k["global_store_sectors"]
     l2_s = 32.0 * sectors / (m["l2_gbs"] * 1e9 * machine)
     dram_s = k["global_footprint_bytes"] / (DRAM_GBS * 1e9 * m["dram_efficiency"])

@@ -154,6 +154,7 @@ RowProfile row_profile(const Row& row, int calls) {
                          {"occupancy_limiter", p.occupancy.limiter},
                          {"waves", p.waves},
                          {"flops", p.flops},
+                         {"executed_ffma", p.executed_ffma},
                          {"global_load_requests", p.global_load_requests},
                          {"global_load_sectors", p.global_load_sectors},
                          {"global_store_requests", p.global_store_requests},

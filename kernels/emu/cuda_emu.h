@@ -168,5 +168,21 @@ inline int __all_sync(unsigned mask, int predicate, const char* file = __builtin
   return static_cast<int>(warp_collective(WarpOp::all, mask, predicate != 0, 0, warpSize, file, line));
 }
 
+// With ENGINE_EMU_COUNT_FFMA (the profiler's FMA count, docs/perf.md), every fmaf and __fmaf_rn
+// of a kernel also counts one executed FFMA of its thread (profile.cpp, sampled blocks only):
+// what Nsight Compute's smsp__sass_thread_inst_executed_op_ffma_pred_on counts, for kernels
+// that write their FMAs as fmaf. A call per FMA, so kernels are built so only when asked.
+namespace kernels::emu::detail {
+void count_ffma() noexcept;
+}
+#if defined(ENGINE_EMU_COUNT_FFMA)
+#include <cmath>
+#include <math.h>
+inline float kernels_emu_counted_fmaf(float x, float y, float z) {
+  kernels::emu::detail::count_ffma();
+  return __builtin_fmaf(x, y, z);
+}
+#define fmaf(x, y, z) kernels_emu_counted_fmaf(x, y, z)
+#endif
 #include "intrinsics.h"
 #include "tensor_core.h"  // the emulator's kernels/cuda/ptx.cuh

@@ -69,7 +69,9 @@ double predict_h200_ms(const LaunchProfile& p, const H200Model& m) {
   const double resident = std::min(static_cast<double>(bps), static_cast<double>(p.blocks) / Sm90::sm_count) * warps_per_block;
   const double latency_hiding = std::min(1.0, resident / m.hiding_warps);
   const double machine = slot_use * std::max(latency_hiding, 1.0 / m.hiding_warps);
-  const double compute_s = p.flops / (m.fp32_gflops * 1e9 * m.compute_efficiency * machine);
+  // The work executed: the op's FLOPs, or more where counted FMAs show wasted work.
+  const double flops = std::max(p.flops, 2.0 * p.executed_ffma);
+  const double compute_s = flops / (m.fp32_gflops * 1e9 * m.compute_efficiency * machine);
   const double sectors = p.global_load_sectors + p.global_store_sectors;
   const double l2_s = 32.0 * sectors / (m.l2_gbs * 1e9 * machine);
   const double dram_s = p.global_footprint_bytes / (m.dram_gbs * 1e9 * m.dram_efficiency);  // whole-device

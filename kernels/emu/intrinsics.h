@@ -21,7 +21,11 @@ inline float __fdividef(float x, float y) { return x / y; }
 inline float __frcp_rn(float x) { return 1.0f / x; }
 inline float __fsqrt_rn(float x) { return std::sqrt(x); }
 inline float __fdiv_rn(float x, float y) { return x / y; }
+#if defined(ENGINE_EMU_COUNT_FFMA)
+inline float __fmaf_rn(float x, float y, float z) { return kernels_emu_counted_fmaf(x, y, z); }
+#else
 inline float __fmaf_rn(float x, float y, float z) { return std::fma(x, y, z); }
+#endif
 // Separate rounding of the product, as CUDA promises for __fadd_rn/__fmul_rn: volatile stops
 // the compiler contracting the caller's a*b+c through them.
 inline float __fmul_rn(float x, float y) { volatile float p = x * y; return p; }

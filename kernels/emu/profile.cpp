@@ -54,6 +54,7 @@ struct Totals {
   double gl_req = 0, gl_sec = 0, gs_req = 0, gs_sec = 0;
   double sl_req = 0, ss_req = 0, sl_conf = 0, ss_conf = 0;
   std::unordered_set<std::uintptr_t> sectors;
+  std::uint64_t ffma = 0;
   std::uint64_t sampled = 0;
 };
 
@@ -82,6 +83,7 @@ struct BlockRecord {
   Worker* worker = nullptr;
   std::uintptr_t dyn_lo = 0, dyn_hi = 0, tls_lo = 0, tls_hi = 0;
   std::vector<Access> accesses;
+  std::uint64_t ffma = 0;
 };
 thread_local BlockRecord* t_block = nullptr;
 thread_local BlockRecord t_storage;
@@ -327,6 +329,7 @@ void profile_launch_end(const KernelLaunch& k, bool succeeded) {
     // the sector traffic does.
     p.global_footprint_bytes =
         std::min(32.0 * static_cast<double>(t.sectors.size()) * s, 32.0 * (p.global_load_sectors + p.global_store_sectors));
+    p.executed_ffma = static_cast<double>(t.ffma) * s;
   }
   p.predicted_h200_ms = predict_h200_ms(p);
   g_record.push_back(std::move(p));
@@ -355,6 +358,7 @@ void profile_block_begin(Worker& w, std::uint64_t linear_block, std::uint64_t bl
   b.tls_hi = b.tls_lo + tls.size;
 #endif
   b.accesses.clear();
+  b.ffma = 0;
   t_block = &b;
 }
 
@@ -371,7 +375,12 @@ void profile_block_end(Worker&) {
   t.gl_req += local.gl_req, t.gl_sec += local.gl_sec, t.gs_req += local.gs_req, t.gs_sec += local.gs_sec;
   t.sl_req += local.sl_req, t.ss_req += local.ss_req, t.sl_conf += local.sl_conf, t.ss_conf += local.ss_conf;
   t.sectors.insert(local.sectors.begin(), local.sectors.end());
+  t.ffma += b->ffma;
   ++t.sampled;
+}
+
+void count_ffma() noexcept {
+  if (BlockRecord* b = t_block) ++b->ffma;
 }
 
 }  // namespace detail

@@ -5,6 +5,8 @@
 // CUDA's rules for sm_90 (tests/cuda/profile_ncu_test.cpp checks it against Nsight Compute).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <string>
 #include <vector>
 
@@ -33,6 +35,15 @@ __global__ void transpose_kernel(const float* in, float* out) {
   tile[threadIdx.y][threadIdx.x] = in[base + threadIdx.y * 32 + threadIdx.x];
   __syncthreads();
   out[base + threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.x][threadIdx.y];
+}
+
+// Even threads run `steps` FMAs, odd threads twice as many (this file is built with
+// ENGINE_EMU_COUNT_FFMA, so each fmaf counts).
+__global__ void fma_kernel(float* out, int steps) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  float acc = 0.f;
+  for (int s = 0; s < steps * (1 + int(threadIdx.x % 2)); ++s) acc = fmaf(acc, 0.5f, 1.f);
+  out[i] = acc;
 }
 
 // Runs `launch` with the profiler on and returns its one launch's counters.
@@ -98,6 +109,32 @@ TEST_CASE("profiler: shared-memory transpose, 32-way conflicts unpadded, none pa
   CHECK(padded.shared_load_conflicts == 0);
   CHECK(padded.shared_store_conflicts == 0);
   CHECK(padded.global_load_sectors == 4 * requests);
+}
+
+TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced by the model", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  // 100 blocks: about 32 sampled (every third, and the last), scaled back to 100.
+  constexpr int blocks = 100, threads = 64, steps = 7;
+  DeviceBuffer<float> out(std::vector<float>(blocks * threads, 0.0f));
+  kernels::emu::LaunchProfile p = profile_one([&] {
+    kernels::cuda::launch(fma_kernel, {dim3(blocks), dim3(threads)}, out.get(), steps);
+  });
+  CHECK(p.sampled_blocks < static_cast<std::uint64_t>(blocks));
+  CHECK(p.executed_ffma == Approx(blocks * threads * 1.5 * steps).epsilon(1e-12));
+  CHECK(out.to_host()[1] == Approx(2.f * (1.f - std::ldexp(1.f, -2 * steps))));  // the fmaf still computes
+  // The model prices the larger of the attributed FLOPs and 2 x the executed FMAs.
+  p.flops = 0;
+  const double counted = kernels::emu::predict_h200_ms(p);
+  p.executed_ffma = 0;
+  CHECK(kernels::emu::predict_h200_ms(p) < counted);
+  p.flops = 1e12;
+  p.executed_ffma = 1e9;
+  const double attributed = kernels::emu::predict_h200_ms(p);
+  p.executed_ffma = 0;
+  CHECK(kernels::emu::predict_h200_ms(p) == attributed);
 }
 
 TEST_CASE("profiler: sm_90 occupancy by CUDA's rules", "[emu][profile]") {

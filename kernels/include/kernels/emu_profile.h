@@ -50,6 +50,10 @@ struct LaunchProfile {
   double shared_load_conflicts = 0, shared_store_conflicts = 0;  // extra wavefronts, ncu's meaning
   double global_footprint_bytes = 0;  // distinct sectors touched x 32: the DRAM traffic estimate
   double flops = 0;  // attributed by the caller (bench knows each op's FLOPs); 0 if unknown
+  // FMA instructions the threads executed (scaled to the whole grid), counted only in kernels
+  // built with ENGINE_EMU_COUNT_FFMA (docs/perf.md); 0 otherwise. The model takes
+  // max(flops, 2 x executed_ffma): a kernel that multiplies zeros or idle tile columns pays for them.
+  double executed_ffma = 0;
   double predicted_h200_ms = 0;  // the model, filled by predict_h200_ms()
 };
 

@@ -1,5 +1,6 @@
 // sargan: the command line of the models, with the authors' main.py flags (see models/cli.h).
-// Parses, calls models::run, and turns user errors into one line on stderr and exit code 1.
+// Registers each command's flags once, parses, chooses the command (a subcommand, else the family
+// of --model), and turns user errors into one line on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -9,25 +10,22 @@
 #include "engine/version.h"
 #include "models/cli.h"
 #include "models/data/faces.h"
-#include "models/sargan/options.h"
+#include "models/lsrf/commands.h"
+#include "models/sargan/commands.h"
 #include "precision_option.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"SARGAN and the LSRF/OMP linear models: facial expression synthesis"};
   app.set_version_flag("--version", std::string("sargan ") + ENGINE_VERSION);
-  models::CliOptions o;
-  app.add_option("--model", o.model, "SARGAN, LSRF or OMP")->capture_default_str();
-  app.add_option("--mode", o.mode, "train, test_inthewild or test")->capture_default_str();
-  app.add_option("--train_dataset_dir", o.train_dataset_dir, "training pairs: trainA/*.png -> trainB/*.png");
-  app.add_option("--test_dataset_dir", o.test_dataset_dir, "test images (*.jpg), or testA/testB pairs for --mode test");
-  app.add_option("--weights_dir", o.weights_dir, "folder of the weights files (read, or written by train)");
-  app.add_option("--results_dir", o.results_dir, "output folder (created if absent)")->capture_default_str();
-  app.add_option("--image_size", o.image_size, "images are resized to image_size x image_size")->capture_default_str();
-  app.add_option("--f", o.f, "LSRF/OMP: nonzero weights per output pixel")->capture_default_str();
-  app.add_option("--beta", o.beta, "LSRF: locality weight")->capture_default_str();
-  app.add_option("--lamda", o.lamda, "LSRF/OMP: ridge penalty")->capture_default_str();
-  models::sargan::add_options(app, o.sargan);
+  models::CommonOptions common;
+  models::lsrf::Options lsrf;
+  models::sargan::Options sargan;
+  models::add_common_options(app, common);
+  models::lsrf::add_options(app, lsrf);
+  models::sargan::add_options(app, sargan);
   add_precision_option(app);
+  models::sargan::ConvertOptions convert;
+  CLI::App* convert_command = models::sargan::add_convert_command(app, convert);
   models::sargan::MakeFacesOptions faces;
   CLI::App* make_faces = models::sargan::add_make_faces_command(app, faces);
   try {
@@ -37,7 +35,13 @@ int main(int argc, char** argv) {
   }
   try {
     if (make_faces->parsed()) return models::sargan::run_make_faces(faces);
-    return models::run(o);
+    if (convert_command->parsed()) return models::sargan::run_convert(convert, std::cout);
+    switch (models::model_family(common.model)) {
+      case models::ModelFamily::sargan:
+        return models::sargan::run(common, sargan, std::cerr, std::cout);
+      case models::ModelFamily::lsrf:
+        return models::lsrf::run(common, lsrf, std::cerr);
+    }
   } catch (const engine::Error& e) {
     std::cerr << "sargan: error: " << e.what() << "\n";
   } catch (const std::exception& e) {

@@ -222,52 +222,50 @@ constexpr int64_t max_image_size = 4096;  // as LSRF: beyond it the generator ne
 
 // Numbers a user types, refused in one plain line before any network is built (the deeper
 // ENGINE_CHECKs guard programming errors and append their source location).
-void validate_user_options(const CliOptions& options) {
-  const Options& o = options.sargan;
-  if (o.batch_size < 1) ENGINE_FAIL("--batch_size must be at least 1, got ", o.batch_size);
-  if (o.c_dim < 1) ENGINE_FAIL("--c_dim must be at least 1, got ", o.c_dim);
-  if (o.g_conv_dim < 1) ENGINE_FAIL("--g_conv_dim must be at least 1, got ", o.g_conv_dim);
-  if (options.image_size < min_generator_size || options.image_size > max_image_size)
-    ENGINE_FAIL("--image_size must be ", min_generator_size, "..", max_image_size, ", got ", options.image_size);
+void validate_user_options(const CommonOptions& common, const Options& o) {
+  const TrainConfig& c = o.config;
+  if (c.batch_size < 1) ENGINE_FAIL("--batch_size must be at least 1, got ", c.batch_size);
+  if (c.c_dim < 1) ENGINE_FAIL("--c_dim must be at least 1, got ", c.c_dim);
+  if (c.g_conv_dim < 1) ENGINE_FAIL("--g_conv_dim must be at least 1, got ", c.g_conv_dim);
+  if (common.image_size < min_generator_size || common.image_size > max_image_size)
+    ENGINE_FAIL("--image_size must be ", min_generator_size, "..", max_image_size, ", got ", common.image_size);
 }
 
 }  // namespace
 
-int run(const CliOptions& options) { return run(options, std::cerr, std::cout); }
+int run_convert(const ConvertOptions& options, std::ostream& out) {
+  convert_weights(options.in, options.out);
+  out << "sargan: wrote " << options.out << "\n";
+  return 0;
+}
 
-int run(const CliOptions& options, std::ostream& log, std::ostream& out) {
-  const Options& o = options.sargan;
-  if (o.convert) {
-    convert_weights(o.convert_in, o.convert_out);
-    out << "sargan: wrote " << o.convert_out << "\n";
-    return 0;
-  }
-  validate_user_options(options);
-  if (options.mode == "train") return run_train(options, log, out);
-  if (options.mode != "test" && options.mode != "test_inthewild")
-    ENGINE_FAIL("--model SARGAN: unknown --mode '", options.mode, "' (expected train, test or test_inthewild)");
+int run(const CommonOptions& common, const Options& o, std::ostream& log, std::ostream& out) {
+  validate_user_options(common, o);
+  if (common.mode == "train") return run_train(common, o, log, out);
+  if (common.mode != "test" && common.mode != "test_inthewild")
+    ENGINE_FAIL("--model SARGAN: unknown --mode '", common.mode, "' (expected train, test or test_inthewild)");
   TranslateJob job;
-  job.input = !o.image_dir.empty() ? o.image_dir : options.test_dataset_dir;
-  if (job.input.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --image_dir or --test_dataset_dir");
+  job.input = !o.image_dir.empty() ? o.image_dir : common.test_dataset_dir;
+  if (job.input.empty()) ENGINE_FAIL("--mode ", common.mode, " needs --image_dir or --test_dataset_dir");
   if (!o.weights.empty()) {
     job.weights = o.weights;
   } else {
-    const std::string dir = !o.model_save_dir.empty() ? o.model_save_dir : options.weights_dir;
-    if (dir.empty()) ENGINE_FAIL("--mode ", options.mode, " needs --model_save_dir, --weights_dir or --weights");
+    const std::string dir = !o.model_save_dir.empty() ? o.model_save_dir : common.weights_dir;
+    if (dir.empty()) ENGINE_FAIL("--mode ", common.mode, " needs --model_save_dir, --weights_dir or --weights");
     job.weights = find_generator_weights(dir, log);
   }
-  job.output_dir = !o.result_dir.empty() ? o.result_dir : options.results_dir;
-  job.image_size = options.image_size;
+  job.output_dir = common.results_dir;
+  job.image_size = common.image_size;
   if (o.crop != "centre" && o.crop != "center" && o.crop != "none")
     ENGINE_FAIL("--crop must be centre or none, got '", o.crop, "'");
   job.crop = o.crop == "none" ? Crop::none : Crop::centre;
-  job.generator.conv_dim = o.g_conv_dim;
-  job.generator.c_dim = o.c_dim;
-  job.device = resolve_device(o.device);
-  job.batch_size = o.batch_size;
+  job.generator.conv_dim = o.config.g_conv_dim;
+  job.generator.c_dim = o.config.c_dim;
+  job.device = resolve_device(common.device);
+  job.batch_size = o.config.batch_size;
   const TranslateReport report = translate_images(job, log);
   out << "sargan: translated " << report.translated << " image" << (report.translated == 1 ? "" : "s") << " into "
-      << o.c_dim << " expressions in " << std::fixed << std::setprecision(2) << report.seconds << " s on "
+      << job.generator.c_dim << " expressions in " << std::fixed << std::setprecision(2) << report.seconds << " s on "
       << job.device.str() << std::defaultfloat;
   if (report.skipped) out << " (" << report.skipped << " skipped)";
   out << " -> " << job.output_dir << "\n";

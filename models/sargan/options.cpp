@@ -1,36 +1,26 @@
-// The SARGAN flags on the `sargan` command line (contract in options.h).
+// The flags of `sargan --model SARGAN` and `sargan convert` (contract in options.h).
 #include "models/sargan/options.h"
 
 #include <CLI/CLI.hpp>
 
+#include "models/cli.h"
+
 namespace models::sargan {
-
-namespace {
-
-// An empty folder or file name given explicitly is a mistake (an unset shell variable), not a
-// request for the default: refused instead of falling back silently.
-const CLI::Validator not_empty(
-    [](const std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); },
-    "NONEMPTY");
-
-}  // namespace
 
 void add_options(CLI::App& app, Options& o) {
   app.add_option("--image_dir", o.image_dir, "SARGAN: input images (class sub-folders, a flat folder or one file)")
-      ->check(not_empty);
+      ->check(not_empty());
   app.add_option("--model_save_dir", o.model_save_dir, "SARGAN: folder holding sargan_G.ckpt or sargan_G.safetensors")
-      ->check(not_empty);
-  app.add_option("--result_dir", o.result_dir, "SARGAN: output folder (default: --results_dir)")->check(not_empty);
-  app.add_option("--weights", o.weights, "SARGAN: the generator weights file (.ckpt or .safetensors)")->check(not_empty);
-  app.add_option("--c_dim", o.c_dim, "SARGAN: number of expressions")->capture_default_str();
-  app.add_option("--g_conv_dim", o.g_conv_dim, "SARGAN: generator width")->capture_default_str();
-  app.add_option("--d_conv_dim", o.d_conv_dim, "SARGAN: discriminator width")->capture_default_str();
-  app.add_option("--d_repeat_num", o.d_repeat_num, "SARGAN: discriminator depth")->capture_default_str();
-  app.add_option("--device", o.device, "SARGAN, and LSRF/OMP training: auto, cpu or cuda")->capture_default_str();
+      ->check(not_empty());
+  app.add_option("--weights", o.weights, "SARGAN: the generator weights file (.ckpt or .safetensors)")->check(not_empty());
+  TrainConfig& t = o.config;
+  app.add_option("--c_dim", t.c_dim, "SARGAN: number of expressions")->capture_default_str();
+  app.add_option("--g_conv_dim", t.g_conv_dim, "SARGAN: generator width")->capture_default_str();
+  app.add_option("--d_conv_dim", t.d_conv_dim, "SARGAN: discriminator width")->capture_default_str();
+  app.add_option("--d_repeat_num", t.d_repeat_num, "SARGAN: discriminator depth")->capture_default_str();
   app.add_option("--crop", o.crop, "SARGAN: centre (crop to a square) or none (keep the aspect)")
       ->capture_default_str();
-  app.add_option("--batch_size", o.batch_size, "SARGAN test: images per forward")->capture_default_str();
-  TrainConfig& t = o.train;
+  app.add_option("--batch_size", t.batch_size, "SARGAN test: images per forward")->capture_default_str();
   app.add_option("--sample_dir", t.sample_dir, "SARGAN train: sample grids")->capture_default_str();
   app.add_option("--log_dir", t.log_dir, "SARGAN train: metrics.csv and loss.png")->capture_default_str();
   app.add_option("--lambda_cls", t.lambda_cls, "SARGAN train: weight of the classification losses")->capture_default_str();
@@ -60,10 +50,13 @@ void add_options(CLI::App& app, Options& o) {
                  "others in a collective before the job stops, naming the silent ranks")->capture_default_str();
   app.add_option("--batch_log", t.batch_log, "SARGAN train: write every sample of every step (file index, flip, "
                  "label, target, alpha) to this file (.rank<r> appended under mpirun)");
+}
+
+CLI::App* add_convert_command(CLI::App& app, ConvertOptions& o) {
   CLI::App* convert = app.add_subcommand("convert", "SARGAN: rewrite weights between .ckpt and .safetensors");
-  convert->add_option("in", o.convert_in, "the weights file to read (.ckpt or .safetensors)")->required();
-  convert->add_option("out", o.convert_out, "the file to write; its extension picks the format")->required();
-  convert->callback([&o] { o.convert = true; });
+  convert->add_option("in", o.in, "the weights file to read (.ckpt or .safetensors)")->required();
+  convert->add_option("out", o.out, "the file to write; its extension picks the format")->required();
+  return convert;
 }
 
 }  // namespace models::sargan

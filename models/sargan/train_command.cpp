@@ -1,4 +1,4 @@
-// `sargan --mode train`: the command-line flags resolved into a TrainConfig (contract in commands.h).
+// `sargan --mode train`: the flags' TrainConfig, its folders, image size and device filled in (contract in commands.h).
 #include <iomanip>
 #include <optional>
 #include <ostream>
@@ -12,20 +12,14 @@
 
 namespace models::sargan {
 
-int run_train(const CliOptions& options, std::ostream& log, std::ostream& out) {
-  const Options& o = options.sargan;
-  TrainConfig config = o.train;
-  config.image_dir = !o.image_dir.empty() ? o.image_dir : options.train_dataset_dir;
+int run_train(const CommonOptions& common, const Options& o, std::ostream& log, std::ostream& out) {
+  TrainConfig config = o.config;
+  config.image_dir = !o.image_dir.empty() ? o.image_dir : common.train_dataset_dir;
   if (!o.model_save_dir.empty()) config.model_save_dir = o.model_save_dir;
-  else if (!options.weights_dir.empty()) config.model_save_dir = options.weights_dir;
-  config.result_dir = !o.result_dir.empty() ? o.result_dir : options.results_dir;
-  config.image_size = options.image_size;
-  config.c_dim = o.c_dim;
-  config.g_conv_dim = o.g_conv_dim;
-  config.d_conv_dim = o.d_conv_dim;
-  config.d_repeat_num = o.d_repeat_num;
-  config.batch_size = o.batch_size;
-  config.device = o.device;
+  else if (!common.weights_dir.empty()) config.model_save_dir = common.weights_dir;
+  config.result_dir = common.results_dir;
+  config.image_size = common.image_size;
+  config.device = common.device;
   // Rank 0 alone writes checkpoints (docs/distributed.md), so it alone holds the folder's lock.
   std::optional<SaveDirLock> lock;
   if (engine::launched_rank() == 0) lock.emplace(config.model_save_dir, log);

@@ -20,6 +20,7 @@
 #include "models/lsrf/commands.h"
 #include "models/lsrf/pipeline.h"
 #include "models/lsrf/weights.h"
+#include "command_line.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -52,15 +53,15 @@ void compare_png(const std::string& ours, const std::string& reference) {
   CHECK(difference.max <= max_abs_diff);
 }
 
-models::CliOptions inference_options(const std::string& model, int f, int size, const std::string& out) {
-  models::CliOptions o;
-  o.model = model;
-  o.mode = "test_inthewild";
-  o.f = f;
-  o.image_size = size;
-  o.test_dataset_dir = shared + "/data/lsrf_testing_imgs";
-  o.weights_dir = shared + "/weights/lsrf";
-  o.results_dir = out;
+test::LsrfCommand inference_options(const std::string& model, int f, int size, const std::string& out) {
+  test::LsrfCommand o;
+  o.common.model = model;
+  o.common.mode = "test_inthewild";
+  o.lsrf.f = f;
+  o.common.image_size = size;
+  o.common.test_dataset_dir = shared + "/data/lsrf_testing_imgs";
+  o.common.weights_dir = shared + "/weights/lsrf";
+  o.common.results_dir = out;
   return o;
 }
 
@@ -212,13 +213,13 @@ TEST_CASE("lsrf: unreadable images are skipped with a warning; an empty folder i
     w.data.push_back(1.0);
   }
   save_csr_npz((weights / weights_file_name("OMP", 1, 4)).string(), w);
-  models::CliOptions o;
-  o.model = "omp";
-  o.f = 1;
-  o.image_size = 4;
-  o.test_dataset_dir = images.string();
-  o.weights_dir = weights.string();
-  o.results_dir = out.string();
+  test::LsrfCommand o;
+  o.common.model = "omp";
+  o.lsrf.f = 1;
+  o.common.image_size = 4;
+  o.common.test_dataset_dir = images.string();
+  o.common.weights_dir = weights.string();
+  o.common.results_dir = out.string();
   std::ostringstream log;
   CHECK_THROWS_WITH(run(o, log), Catch::Contains("no .jpg images"));
 
@@ -227,7 +228,7 @@ TEST_CASE("lsrf: unreadable images are skipped with a warning; an empty folder i
   CHECK_THAT(log.str(), Catch::Contains("broken.jpg"));
   CHECK(!fs::exists(out / "broken_y_1_test.png"));
 
-  o.image_size = 8;  // the weights are for 4x4
+  o.common.image_size = 8;  // the weights are for 4x4
   CHECK_THROWS_WITH(run(o, log), Catch::Contains("omp_weights_N2HAS_f-1_img-size_8.npz") &&
                                      Catch::Contains("omp_weights_N2HAS_f-1_img-size_4.npz"));
   fs::remove_all(dir);

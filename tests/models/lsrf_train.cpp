@@ -20,6 +20,8 @@
 #include "models/lsrf/train.h"
 #include "models/lsrf/weights.h"
 
+#include "command_line.h"
+
 namespace fs = std::filesystem;
 using namespace models::lsrf;
 
@@ -70,7 +72,7 @@ bool python_has(const std::string& modules) {
 // 24 training and 4 test pairs of random 8x8 images under `dir`, and the OMP f = 1 training
 // command on them. Target = the input mirrored left-right: a permutation, exactly linear even
 // after the min-max scaling (both images have the same min and max), so OMP with f = 1 learns it.
-models::CliOptions mirror_training_command(const fs::path& dir) {
+test::LsrfCommand mirror_training_command(const fs::path& dir) {
   std::mt19937 rng(4);
   std::uniform_int_distribution<int> u(0, 255);
   for (const char* split : {"train", "test"}) {
@@ -89,14 +91,14 @@ models::CliOptions mirror_training_command(const fs::path& dir) {
       engine::save_png((dir / (std::string(split) + "B") / name).string(), b);
     }
   }
-  models::CliOptions o;
-  o.model = "OMP";
-  o.mode = "train";
-  o.image_size = 8;
-  o.f = 1;
-  o.lamda = 1e-3;
-  o.train_dataset_dir = dir.string();
-  o.weights_dir = (dir / "weights").string();
+  test::LsrfCommand o;
+  o.common.model = "OMP";
+  o.common.mode = "train";
+  o.common.image_size = 8;
+  o.lsrf.f = 1;
+  o.lsrf.lamda = 1e-3;
+  o.common.train_dataset_dir = dir.string();
+  o.common.weights_dir = (dir / "weights").string();
   return o;
 }
 
@@ -166,7 +168,7 @@ TEST_CASE("lsrf train: the locality term keeps LSRF's choices next to the previo
 
 TEST_CASE("lsrf train: the command writes weights SciPy loads and that map inputs to targets", "[lsrf]") {
   const fs::path dir = temp_dir("cli_train");
-  models::CliOptions o = mirror_training_command(dir);
+  test::LsrfCommand o = mirror_training_command(dir);
   std::ostringstream log;
   REQUIRE(run(o, log) == 0);
   const std::string weights = (dir / "weights" / "omp_weights_N2HAS_f-1_img-size_8.npz").string();
@@ -196,12 +198,12 @@ TEST_CASE("lsrf train: unpaired or missing training folders are refused", "[lsrf
   for (const char* name : {"1.png", "2.png"}) engine::save_png((dir / "trainB" / name).string(), image);
   CHECK_THROWS_WITH(load_training_set(dir.string(), 8),
                     Catch::Contains("unpaired") && Catch::Contains("3 PNG images") && Catch::Contains("10.png"));
-  models::CliOptions o;
-  o.model = "LSRF";
-  o.mode = "train";
-  o.image_size = 8;
-  o.train_dataset_dir = dir.string();
-  o.weights_dir = (dir / "weights").string();
+  test::LsrfCommand o;
+  o.common.model = "LSRF";
+  o.common.mode = "train";
+  o.common.image_size = 8;
+  o.common.train_dataset_dir = dir.string();
+  o.common.weights_dir = (dir / "weights").string();
   std::ostringstream log;
   CHECK_THROWS_WITH(run(o, log), Catch::Contains("unpaired"));
   CHECK(!fs::exists(dir / "weights"));  // nothing written
@@ -211,8 +213,8 @@ TEST_CASE("lsrf train: unpaired or missing training folders are refused", "[lsrf
 TEST_CASE("lsrf train: correlations on the cuda device give the cpu's model", "[lsrf][cuda]") {
   if (!engine::cuda_available()) {
     const fs::path dir = temp_dir("cuda_refused");
-    models::CliOptions o = mirror_training_command(dir);
-    o.sargan.device = "cuda";
+    test::LsrfCommand o = mirror_training_command(dir);
+    o.common.device = "cuda";
     std::ostringstream log;
     CHECK_THROWS_WITH(run(o, log), Catch::Contains("use --device cpu"));
     fs::remove_all(dir);
@@ -239,11 +241,11 @@ TEST_CASE("lsrf train: correlations on the cuda device give the cpu's model", "[
   }
   // The command: --device cuda reaches the training and writes the same file as --device cpu.
   const fs::path dir = temp_dir("cli_cuda");
-  models::CliOptions o = mirror_training_command(dir);
+  test::LsrfCommand o = mirror_training_command(dir);
   const fs::path file = dir / "weights" / "omp_weights_N2HAS_f-1_img-size_8.npz";
   std::map<std::string, CsrWeights> trained;
   for (const char* device : {"cpu", "cuda"}) {
-    o.sargan.device = device;
+    o.common.device = device;
     std::ostringstream log;
     REQUIRE(run(o, log) == 0);
     CHECK_THAT(log.str(), Catch::Contains(std::string("correlations on ") + device));

@@ -16,10 +16,10 @@
 #include "engine/check.h"
 #include "engine/device.h"
 #include "engine/image.h"
-#include "models/cli.h"
 #include "models/sargan/commands.h"
 #include "models/sargan/translator.h"
 #include "models/sargan/weights.h"
+#include "command_line.h"
 #include "test_util.h"
 
 namespace {
@@ -64,15 +64,15 @@ void expect_same_pixels(const Image& ours, const Image& theirs, const std::strin
   CHECK(difference.differing <= difference.count / 200);
 }
 
-models::CliOptions test_options(const std::string& input, const std::string& weights, const std::string& out) {
-  models::CliOptions o;
-  o.mode = "test";
-  o.image_size = 32;
+test::SarganCommand test_options(const std::string& input, const std::string& weights, const std::string& out) {
+  test::SarganCommand o;
+  o.common.mode = "test";
+  o.common.image_size = 32;
   o.sargan.image_dir = input;
   o.sargan.weights = weights;
-  o.sargan.result_dir = out;
-  o.sargan.g_conv_dim = 16;
-  o.sargan.device = "cpu";
+  o.common.results_dir = out;
+  o.sargan.config.g_conv_dim = 16;
+  o.common.device = "cpu";
   return o;
 }
 
@@ -196,9 +196,9 @@ TEST_CASE("sargan test mode: end to end on the authors' test faces, deterministi
   TempDir work("e2e");
   const std::string weights = small_random_checkpoint(work);
   auto run_once = [&](const std::string& out, int batch_size) {
-    models::CliOptions o = test_options(faces, weights, out);
-    o.sargan.g_conv_dim = 8;
-    o.sargan.batch_size = batch_size;
+    test::SarganCommand o = test_options(faces, weights, out);
+    o.sargan.config.g_conv_dim = 8;
+    o.sargan.config.batch_size = batch_size;
     std::ostringstream log, summary;
     REQUIRE(run(o, log, summary) == 0);
     CHECK_THAT(summary.str(), Catch::Contains("translated 8 images") && Catch::Contains(out));
@@ -234,26 +234,26 @@ TEST_CASE("sargan test mode: the seed README's flags (test_inthewild)", "[sargan
   small_random_checkpoint(work);  // <weights_dir>/sargan_G.ckpt
   fs::create_directories(work / "in/NES");
   fs::copy_file(fixture("face_67x50.png"), work / "in/NES/face.one.png");
-  models::CliOptions o;
-  o.mode = "test_inthewild";
-  o.test_dataset_dir = work / "in";
-  o.weights_dir = work.path.string();
-  o.results_dir = work / "out";
-  o.image_size = 20;
-  o.sargan.g_conv_dim = 8;
-  o.sargan.device = "cpu";
+  test::SarganCommand o;
+  o.common.mode = "test_inthewild";
+  o.common.test_dataset_dir = work / "in";
+  o.common.weights_dir = work.path.string();
+  o.common.results_dir = work / "out";
+  o.common.image_size = 20;
+  o.sargan.config.g_conv_dim = 8;
+  o.common.device = "cpu";
   std::ostringstream log, summary;
   REQUIRE(run(o, log, summary) == 0);
   CHECK(fs::exists(work / "out/face_SARGAN_SUS.png"));  // the name stops at the first '.'
   CHECK(engine::load_image(work / "out/face_grid.png").width == 20 * 8);
-  o.image_size = 16;
+  o.common.image_size = 16;
   CHECK_THROWS_WITH(run(o, log, summary), Catch::Contains("--image_size must be 20..4096, got 16"));
 }
 
 TEST_CASE("sargan test mode: bad input gives one clear line", "[sargan]") {
   TempDir work("bad");
   const std::string weights = small_random_checkpoint(work);
-  auto error_of = [&](const models::CliOptions& o) -> std::string {
+  auto error_of = [&](const test::SarganCommand& o) -> std::string {
     std::ostringstream log, summary;
     try {
       run(o, log, summary);
@@ -263,8 +263,8 @@ TEST_CASE("sargan test mode: bad input gives one clear line", "[sargan]") {
     return "";
   };
   auto options = [&](const std::string& input, const std::string& out) {
-    models::CliOptions o = test_options(input, weights, out);
-    o.sargan.g_conv_dim = 8;
+    test::SarganCommand o = test_options(input, weights, out);
+    o.sargan.config.g_conv_dim = 8;
     return o;
   };
   CHECK_THAT(error_of(options(work / "absent", work / "out")), Catch::Contains("does not exist"));
@@ -309,14 +309,14 @@ TEST_CASE("sargan test mode: bad input gives one clear line", "[sargan]") {
   }
   // A checkpoint of another architecture: the key and both shapes, and the flags that fit.
   {
-    models::CliOptions o = options(work / "mixed/good.png", work / "out2");
-    o.sargan.g_conv_dim = 16;
+    test::SarganCommand o = options(work / "mixed/good.png", work / "out2");
+    o.sargan.config.g_conv_dim = 16;
     CHECK_THAT(error_of(o), Catch::Contains("main.0.weight is [8, 10, 7, 7] in the file, [16, 10, 7, 7] in the model") &&
                                 Catch::Contains("--g_conv_dim 8 --c_dim 7"));
   }
   // No weights file in the folder.
   {
-    models::CliOptions o = options(work / "mixed/good.png", work / "out3");
+    test::SarganCommand o = options(work / "mixed/good.png", work / "out3");
     o.sargan.weights.clear();
     o.sargan.model_save_dir = work / "empty";
     CHECK_THAT(error_of(o), Catch::Contains("no sargan_G.ckpt or sargan_G.safetensors"));
@@ -384,8 +384,8 @@ TEST_CASE("sargan test mode survives a hostile input folder (issue 14 cases 1, 2
   REQUIRE(::mkfifo((work / "in/NES/pipe.png").c_str(), 0600) == 0);  // would block a reader
   fs::create_symlink("missing.png", work / "in/NES/dangling.png");
   fs::create_symlink("self.png", work / "in/NES/self.png");
-  models::CliOptions o = test_options(work / "in", weights, work / "out");
-  o.sargan.g_conv_dim = 8;
+  test::SarganCommand o = test_options(work / "in", weights, work / "out");
+  o.sargan.config.g_conv_dim = 8;
   std::ostringstream log, summary;
   CHECK(run(o, log, summary) == 0);
   INFO(log.str());
@@ -400,7 +400,7 @@ TEST_CASE("sargan: user errors are one plain line (issue 14 cases 9, 12)", "[sar
   TempDir work("plain");
   const std::string weights = small_random_checkpoint(work);
   fs::copy_file(fixture("face_67x50.png"), work / "face.png");
-  auto error_of = [&](models::CliOptions o) -> std::string {
+  auto error_of = [&](test::SarganCommand o) -> std::string {
     std::ostringstream log, summary;
     try {
       run(o, log, summary);
@@ -409,22 +409,22 @@ TEST_CASE("sargan: user errors are one plain line (issue 14 cases 9, 12)", "[sar
     }
     return "";
   };
-  models::CliOptions o = test_options(work / "face.png", weights, work / "out");
-  o.sargan.g_conv_dim = 8;
-  models::CliOptions bad = o;
-  bad.sargan.batch_size = 0;
+  test::SarganCommand o = test_options(work / "face.png", weights, work / "out");
+  o.sargan.config.g_conv_dim = 8;
+  test::SarganCommand bad = o;
+  bad.sargan.config.batch_size = 0;
   CHECK(error_of(bad) == "--batch_size must be at least 1, got 0");
   bad = o;
-  bad.sargan.c_dim = 0;
+  bad.sargan.config.c_dim = 0;
   CHECK(error_of(bad) == "--c_dim must be at least 1, got 0");
   bad = o;
-  bad.image_size = 100000;
+  bad.common.image_size = 100000;
   CHECK(error_of(bad) == "--image_size must be 20..4096, got 100000");
   // Issue 14 case 3: 4096 px with the demo width needs ~64 GiB by the measured estimate; refused
   // in one line before any allocation wherever less memory is available.
   bad = o;
-  bad.image_size = 4096;
-  bad.sargan.g_conv_dim = 16;
+  bad.common.image_size = 4096;
+  bad.sargan.config.g_conv_dim = 16;
   TranslateJob big;
   big.image_size = 4096;
   big.generator.conv_dim = 16;
@@ -441,7 +441,7 @@ TEST_CASE("sargan: user errors are one plain line (issue 14 cases 9, 12)", "[sar
   }
   if (!engine::cuda_available()) {
     bad = o;
-    bad.sargan.device = "cuda";
+    bad.common.device = "cuda";
     const std::string message = error_of(bad);
     CHECK_THAT(message, Catch::StartsWith("device 'cuda' requested but"));
     CHECK(message.find("[check") == std::string::npos);
@@ -454,7 +454,7 @@ TEST_CASE("sargan: user errors are one plain line (issue 14 cases 9, 12)", "[sar
     Generator g({8, 7, 64}, rng);
     write_weights(work / "w/sargan_G.safetensors", g.state_dict());
   }
-  models::CliOptions auto_weights = o;
+  test::SarganCommand auto_weights = o;
   auto_weights.sargan.weights.clear();
   auto_weights.sargan.model_save_dir = work / "w";
   std::ostringstream log, summary;

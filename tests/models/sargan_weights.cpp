@@ -12,7 +12,6 @@
 #include "engine/check.h"
 #include "engine/safetensors.h"
 #include "engine/torch_checkpoint.h"
-#include "models/cli.h"
 #include "models/sargan/commands.h"
 #include "models/sargan/weights.h"
 #include "test_util.h"
@@ -46,11 +45,11 @@ struct TempDir {
 };
 
 int convert_command(const std::string& in, const std::string& out) {
-  models::CliOptions o;
-  o.sargan.convert = true;
-  o.sargan.convert_in = in;
-  o.sargan.convert_out = out;
-  return models::run(o);
+  ConvertOptions o;
+  o.in = in;
+  o.out = out;
+  std::ostringstream summary;
+  return run_convert(o, summary);
 }
 
 }  // namespace

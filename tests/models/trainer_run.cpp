@@ -13,11 +13,11 @@
 #include "engine/check.h"
 #include "engine/image.h"
 #include "engine/safetensors.h"
-#include "models/cli.h"
 #include "models/data/faces.h"
 #include "models/sargan/commands.h"
 #include "models/sargan/trainer.h"
 #include "models/sargan/weights.h"
+#include "command_line.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -235,32 +235,32 @@ TEST_CASE("trainer: a short run on the cuda device", "[trainer][cuda]") {
 
 TEST_CASE("trainer: sargan --mode train takes the seed README's folder aliases", "[trainer]") {
   TempDir root("cli");
-  models::CliOptions o;
-  o.model = "SARGAN";
-  o.mode = "train";
-  o.train_dataset_dir = faces_dir();                     // alias of --image_dir
-  o.weights_dir = (root.path / "weights").string();      // alias of --model_save_dir
-  o.results_dir = (root.path / "results").string();      // alias of --result_dir
-  o.image_size = 32;
-  o.sargan.g_conv_dim = 4;
-  o.sargan.d_conv_dim = 4;
-  o.sargan.d_repeat_num = 3;
-  o.sargan.batch_size = 2;
-  o.sargan.device = "cpu";
-  TrainConfig& t = o.sargan.train;
+  test::SarganCommand o;
+  o.common.model = "SARGAN";
+  o.common.mode = "train";
+  o.common.train_dataset_dir = faces_dir();                 // alias of --image_dir
+  o.common.weights_dir = (root.path / "weights").string();  // alias of --model_save_dir
+  o.common.results_dir = (root.path / "results").string();  // --results_dir, the same option as --result_dir
+  o.common.image_size = 32;
+  o.common.device = "cpu";
+  TrainConfig& t = o.sargan.config;
+  t.g_conv_dim = 4;
+  t.d_conv_dim = 4;
+  t.d_repeat_num = 3;
+  t.batch_size = 2;
   t.sample_dir = (root.path / "samples").string();
   t.log_dir = (root.path / "logs").string();
   t.num_iters = 2;
   t.model_save_step = 2;
   t.progress_bar = false;
   std::ostringstream log, out;
-  CHECK(models::sargan::run(o, log, out) == 0);
+  CHECK(run(o, log, out) == 0);
   CHECK(out.str().find("trained iterations 1..2") != std::string::npos);
-  CHECK(latest_checkpoint_step(o.weights_dir) == 2);
+  CHECK(latest_checkpoint_step(o.common.weights_dir) == 2);
   std::ifstream config_file(root.path / "weights" / "config.json");
   std::stringstream config;
   config << config_file.rdbuf();
-  CHECK(config.str().find("\"result_dir\": \"" + o.results_dir + "\"") != std::string::npos);
+  CHECK(config.str().find("\"result_dir\": \"" + o.common.results_dir + "\"") != std::string::npos);
   CHECK(config.str().find("\"batch_size\": 2") != std::string::npos);
   CHECK(config.str().find("\"g_conv_dim\": 4") != std::string::npos);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The `sargan --model LSRF|OMP` commands (flags in models/cli.h):
+// The `sargan --model LSRF|OMP` commands (flags: models/cli.h for CommonOptions, options.h for Options):
 //   --mode test_inthewild  every *.jpg/*.jpeg in --test_dataset_dir (natural order) through the
 //                          weights <weights_dir>/<model>_weights_N2HAS_f-<f>_img-size_<S>.npz, each
 //                          written as <results_dir>/<name>_y_1_test.png; an unreadable image is
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "models/cli.h"
+#include "models/lsrf/options.h"
 
 namespace models::lsrf {
 
@@ -24,8 +25,8 @@ struct PairedScore {
   double identity_mae = 0.0;  // mean |x - t| * 255
 };
 
-int run(const CliOptions& options);
-int run(const CliOptions& options, std::ostream& log);
+// The mode of common.mode for the model of common.model (LSRF or OMP); returns the process exit code.
+int run(const CommonOptions& common, const Options& options, std::ostream& log);
 
 // The evaluation behind --mode test, without writing images.
 PairedScore score_pairs(const std::string& weights_path, const std::string& dataset_dir, int image_size);

@@ -1,5 +1,6 @@
 #pragma once
-// The `sargan --model SARGAN` commands (flags in models/sargan/options.h and models/cli.h):
+// The `sargan --model SARGAN` commands (flags: models/cli.h for CommonOptions, options.h for Options
+// and ConvertOptions; apps/sargan.cpp chooses the command):
 //   --mode test            --image_dir, --model_save_dir (or --weights), --result_dir
 //   --mode test_inthewild  --test_dataset_dir, --weights_dir (or --weights), --results_dir
 //   --mode train           --image_dir (or --train_dataset_dir), --model_save_dir (or --weights_dir),
@@ -18,15 +19,19 @@
 #include "engine/device.h"
 #include "engine/dir_walk.h"
 #include "models/cli.h"
+#include "models/sargan/options.h"
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
 
 namespace models::sargan {
 
-int run(const CliOptions& options);
-int run(const CliOptions& options, std::ostream& log, std::ostream& out);
-// --mode train: the flags resolved into a TrainConfig (aliases included), then train().
-int run_train(const CliOptions& options, std::ostream& log, std::ostream& out);
+// The test modes and train, by common.mode; returns the process exit code.
+int run(const CommonOptions& common, const Options& options, std::ostream& log, std::ostream& out);
+// --mode train: options.config with its folders (aliases resolved), image_size and device filled
+// in from the flags, then train().
+int run_train(const CommonOptions& common, const Options& options, std::ostream& log, std::ostream& out);
+// `convert IN OUT`; the summary line goes to `out`.
+int run_convert(const ConvertOptions& options, std::ostream& out);
 
 // The image files under `path`, as torchvision's ImageFolder finds them (extensions .jpg .jpeg
 // .png .ppm .bmp .pgm .tif .tiff .webp, any letter case; each sub-folder searched recursively,

@@ -1,19 +1,22 @@
 #pragma once
 // The configuration of a SARGAN training run: the authors' solver flags and defaults (StarGAN's
 // main.py), plus ours. Kept apart from trainer.h so that the command line can hold one without
-// the networks' headers.
+// the networks' headers. On the `sargan` command line (models/sargan/options.h) the solver's
+// flags, the network sizes and batch_size are bound to these fields directly; run_train fills
+// image_dir, model_save_dir, result_dir (the seed README's aliases resolved), image_size and
+// device from the other flags.
 #include <cstdint>
 #include <string>
 
 namespace models::sargan {
 
 struct TrainConfig {
-  // Folders (the authors' flags; the seed README's aliases are resolved by the command line)
+  // Folders (the authors' flags)
   std::string image_dir;
   std::string model_save_dir = "sargan/models";
   std::string sample_dir = "sargan/samples";
   std::string log_dir = "sargan/logs";
-  std::string result_dir = "sargan/results";  // where --mode test writes; recorded in config.json
+  std::string result_dir = "sargan/results";  // recorded in config.json (the CLI's default: ./results/)
   // Model
   int image_size = 128;
   int64_t c_dim = 7, g_conv_dim = 64, d_conv_dim = 64, d_repeat_num = 6;

@@ -19,8 +19,8 @@
 #include "engine/device.h"
 #include "engine/dir_walk.h"
 #include "models/cli.h"
-#include "models/sargan/options.h"
 #include "models/sargan/networks.h"
+#include "models/sargan/options.h"
 #include "models/sargan/translator.h"
 
 namespace models::sargan {

@@ -1,7 +1,7 @@
 // The emulator profiler against Nsight Compute's counters on the H200
 // (../shared/gpu/h200-2026-12-04/ncu_kernels.csv): the occupancy rules on every launch of that run.
 // (A per-launch comparison of grid, registers and memory sectors needs ncu counters of the kernels
-// as they are now: the conv kernels changed after that run; the next tools/gpu_check.sh brings them.)
+// as they are now: the conv kernels changed after that run; the next tools/perf/gpu_check.sh brings them.)
 #include <catch2/catch.hpp>
 
 #if defined(ENGINE_CUDA_EMULATED)

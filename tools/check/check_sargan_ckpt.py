@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Checks that a generator checkpoint written by this project is usable by the authors' PyTorch
-code: torch.load + load_state_dict(strict=True) into the PyTorch Generator (tools/sargan_torch.py),
+code: torch.load + load_state_dict(strict=True) into the PyTorch Generator (tools/reference/sargan_torch.py),
 num_batches_tracked kept as int64, and G(x, c) equal to the fixture's expected output.
 
-  /usr/bin/python3 tools/check_sargan_ckpt.py CKPT CONV_DIM HOURGLASS_DIM EXPECTED.pt
+  /usr/bin/python3 tools/check/check_sargan_ckpt.py CKPT CONV_DIM HOURGLASS_DIM EXPECTED.pt
 Exit code 0 and "ok" when it all holds; used by tests/models/sargan_weights.cpp.
 """
 import os
@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 import sargan_torch  # noqa: E402
 
 

@@ -2,12 +2,12 @@
 # The engine on 64-bit Arm: cross-compiles the engine, its kernels and the CUDA emulator (EMU,
 # whose fiber switch is kernels/emu/fiber_aarch64.S) with Debian's g++-aarch64-linux-gnu, then
 # runs under qemu-user-static the emulator's self-tests and a CPU smoke test: the SARGAN
-# generator against its PyTorch golden fixture. (tools/install_cross_deps.sh installs the tools
+# generator against its PyTorch golden fixture. (tools/ci/install_cross_deps.sh installs the tools
 # and says why the programs run with the multiarch loader, `-L /`.)
-#   tools/test_aarch64.sh BUILD_DIR
+#   tools/ci/test_aarch64.sh BUILD_DIR
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build=${1:?usage: tools/test_aarch64.sh BUILD_DIR}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build=${1:?usage: tools/ci/test_aarch64.sh BUILD_DIR}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DENGINE_CUDA=EMU -DBUILD_TESTING=ON \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }

@@ -8,11 +8,11 @@
 #                weights and Adam state bit for bit;
 #   failure      one rank stopped (SIGSTOP: hung) and one killed (SIGKILL: dead) mid-run: mpirun
 #                exits non-zero within the timeout and the output names rank 1.
-# Usage: tools/test_distributed.sh BUILD_DIR [cpu|cuda]   (cuda: the emulated device of an EMU build)
+# Usage: tools/ci/test_distributed.sh BUILD_DIR [cpu|cuda]   (cuda: the emulated device of an EMU build)
 # Exit 0 when every check passed, 1 otherwise; prints SKIPPED and exits 0 where mpirun is missing
 # or the build has no MPI.
 set -uo pipefail
-build=${1:?usage: tools/test_distributed.sh BUILD_DIR [cpu|cuda]}
+build=${1:?usage: tools/ci/test_distributed.sh BUILD_DIR [cpu|cuda]}
 device=${2:-cpu}
 sargan=$(realpath "$build/bin/sargan")
 if ! command -v mpirun >/dev/null 2>&1; then echo "distributed ($device): SKIPPED (no mpirun)"; exit 0; fi

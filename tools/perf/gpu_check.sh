@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One command for a machine with a GPU (docs/perf.md "The GPU check").
 #
-#   tools/gpu_check.sh pack [ARCH...]   here: build for sm_90 (and ARCH, e.g. 80), bundle the
+#   tools/perf/gpu_check.sh pack [ARCH...]   here: build for sm_90 (and ARCH, e.g. 80), bundle the
 #                                       executables, the shared libraries the GPU machine lacks and
 #                                       a manifest into gpu-pack/ (git-ignored), compressed, < 40 MiB
-#   tools/gpu_check.sh run [OUT_DIR]    there, from the copied checkout: device info, the CUDA tests,
+#   tools/perf/gpu_check.sh run [OUT_DIR]    there, from the copied checkout: device info, the CUDA tests,
 #                                       the SARGAN benchmarks (ours, ours+cuDNN, ours tf32 (translate), PyTorch fp32/tf32),
 #                                       bench --json, compute-sanitizer; writes OUT_DIR/gpu_check.json
 #                                       (default results/gpu-check-<date>/) and prints one table last.
@@ -13,7 +13,7 @@
 # multiplies them all), its log under OUT_DIR, and its status in the JSON. Whole run: about
 # 3-4 minutes on an H200.
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PACK="$ROOT/gpu-pack"
 APPS=(bench bench_sargan bench_train sargan)
 TESTS=(test_cuda test_models)
@@ -113,7 +113,7 @@ run() {
   elif [[ -x "$ROOT/build-gpu/bin/test_cuda" ]]; then
     BIN="$ROOT/build-gpu/bin"  # built on the GPU machine itself
   else
-    echo "gpu_check run: no gpu-pack/gpu-pack.tar.xz (run 'tools/gpu_check.sh pack' first) and no build-gpu/" >&2
+    echo "gpu_check run: no gpu-pack/gpu-pack.tar.xz (run 'tools/perf/gpu_check.sh pack' first) and no build-gpu/" >&2
     exit 1
   fi
   find_vendor_libs
@@ -139,8 +139,8 @@ run() {
     step "train_b${b}_cudnn" 40 env ENGINE_CONV_IMPL=cudnn "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
     if [[ -n "$py" ]]; then
       for p in fp32 tf32; do
-        step "translate_b${b}_torch_$p" 60 "$py" "$ROOT/tools/bench_sargan_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 10
-        step "train_b${b}_torch_$p" 60 "$py" "$ROOT/tools/bench_train_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 5
+        step "translate_b${b}_torch_$p" 60 "$py" "$ROOT/tools/reference/bench_sargan_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 10
+        step "train_b${b}_torch_$p" 60 "$py" "$ROOT/tools/reference/bench_train_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 5
       done
     fi
   done

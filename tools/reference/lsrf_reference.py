@@ -3,7 +3,7 @@
 f_load_data.py's image loading), re-implemented with NumPy and scipy.sparse, for
 tests/models/lsrf_inference.cpp and the parity numbers in docs/lsrf.md.
 
-    /usr/bin/python3 tools/lsrf_reference.py --weights W.npz --image_size S --images DIR --out DIR
+    /usr/bin/python3 tools/reference/lsrf_reference.py --weights W.npz --image_size S --images DIR --out DIR
 
 For every *.jpg in DIR (natural order): decode, resize to S x S (cv2 INTER_LINEAR), scale the whole
 image to [0, 1] by its min and max, y_c = W[:, :S^2] x_c + W[:, S^2] per channel, min-max scale

@@ -19,7 +19,7 @@ are built for 2 resident blocks instead of 4). So only the tiles' fill of the GP
 computed for outputs that do not exist, e.g. 61 of 64 columns for 3 output channels) count; the
 double buffering, float4 paths and per-tile address arithmetic, which make each block faster, are
 not credited.
-  tools/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N] [--no-phases] [--tiles [--per-block]] [--shape TEXT]"""
+  tools/perf/conv_split_model.py [BENCH_JSON] [--slots 528] [--rows N] [--no-phases] [--tiles [--per-block]] [--shape TEXT]"""
 import argparse
 import json
 import re

@@ -3,11 +3,11 @@
 # first every committed regression input (tests/fuzz/regressions/<target>/) as a plain test,
 # then fuzzing from the seed corpus (tests/fuzz/corpus/<target>/) for a fixed time. Fails on any
 # crash, leak, timeout (-timeout per input) or out-of-memory (-rss_limit_mb / -malloc_limit_mb).
-#   tools/fuzz.sh [seconds per target (30)] [build dir (build-fuzz)] [target names...]
+#   tools/ci/fuzz.sh [seconds per target (30)] [build dir (build-fuzz)] [target names...]
 # A failing input is left in <build dir>/artifacts/<target>/: fix the bug, then commit the input
 # into tests/fuzz/regressions/<target>/ so it is replayed forever (docs/reliability.md).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 build=${2:-build-fuzz}
 shift $(( $# < 2 ? $# : 2 ))

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Checks a trained generator exported with `sargan convert ... G.ckpt` in PyTorch: the authors'
-Generator (tools/sargan_torch.py) loads it strictly, translates every face of FACES_DIR into the 7
+Generator (tools/reference/sargan_torch.py) loads it strictly, translates every face of FACES_DIR into the 7
 expressions with the authors' test pipeline (ToTensor, Normalize(0.5, 0.5), G, denorm,
 save_image rounding), and the bytes are compared with the PNGs `sargan --mode test_inthewild`
 wrote into RESULTS_DIR. Prints the largest byte difference (1 = rounding at a .5 boundary).
 
-  /usr/bin/python3 tools/check_demo_export.py G.ckpt CONV_DIM FACES_DIR RESULTS_DIR
+  /usr/bin/python3 tools/check/check_demo_export.py G.ckpt CONV_DIM FACES_DIR RESULTS_DIR
 """
 import os
 import sys
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 import sargan_torch  # noqa: E402
 
 EXPRESSIONS = ["AFS", "ANS", "DIS", "HAS", "NES", "SAS", "SUS"]

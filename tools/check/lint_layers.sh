@@ -8,7 +8,7 @@
 #     models/ header);
 #   - only kernels/ includes a CUDA, cuBLAS, cuDNN or NCCL header.
 set -u
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 status=0
 

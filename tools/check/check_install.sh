@@ -2,10 +2,10 @@
 # Installs the engine from a configured and built BUILD_DIR into a temporary prefix, builds
 # examples/translate_one against the installed package (find_package(SarganEngine)) and runs it on
 # a bundled demo face: the engine used as a library, the way another project would.
-#   tools/check_install.sh BUILD_DIR
+#   tools/check/check_install.sh BUILD_DIR
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$(cd "${1:?usage: tools/check_install.sh BUILD_DIR}" && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="$(cd "${1:?usage: tools/check/check_install.sh BUILD_DIR}" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"

@@ -10,7 +10,7 @@
 #     under a cooperative scheduler (and hangs real GPUs without forward-progress guarantees).
 # Early returns before a barrier are caught at run time by the emulator.
 set -u
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${1:-$root/kernels/cuda}"
 status=0
 

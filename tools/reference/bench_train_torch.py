@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """PyTorch CPU on the workload of apps/bench_train.cpp: one SARGAN training iteration (the
 authors' D step with the gradient penalty, then a G step) on random data, with the networks of
-tools/sargan_torch.py and Adam(beta 0.5, 0.999). Prints the median and best of `repeats` timed
+tools/reference/sargan_torch.py and Adam(beta 0.5, 0.999). Prints the median and best of `repeats` timed
 iterations after one warm-up, and the peak resident memory.
 On a GPU (--device cuda): cudnn.benchmark on, --precision fp32 (TF32 off for convolutions and
 matmuls: strict FP32) or tf32 (PyTorch's default for convolutions, and matmuls too); timing
 synchronises the device before and after each run. The last line, `RESULT {json}`, is for
-tools/gpu_check.sh.
+tools/perf/gpu_check.sh.
 
-  /usr/bin/python3 tools/bench_train_torch.py [--batch_size 8] [--image_size 128] [--g_conv_dim 64]
+  /usr/bin/python3 tools/reference/bench_train_torch.py [--batch_size 8] [--image_size 128] [--g_conv_dim 64]
       [--d_conv_dim 64] [--d_repeat_num 6] [--demo] [--repeats 3] [--threads 2]
       [--device cpu|cuda] [--precision fp32|tf32]
 """

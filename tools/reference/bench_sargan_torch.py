@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch CPU on the workload of apps/bench_sargan.cpp: N images x 7 expressions through the
-default-size SARGAN generator (tools/sargan_torch.py, random weights), train-mode instance norms
+default-size SARGAN generator (tools/reference/sargan_torch.py, random weights), train-mode instance norms
 as in the authors' test, under no_grad, one forward per `batch` images (each repeated 7 times
 with the 7 one-hot targets). Prints the median and best of `repeats` timed runs, in wall time and
 in process CPU time (which a busy machine disturbs much less; with --threads 1 it is the wall
@@ -8,9 +8,9 @@ time of a quiet machine).
 On a GPU (--device cuda): cudnn.benchmark on, --precision fp32 (TF32 off for convolutions and
 matmuls: strict FP32) or tf32 (PyTorch's default for convolutions, and matmuls too); timing
 synchronises the device before and after each run. The last line, `RESULT {json}`, is for
-tools/gpu_check.sh.
+tools/perf/gpu_check.sh.
 
-  /usr/bin/python3 tools/bench_sargan_torch.py [--images 8] [--image_size 128] [--batch_size 1]
+  /usr/bin/python3 tools/reference/bench_sargan_torch.py [--images 8] [--image_size 128] [--batch_size 1]
                                                [--repeats 5] [--threads 2]
                                                [--device cpu|cuda] [--precision fp32|tf32]
 """

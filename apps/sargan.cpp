@@ -28,15 +28,15 @@ int main(int argc, char** argv) {
   app.add_option("--lamda", o.lamda, "LSRF/OMP: ridge penalty")->capture_default_str();
   models::sargan::add_options(app, o.sargan);
   add_precision_option(app);
-  models::sargan::MakeFacesOptions faces;
-  CLI::App* make_faces = models::sargan::add_make_faces_command(app, faces);
+  models::data::MakeFacesOptions faces;
+  CLI::App* make_faces = models::data::add_make_faces_command(app, faces);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   try {
-    if (make_faces->parsed()) return models::sargan::run_make_faces(faces);
+    if (make_faces->parsed()) return models::data::run_make_faces(faces);
     return models::run(o);
   } catch (const engine::Error& e) {
     std::cerr << "sargan: error: " << e.what() << "\n";

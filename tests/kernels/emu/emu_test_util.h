@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../device_buffer.h"
+#include "device_buffer.h"
 #include "kernels/cuda_device.h"
 #include "kernels/emu.h"
 #include "launch.cuh"

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "../conv_shape.h"
+#include "conv_shape.h"
 #include "emu_test_util.h"
 #include "im2col.cuh"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the kernel-level tests (tests/cuda/*_kernel_test.cpp), which call kernels::cuda::
+// Helpers of the kernel-level tests (tests/kernels/cuda/*_kernel_test.cpp), which call kernels::cuda::
 // directly against kernels::cpu:: on a table of cases: device buffers, and a rerun of a kernel
 // under several emulator schedules that must give bit-identical output.
 #include <catch2/catch.hpp>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../device_buffer.h"
+#include "device_buffer.h"
 #include "engine/device.h"
 #include "kernels/cuda_device.h"
 #if defined(ENGINE_CUDA_EMULATED)

@@ -4,7 +4,7 @@
 // and PNG encoding are left out; they are the same work in any framework.
 //   bench_sargan [--images 8] [--image_size 128] [--batch_size 1] [--repeats 5] [--device cpu]
 //                [--precision fp32|tf32]
-// Compare with tools/bench_sargan_torch.py (PyTorch CPU, same work, same machine). Besides wall
+// Compare with tools/reference/bench_sargan_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per run, which a busy machine disturbs much less: with one
 // thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) it is the wall time of a quiet machine.
 #include <CLI/CLI.hpp>

@@ -3,7 +3,7 @@
 // g/d_conv_dim 64, d_repeat_num 6); --demo uses the demo model's (docs/training.md).
 //   bench_train [--batch_size 8] [--image_size 128] [--g_conv_dim 64] [--d_conv_dim 64]
 //               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu] [--precision fp32|tf32]
-// Compare with tools/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
+// Compare with tools/reference/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per iteration, which a busy machine disturbs much less.
 // Under mpirun (docs/distributed.md) the batch is the global one, split over the ranks, and rank 0
 // alone prints, adding the time per iteration spent averaging gradients and losses:

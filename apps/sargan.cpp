@@ -26,15 +26,15 @@ int main(int argc, char** argv) {
   add_precision_option(app);
   models::sargan::ConvertOptions convert;
   CLI::App* convert_command = models::sargan::add_convert_command(app, convert);
-  models::sargan::MakeFacesOptions faces;
-  CLI::App* make_faces = models::sargan::add_make_faces_command(app, faces);
+  models::data::MakeFacesOptions faces;
+  CLI::App* make_faces = models::data::add_make_faces_command(app, faces);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   try {
-    if (make_faces->parsed()) return models::sargan::run_make_faces(faces);
+    if (make_faces->parsed()) return models::data::run_make_faces(faces);
     if (convert_command->parsed()) return models::sargan::run_convert(convert, std::cout);
     switch (models::model_family(common.model)) {
       case models::ModelFamily::sargan:

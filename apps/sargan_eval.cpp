@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   double threshold = 0.25;
   std::string grid_path;
   int grid_identities = 7, grid_zoom = 2;
-  models::sargan::ClassifierTraining training;
+  models::eval::ClassifierTraining training;
   app.add_option("--weights", weights, "generator weights (.safetensors or .ckpt)")->required();
   app.add_option("--g_conv_dim", g_conv_dim, "generator width")->capture_default_str();
   app.add_option("--image_size", training.image_size, "face size")->capture_default_str();
@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   app.add_option("--grid_zoom", grid_zoom, "pixel repetition of the --grid picture")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
+    using namespace models::data;
+    using namespace models::eval;
     using namespace models::sargan;
     engine::Philox rng(training.seed);
     ExpressionClassifier classifier(training.image_size, rng);

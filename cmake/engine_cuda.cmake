@@ -37,7 +37,7 @@ endfunction()
 # Register use, spills and local memory. A user's build only warns: a spill on an architecture
 # the user did not pick must not stop the build. ENGINE_CUDA_STRICT (CI's own stage, on the
 # architectures it names) makes any warning, spill or local-memory use an error and prints the
-# resource report that tools/check_kernel_docs.sh keeps docs/kernels.md honest with.
+# resource report that tools/check/check_kernel_docs.sh keeps docs/kernels.md honest with.
 option(ENGINE_CUDA_STRICT "nvcc: warnings, spills and local memory are errors; print resource usage" OFF)
 
 function(engine_cuda_ptxas_checks target)

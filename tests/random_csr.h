@@ -1,6 +1,6 @@
 #pragma once
 // A random CSR matrix for the sparse-product tests (tests/engine/csr_spmv_test.cpp,
-// tests/cuda/csr_spmv_kernel_test.cpp): row r holds (r * 7) % (max_per_row + 1) values (so some
+// tests/kernels/cuda/csr_spmv_kernel_test.cpp): row r holds (r * 7) % (max_per_row + 1) values (so some
 // rows are empty) at random columns, repeats allowed.
 #include <cstdint>
 #include <random>

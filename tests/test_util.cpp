@@ -188,7 +188,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path, ignored);
 }
 
-// The environment overrides the configured folders: tools/gpu_check.sh runs the tests from a
+// The environment overrides the configured folders: tools/perf/gpu_check.sh runs the tests from a
 // checkout copied to another path.
 static std::filesystem::path configured(const char* variable, const char* built_in) {
   const char* value = std::getenv(variable);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: every build variant, each with its tests.
-#   0. The layer lint (tools/lint_layers.sh): apps -> models -> engine -> kernels, front doors only.
+#   0. The layer lint (tools/check/lint_layers.sh): apps -> models -> engine -> kernels, front doors only.
 #   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
 #      Then the engine installed and used as a library (examples/translate_one), and, where the
-#      aarch64 cross toolchain is installed (tools/install_cross_deps.sh), the aarch64 cross build
+#      aarch64 cross toolchain is installed (tools/ci/install_cross_deps.sh), the aarch64 cross build
 #      and its emulator and SARGAN tests under qemu.
 #   2. Where the CUDA toolkit is installed:
 #      - the CUDA kernels compiled by nvcc for sm_80 and sm_90, warnings and register spills fatal;
@@ -13,7 +13,7 @@
 #      - the emulated CUDA build running the whole suite under the schedule matrix.
 #   3. Data-parallel training over MPI (docs/distributed.md), where mpirun is installed: 2 ranks
 #      against 1 process, resume, a hung and a dead rank; on the cpu build and the emulated one.
-#   4. Where clang is installed: the libFuzzer targets (tools/fuzz.sh), each for a fixed time.
+#   4. Where clang is installed: the libFuzzer targets (tools/ci/fuzz.sh), each for a fixed time.
 # The output ends with the last ctest summary. Variants build in build-ci-*/ beside the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,22 +63,22 @@ configure_no_flags() {  # dir, targets...: `cmake -S . -B dir` exactly as a user
 }
 
 mkdir -p build-ci
-stage "layer lint" tools/lint_layers.sh
+stage "layer lint" tools/check/lint_layers.sh
 stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
 stage "cpu-only tests" run_ctest build-ci/cpu
-stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check_install.sh build-ci/cpu
+stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check/check_install.sh build-ci/cpu
 
 if command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64-static >/dev/null 2>&1 &&
    dpkg-query -W -f='${Status}\n' libopenblas-openmp-dev:arm64 libstdc++6:arm64 2>/dev/null | grep -c "install ok installed" | grep -qx 2; then
   stage "aarch64: cross build, the emulator self-tests and the SARGAN golden test under qemu" \
-    tools/test_aarch64.sh build-ci/aarch64
+    tools/ci/test_aarch64.sh build-ci/aarch64
 else
-  echo "==== no aarch64 cross toolchain (tools/install_cross_deps.sh): the aarch64 stage is skipped"
+  echo "==== no aarch64 cross toolchain (tools/ci/install_cross_deps.sh): the aarch64 stage is skipped"
 fi
 
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH=/usr/local/cuda/bin:$PATH
-  stage "kernel source lint" tools/lint_kernels.sh
+  stage "kernel source lint" tools/check/lint_kernels.sh
   # kernels_baselines: the cuDNN/cuBLAS baselines (compile and link only: no GPU here); bench links
   # them with the engine's ENGINE_CONV_IMPL dispatch.
   stage "nvcc sm_80 and sm_90, warnings and spills fatal" \
@@ -88,8 +88,8 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   # the project's architectures, spills only warned about.
   stage "default configure (no flags) with nvcc: the CUDA kernels build" \
     configure_no_flags build-ci/default kernels_cuda
-  if [ -x tools/check_kernel_docs.sh ]; then
-    stage "docs/kernels.md matches ptxas" tools/check_kernel_docs.sh build-ci/nvcc
+  if [ -x tools/check/check_kernel_docs.sh ]; then
+    stage "docs/kernels.md matches ptxas" tools/check/check_kernel_docs.sh build-ci/nvcc
   fi
   # OpenBLAS's and libgomp's thread pools are not instrumented: TSan cannot see their
   # synchronisation and would report false races. The emulator's own workers stay on.
@@ -114,10 +114,10 @@ fi
 # ---- data-parallel training (MPI): its own block, on the builds above (sargan only) ----
 if command -v mpirun >/dev/null 2>&1; then
   stage "distributed: sargan (cpu build)" cmake --build build-ci/cpu -j"$jobs" --target sargan
-  stage "distributed: 2 ranks vs 1 process, resume, failure (cpu)" tools/test_distributed.sh build-ci/cpu cpu
+  stage "distributed: 2 ranks vs 1 process, resume, failure (cpu)" tools/ci/test_distributed.sh build-ci/cpu cpu
   if [ -d build-ci/emu ]; then
     stage "distributed: sargan (emulated cuda build)" cmake --build build-ci/emu -j"$jobs" --target sargan
-    stage "distributed: 2 ranks vs 1 process, resume, failure (emulated cuda)" tools/test_distributed.sh build-ci/emu cuda
+    stage "distributed: 2 ranks vs 1 process, resume, failure (emulated cuda)" tools/ci/test_distributed.sh build-ci/emu cuda
   fi
 else
   echo "==== no mpirun (Debian: openmpi-bin libopenmpi-dev): the distributed stages are SKIPPED"
@@ -128,7 +128,7 @@ fi
 # inputs replayed, then 8 targets x 20 s = 160 s of fuzzing (plus the clang build of the
 # engine, instrumented). Fails on a crash, leak, per-input timeout (10 s) or memory over 2 GB.
 if command -v clang++ >/dev/null 2>&1; then
-  stage "fuzz: 8 libFuzzer targets, 20 s each" tools/fuzz.sh 20 build-ci/fuzz
+  stage "fuzz: 8 libFuzzer targets, 20 s each" tools/ci/fuzz.sh 20 build-ci/fuzz
 else
   echo "==== no clang++: the fuzz stage is skipped"
 fi

@@ -1,6 +1,6 @@
 // The NCCL communicator (contract in nccl_communicator.h), on kernels/nccl_comm.h: no CUDA or
 // NCCL header here. Compiled only in the nvcc build (ENGINE_CUDA=ON) with NCCL found; runs on a
-// machine with GPUs (tools/gpu_check.sh).
+// machine with GPUs (tools/perf/gpu_check.sh).
 //
 // Determinism: NCCL's ring/tree all-reduce sums in an order fixed by the rank count, the
 // topology and the message size, so two runs on the same machine give the same bits; it is not

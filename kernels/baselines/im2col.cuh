@@ -1,6 +1,6 @@
 #pragma once
 // The im2col and col2im kernels of the cuBLAS conv baseline (conv2d_cublas.cu), in a header of
-// their own so that tests/emu/im2col_test.cpp runs them on the emulator against the CPU
+// their own so that tests/kernels/emu/im2col_test.cpp runs them on the emulator against the CPU
 // convolution (cuBLAS itself cannot run there). Include from one translation unit per target.
 // Legend as kernels/conv2d.h; k = (ci, r, q) a kernel tap, p = (oh, ow) an output pixel.
 #include "common.cuh"

@@ -1,5 +1,5 @@
 #pragma once
-// The one place where CUDA launch syntax and `extern __shared__` appear (tools/lint_kernels.sh
+// The one place where CUDA launch syntax and `extern __shared__` appear (tools/check/lint_kernels.sh
 // enforces it): under nvcc `launch` is `kernel<<<...>>>` plus an error check; under g++ in
 // ENGINE_CUDA=EMU builds it runs the kernel on the CPU emulator (kernels/emu, docs/emulator.md).
 //

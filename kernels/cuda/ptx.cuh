@@ -1,5 +1,5 @@
 #pragma once
-// The one file with inline PTX (tools/lint_kernels.sh enforces it). Each wrapper is one
+// The one file with inline PTX (tools/check/lint_kernels.sh enforces it). Each wrapper is one
 // instruction; under g++ (ENGINE_CUDA=EMU) kernels/emu/tensor_core.h defines the same functions,
 // implemented by the emulator with the layouts documented here (docs/emulator.md, "Tensor
 // cores"). Both need sm_80 or later.

@@ -26,11 +26,11 @@
 #include "kernels/h200_prediction.h"
 #include "kernels/profile_flops.h"
 #include "ptxas_table.h"
+#include "runtime.h"
 #include "worker.h"
 
 namespace kernels::emu {
 namespace detail {
-std::vector<std::pair<std::uintptr_t, std::size_t>> allocation_snapshot();  // runtime.cpp
 std::string kernel_symbol(const void* kernel);  // mangled name by address (symbols.cpp)
 }  // namespace detail
 

@@ -12,7 +12,7 @@
 #include "engine/check.h"
 #include "engine/random.h"
 
-namespace models::sargan {
+namespace models::data {
 
 const std::array<std::string, num_expressions>& expression_codes() {
   static const std::array<std::string, num_expressions> codes = {"AFS", "ANS", "DIS", "HAS",
@@ -466,4 +466,4 @@ int64_t make_faces(const MakeFacesOptions& o) {
   return int64_t(o.per_class) * int64_t(folders.size());
 }
 
-}  // namespace models::sargan
+}  // namespace models::data

@@ -5,7 +5,7 @@
 
 #include "models/data/faces.h"
 
-namespace models::sargan {
+namespace models::data {
 
 CLI::App* add_make_faces_command(CLI::App& app, MakeFacesOptions& o) {
   CLI::App* command =
@@ -29,4 +29,4 @@ int run_make_faces(const MakeFacesOptions& o) {
   return 0;
 }
 
-}  // namespace models::sargan
+}  // namespace models::data

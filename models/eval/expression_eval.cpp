@@ -12,10 +12,18 @@
 #include "models/data/faces.h"
 #include "models/sargan/translator.h"
 
-namespace models::sargan {
+namespace models::eval {
 
+using data::draw_face;
+using data::expression_mask;
+using data::face_identity;
+using data::FaceIdentity;
+using data::num_expressions;
 using engine::Image;
 using engine::Tensor;
+using sargan::Generator;
+using sargan::images_to_tensor;
+using sargan::Translator;
 
 ExpressionClassifier::ExpressionClassifier(int image_size, engine::Philox& rng) : image_size_(image_size) {
   ENGINE_CHECK(image_size >= 8 && image_size % 8 == 0, "ExpressionClassifier: image_size must be a multiple of 8, got ",
@@ -247,4 +255,4 @@ Image translation_grid(Generator& g, int image_size, uint64_t faces_seed, int co
   return grid;
 }
 
-}  // namespace models::sargan
+}  // namespace models::eval

@@ -11,7 +11,7 @@
 #include "engine/check.h"
 #include "models/monitor/monitor.h"
 
-namespace models::sargan {
+namespace models::monitor {
 
 namespace {
 
@@ -263,4 +263,4 @@ void plot_loss_csv(const std::string& csv_path, const std::string& png_path, int
   engine::save_png(png_path, render_loss_plot(read_loss_csv(csv_path), width, panel_height));
 }
 
-}  // namespace models::sargan
+}  // namespace models::monitor

@@ -9,7 +9,7 @@
 
 #include "engine/check.h"
 
-namespace models::sargan {
+namespace models::monitor {
 
 // ---- CSV ----
 
@@ -145,4 +145,4 @@ std::string progress_losses(const NamedValues& losses, size_t count) {
   return text;
 }
 
-}  // namespace models::sargan
+}  // namespace models::monitor

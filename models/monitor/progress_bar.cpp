@@ -12,7 +12,7 @@
 
 #include "engine/check.h"
 
-namespace models {
+namespace models::monitor {
 
 namespace {
 
@@ -132,4 +132,4 @@ void ProgressBar::finish() {
   bar_visible_ = false;
 }
 
-}  // namespace models
+}  // namespace models::monitor

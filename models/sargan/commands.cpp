@@ -166,10 +166,10 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
 
   TranslateReport report;
   const auto start = clock_type::now();
-  ProgressOptions progress_options;
+  monitor::ProgressOptions progress_options;
   progress_options.unit = "images";
   progress_options.line_interval = 5.0;  // a translation is short: show it moving in a log too
-  ProgressBar progress(log, int64_t(images.size()), progress_options);
+  monitor::ProgressBar progress(log, int64_t(images.size()), progress_options);
   std::vector<Pending> pending;
   size_t done = 0;
   auto flush = [&] {

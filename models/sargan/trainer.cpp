@@ -55,8 +55,8 @@ double scheduled_lr(const TrainConfig& c, double lr0, int64_t step) {
   return lr;
 }
 
-NamedValues IterationLosses::named() const {
-  NamedValues out = {{"D/loss_real", d_real}, {"D/loss_fake", d_fake}, {"D/loss_cls", d_cls}, {"D/loss_gp", d_gp}};
+monitor::NamedValues IterationLosses::named() const {
+  monitor::NamedValues out = {{"D/loss_real", d_real}, {"D/loss_fake", d_fake}, {"D/loss_cls", d_cls}, {"D/loss_gp", d_gp}};
   if (has_g) {
     out.emplace_back("G/loss_fake", g_fake);
     out.emplace_back("G/loss_rec", g_rec);

@@ -16,6 +16,14 @@
 namespace models::sargan {
 
 namespace fs = std::filesystem;
+using monitor::CsvWriter;
+using monitor::format_log_line;
+using monitor::NamedValues;
+using monitor::plot_loss_csv;
+using monitor::progress_losses;
+using monitor::ProgressBar;
+using monitor::ProgressOptions;
+using monitor::save_sample_grid;
 
 namespace {
 

@@ -2,7 +2,7 @@
 // `mpirun -np 2 test_engine "[mpi]"` (the ctest entry engine_mpi, in MPI builds): the average of
 // gradients and of doubles against a plain loop over the ranks' values in rank order, bit for
 // bit, on buffers that do not split evenly over the ranks. The whole training path is in
-// tools/test_distributed.sh.
+// tools/ci/test_distributed.sh.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 

@@ -1,5 +1,5 @@
 // engine::gemm_tn (a^T b) against a plain double loop, including K = 0 (C = 0) and a shape error.
-// Its gradients are checked by the op table (tests/gradcheck, tests/cuda).
+// Its gradients are checked by the op table (tests/gradcheck, tests/kernels/cuda).
 #include <catch2/catch.hpp>
 
 #include "engine/ops.h"

@@ -1,5 +1,5 @@
 // Module tree against PyTorch's key lists (tests/fixtures/torch/module.json, made by
-// tools/make_torch_fixtures.py), strict loading errors, zero_grad, gradient accumulation and the
+// tools/fixtures/make_torch_fixtures.py), strict loading errors, zero_grad, gradient accumulation and the
 // default initialisation bounds.
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -17,7 +17,7 @@ namespace nn = engine::nn;
 
 namespace {
 
-// The model of tools/make_torch_fixtures.py's Net, registered in the same order.
+// The model of tools/fixtures/make_torch_fixtures.py's Net, registered in the same order.
 struct Block : engine::Module {
   explicit Block(engine::Philox& g) {
     conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(4, 4, 3, 1, 1, false, g));

@@ -1,5 +1,5 @@
 // Three torch.optim.Adam steps (lr 1e-3, 1e-3, then 2e-4; betas (0.5, 0.999) as SARGAN; eps 1e-8)
-// against PyTorch 1.13 (tests/fixtures/torch/adam.json from tools/make_torch_fixtures.py): parameters
+// against PyTorch 1.13 (tests/fixtures/torch/adam.json from tools/fixtures/make_torch_fixtures.py): parameters
 // after every step and the final moment estimates.
 //
 // Tolerance: the kernel performs PyTorch's float operations in PyTorch's order; what may differ

@@ -1,5 +1,5 @@
 // conv2d and conv_transpose2d forward and backward against PyTorch 1.13 (tests/fixtures/torch/
-// conv2d.json and conv_transpose2d.json from tools/make_torch_fixtures.py), on SARGAN's
+// conv2d.json and conv_transpose2d.json from tools/fixtures/make_torch_fixtures.py), on SARGAN's
 // kernel/stride/padding combinations at tiny sizes.
 //
 // Tolerance: inputs are O(1), weights O(0.5); each output sums at most 245 products (7x7x5) and

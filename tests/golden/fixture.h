@@ -1,5 +1,5 @@
 #pragma once
-// Reader of the PyTorch fixtures made by tools/make_torch_fixtures.py (tests/fixtures/torch/*.json):
+// Reader of the PyTorch fixtures made by tools/fixtures/make_torch_fixtures.py (tests/fixtures/torch/*.json):
 // {"format": "engine-torch-fixture", "version": 1, ..., "tensors": {name: {"shape", "data"}}}.
 // Header-only so that any test folder can include it as "golden/fixture.h".
 #include <fstream>
@@ -18,7 +18,7 @@ class TorchFixture {
   explicit TorchFixture(const std::string& file_name)
       : path_(source_dir("tests/fixtures/torch/" + file_name)) {
     std::ifstream in(path_);
-    ENGINE_CHECK(in.good(), "fixture ", path_, " not found: run /usr/bin/python3 tools/make_torch_fixtures.py");
+    ENGINE_CHECK(in.good(), "fixture ", path_, " not found: run /usr/bin/python3 tools/fixtures/make_torch_fixtures.py");
     json_ = nlohmann::json::parse(in);
     ENGINE_CHECK(json_.value("format", "") == "engine-torch-fixture" && json_.value("version", 0) == 1,
                  "fixture ", path_, ": unknown format or version; regenerate it");

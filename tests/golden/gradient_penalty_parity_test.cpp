@@ -1,5 +1,5 @@
 // The WGAN-GP penalty on a two-layer critic (conv 4x4/2 + leaky_relu(0.01) + conv 3x3/1) against
-// PyTorch 1.13 (tests/fixtures/torch/gradient_penalty.json from tools/make_torch_fixtures.py):
+// PyTorch 1.13 (tests/fixtures/torch/gradient_penalty.json from tools/fixtures/make_torch_fixtures.py):
 //   g = autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
 //   gp = ((g.view(N, -1).norm(2, dim=1) - 1) ** 2).mean();  gp.backward()
 // This differentiates the convolutions' backward a second time, as training the critic does.

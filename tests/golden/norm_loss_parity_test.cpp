@@ -1,5 +1,5 @@
 // instance_norm2d and cross_entropy forward and backward against PyTorch 1.13
-// (tests/fixtures/torch/instance_norm.json, cross_entropy.json from tools/make_torch_fixtures.py).
+// (tests/fixtures/torch/instance_norm.json, cross_entropy.json from tools/fixtures/make_torch_fixtures.py).
 #include <catch2/catch.hpp>
 
 #include "engine/autograd.h"

@@ -1,5 +1,5 @@
 // The two bilinear resizes against the libraries they reproduce: fixtures made by
-// tools/make_image_fixtures.py with OpenCV (cv2.resize INTER_LINEAR) and Pillow (BILINEAR).
+// tools/fixtures/make_image_fixtures.py with OpenCV (cv2.resize INTER_LINEAR) and Pillow (BILINEAR).
 // Both are integer pipelines reproduced step by step, so the expected agreement is exact (OpenCV's
 // vertical pass has a scalar tail that rounds differently from the SIMD body we reproduce, see
 // image.h; on these fixtures the two agree, and a change there would show up here).

@@ -1,4 +1,4 @@
-// .npy/.npz: files written by NumPy itself (tests/fixtures/npz, made by tools/make_npz_fixtures.py)
+// .npy/.npz: files written by NumPy itself (tests/fixtures/npz, made by tools/fixtures/make_npz_fixtures.py)
 // read here, our files read by NumPy/SciPy (when /usr/bin/python3 has them), and hand-made
 // malformed headers refused with a message that names the file.
 #include <catch2/catch.hpp>

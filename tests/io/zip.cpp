@@ -18,7 +18,7 @@ namespace {
 
 const std::string fixture_dir = std::string(ENGINE_SOURCE_DIR) + "/tests/fixtures/io/";
 
-// The entries of tests/fixtures/io/deflated.zip, by the formulas in tools/make_io_fixtures.py.
+// The entries of tests/fixtures/io/deflated.zip, by the formulas in tools/fixtures/make_io_fixtures.py.
 std::vector<std::pair<std::string, std::vector<uint8_t>>> deflated_fixture_contents() {
   std::string text;
   for (int i = 0; i < 50; ++i) text += "hello zip\n";

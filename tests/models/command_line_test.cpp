@@ -26,14 +26,14 @@ struct CommandLine {
   models::lsrf::Options lsrf;
   models::sargan::Options sargan;
   models::sargan::ConvertOptions convert;
-  models::sargan::MakeFacesOptions faces;
+  models::data::MakeFacesOptions faces;
 
   CommandLine() {
     models::add_common_options(app, common);
     models::lsrf::add_options(app, lsrf);
     models::sargan::add_options(app, sargan);
     models::sargan::add_convert_command(app, convert);
-    models::sargan::add_make_faces_command(app, faces);
+    models::data::add_make_faces_command(app, faces);
   }
   void parse(std::vector<std::string> args) {
     std::reverse(args.begin(), args.end());  // CLI11 takes them last first

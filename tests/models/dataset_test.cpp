@@ -14,6 +14,7 @@
 #include "test_util.h"
 
 namespace fs = std::filesystem;
+using namespace models::data;
 using namespace models::sargan;
 
 namespace {
@@ -45,7 +46,7 @@ bool same_batch(const Batch& a, const Batch& b) {
 }  // namespace
 
 TEST_CASE("dataset: an image is prepared as the authors' PIL pipeline prepares it", "[dataset]") {
-  // Fixtures by tools/make_dataset_fixtures.py: flip, CenterCrop (half-to-even offsets), PIL resize.
+  // Fixtures by tools/fixtures/make_dataset_fixtures.py: flip, CenterCrop (half-to-even offsets), PIL resize.
   const std::string dir = test::source_dir("tests/fixtures/dataset/");
   for (const std::string name : {"wide_67x50", "tall_41x60"})
     for (int size : {32, 17})

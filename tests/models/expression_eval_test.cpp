@@ -9,6 +9,8 @@
 #include "models/data/faces.h"
 #include "models/eval/expression_eval.h"
 
+using namespace models::data;
+using namespace models::eval;
 using namespace models::sargan;
 using engine::Image;
 

@@ -12,7 +12,7 @@
 #include "models/data/faces.h"
 
 namespace fs = std::filesystem;
-using namespace models::sargan;
+using namespace models::data;
 
 namespace {
 

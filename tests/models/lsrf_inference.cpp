@@ -1,6 +1,6 @@
 // LSRF/OMP inference: the sparse product against a dense loop, the output scaling, the natural
 // order, and whole-command parity on ../shared: against the authors' own outputs (LSRF f=1 at 128)
-// and, for all four published weight files, against tools/lsrf_reference.py (the authors' pipeline
+// and, for all four published weight files, against tools/reference/lsrf_reference.py (the authors' pipeline
 // in NumPy/SciPy; run when /usr/bin/python3 has them). The remaining difference is the JPEG decoder
 // (stb_image here, libjpeg-turbo there): measured at most 0.47 grey levels mean and 4 max per image.
 #include <catch2/catch.hpp>
@@ -171,7 +171,7 @@ TEST_CASE("lsrf: all four published weight files match the reference pipeline", 
     return;
   }
   if (!python_has("numpy, scipy.sparse, PIL")) {
-    WARN("skipped: /usr/bin/python3 with numpy, scipy and PIL not found (tools/lsrf_reference.py needs them)");
+    WARN("skipped: /usr/bin/python3 with numpy, scipy and PIL not found (tools/reference/lsrf_reference.py needs them)");
     return;
   }
   struct Spec {
@@ -184,7 +184,7 @@ TEST_CASE("lsrf: all four published weight files match the reference pipeline", 
     std::ostringstream log;
     REQUIRE(run(inference_options(s.model, s.f, s.size, ours.string()), log) == 0);
     const std::string weights = shared + "/weights/lsrf/" + weights_file_name(s.model, s.f, s.size);
-    const std::string command = "/usr/bin/python3 " + std::string(ENGINE_SOURCE_DIR) + "/tools/lsrf_reference.py --weights " +
+    const std::string command = "/usr/bin/python3 " + std::string(ENGINE_SOURCE_DIR) + "/tools/reference/lsrf_reference.py --weights " +
                                 weights + " --image_size " + std::to_string(s.size) + " --images " + shared +
                                 "/data/lsrf_testing_imgs --out " + ref.string() + " >/dev/null";
     REQUIRE(std::system(command.c_str()) == 0);

@@ -28,7 +28,7 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
-// The matrix tools/make_npz_fixtures.py saves with scipy.sparse.save_npz.
+// The matrix tools/fixtures/make_npz_fixtures.py saves with scipy.sparse.save_npz.
 const std::vector<std::vector<double>> fixture_dense = {
     {1.5, 0, 0, 0, -2.0}, {0, 0, 0, 0, 0}, {0, 0.25, 0, 3.0, 0}, {0, 0, 0, 0, 7.0}};
 

@@ -12,7 +12,7 @@
 #include "models/monitor/monitor.h"
 
 namespace fs = std::filesystem;
-using namespace models::sargan;
+using namespace models::monitor;
 
 namespace {
 

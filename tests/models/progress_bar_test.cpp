@@ -9,8 +9,8 @@
 
 #include "models/monitor/progress_bar.h"
 
-using models::ProgressBar;
-using models::ProgressOptions;
+using models::monitor::ProgressBar;
+using models::monitor::ProgressOptions;
 
 namespace {
 

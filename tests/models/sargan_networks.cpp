@@ -1,5 +1,5 @@
 // SARGAN G and D against PyTorch: the fixture checkpoints (tests/fixtures/sargan/, made by
-// tools/make_sargan_fixtures.py with torch.save) load through our zip/pickle reader, and the
+// tools/fixtures/make_sargan_fixtures.py with torch.save) load through our zip/pickle reader, and the
 // outputs on the script's fixed inputs match PyTorch's on cpu and, when built, on cuda.
 #include <catch2/catch.hpp>
 

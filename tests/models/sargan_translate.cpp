@@ -1,6 +1,6 @@
 // The SARGAN test pipeline and the `--mode test` / `test_inthewild` commands: the images match
 // what the authors' PyTorch pipeline makes from the fixture generator (tests/fixtures/sargan/
-// expected_*, from tools/make_sargan_fixtures.py), outputs are named and sized as specified,
+// expected_*, from tools/fixtures/make_sargan_fixtures.py), outputs are named and sized as specified,
 // repeated runs give identical bytes, and bad input gives one clear line.
 #include <catch2/catch.hpp>
 

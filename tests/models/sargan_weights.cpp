@@ -1,6 +1,6 @@
 // SARGAN weights files: .ckpt <-> .safetensors conversion keeps keys, order and values exactly,
 // both load into the generator, and a .ckpt written here loads in PyTorch (checked by
-// tools/check_sargan_ckpt.py under /usr/bin/python3 when it has torch).
+// tools/check/check_sargan_ckpt.py under /usr/bin/python3 when it has torch).
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -90,7 +90,7 @@ TEST_CASE("sargan convert: a .ckpt written here loads in PyTorch", "[sargan]") {
   TempDir dir;
   REQUIRE(convert_command(fixture("g16.ckpt"), dir / "g.safetensors") == 0);
   REQUIRE(convert_command(dir / "g.safetensors", dir / "g.ckpt") == 0);
-  const std::string command = "/usr/bin/python3 " + test::source_dir("tools/check_sargan_ckpt.py") + " " +
+  const std::string command = "/usr/bin/python3 " + test::source_dir("tools/check/check_sargan_ckpt.py") + " " +
                               (dir / "g.ckpt") + " 16 8 " + fixture("expected.pt") + " > " + (dir / "log") + " 2>&1";
   const int status = std::system(command.c_str());
   std::ifstream log(dir / "log");

@@ -1,5 +1,5 @@
 // The SARGAN training step against PyTorch: two iterations of the authors' solver.py loop
-// (tests/fixtures/trainer/, made by tools/make_trainer_fixtures.py) from the same initial weights,
+// (tests/fixtures/trainer/, made by tools/fixtures/make_trainer_fixtures.py) from the same initial weights,
 // batches, target permutations and alphas. Every loss term, the gradient penalty, every gradient
 // and every parameter after each Adam step must match.
 //

@@ -21,6 +21,7 @@
 #include "test_util.h"
 
 namespace fs = std::filesystem;
+using namespace models::data;
 using namespace models::sargan;
 
 namespace {

@@ -65,7 +65,7 @@ std::vector<LaunchProfile> take_launch_profiles();
 
 // The time model (kernels/emu/h200_model.cpp), calibrated on the measured H200 bench; the
 // constants are data (kernels/emu/h200_model.cfg, compiled in at configure time) fitted by
-// tools/calibrate_h200.py. Generic: driven only by the
+// tools/perf/calibrate_h200.py. Generic: driven only by the
 // counters above, never by a kernel's name.
 struct H200Model {
   double launch_us = 2.5;  // per-launch overhead

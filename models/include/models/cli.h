@@ -1,7 +1,7 @@
 #pragma once
 // The `sargan` executable's command line: the flags both model families read, and how the app
 // chooses the command. apps/sargan.cpp registers each struct's flags once and runs one command:
-//   make-faces       models::sargan::run_make_faces(MakeFacesOptions)       models/data/faces.h
+//   make-faces       models::data::run_make_faces(MakeFacesOptions)       models/data/faces.h
 //   convert IN OUT   models::sargan::run_convert(ConvertOptions)            models/sargan/options.h
 //   --model SARGAN   models::sargan::run(CommonOptions, sargan::Options)    models/sargan/options.h
 //   --model LSRF|OMP models::lsrf::run(CommonOptions, lsrf::Options)        models/lsrf/options.h

@@ -24,7 +24,7 @@ namespace CLI {
 class App;
 }
 
-namespace models::sargan {
+namespace models::data {
 
 // The authors' expression folders in sorted order, which is the class index order:
 // afraid, angry, disgusted, happy, neutral, sad, surprised.
@@ -94,4 +94,4 @@ CLI::App* add_make_faces_command(CLI::App& app, MakeFacesOptions& options);
 // Runs make_faces and reports what it wrote on stdout; returns the exit code.
 int run_make_faces(const MakeFacesOptions& options);
 
-}  // namespace models::sargan
+}  // namespace models::data

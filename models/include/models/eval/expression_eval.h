@@ -17,7 +17,7 @@
 #include "models/data/faces.h"
 #include "models/sargan/networks.h"
 
-namespace models::sargan {
+namespace models::eval {
 
 // A small CNN: three Conv2d(k4, s2, p1) + LeakyReLU(0.2) (16, 32, 64 channels), then a Conv2d
 // with the remaining spatial size as kernel to num_expressions logits. image_size: multiple of 8.
@@ -66,8 +66,8 @@ LaplacianSum abs_laplacian(const engine::Image& a, const std::vector<uint8_t>& m
 
 // Sums of a per-translation measure, overall and by (source, target) expression pair.
 struct PairSums {
-  std::vector<double> sum = std::vector<double>(size_t(num_expressions) * num_expressions, 0.0);
-  std::vector<int64_t> count = std::vector<int64_t>(size_t(num_expressions) * num_expressions, 0);
+  std::vector<double> sum = std::vector<double>(size_t(data::num_expressions) * data::num_expressions, 0.0);
+  std::vector<int64_t> count = std::vector<int64_t>(size_t(data::num_expressions) * data::num_expressions, 0);
   void add(int source, int target, double value);
   double mean() const;                         // over all pairs
   double mean(int source, int target) const;   // over one pair
@@ -96,13 +96,13 @@ struct TranslationReport {
 
 // Translates each face (identities [0, count) of faces_seed, under each expression) into every
 // other expression with `g` (8-bit outputs, as --mode test writes them) and measures them.
-TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& classifier, int image_size,
+TranslationReport evaluate_translations(sargan::Generator& g, ExpressionClassifier& classifier, int image_size,
                                         uint64_t faces_seed, int count, int mask_grow = 2);
 
 // A picture of the generator's work on identities [0, count) of faces_seed: row i is identity i
 // drawn with expression i % 7, then its translations into the 7 expressions in folder order (the
 // source's own column is G's answer for an unchanged expression), each face enlarged `zoom` times
 // by pixel repetition. (1 + 7) * S * zoom wide, count * S * zoom high, RGB.
-engine::Image translation_grid(Generator& g, int image_size, uint64_t faces_seed, int count, int zoom);
+engine::Image translation_grid(sargan::Generator& g, int image_size, uint64_t faces_seed, int count, int zoom);
 
-}  // namespace models::sargan
+}  // namespace models::eval

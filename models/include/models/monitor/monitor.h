@@ -13,7 +13,7 @@
 #include "engine/tensor.h"
 #include "models/monitor/progress_bar.h"
 
-namespace models::sargan {
+namespace models::monitor {
 
 using NamedValues = std::vector<std::pair<std::string, double>>;
 
@@ -85,8 +85,6 @@ void save_sample_grid(const std::string& path, const std::vector<engine::Tensor>
 
 // ---- log line ----
 
-// Python's str(datetime.timedelta(seconds=s)) without the microseconds (shared with the progress bar).
-using models::format_elapsed;
 // The authors' line: "Elapsed [0:01:05], Iteration [10/200000], D/loss_real: -1.2345, ..." (4 decimals).
 std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t total,
                             const NamedValues& losses);
@@ -97,4 +95,4 @@ std::string format_log_line(double elapsed_seconds, int64_t iteration, int64_t t
 // "D/loss_real -1.234 D/loss_fake 0.5" ("%.4g").
 std::string progress_losses(const NamedValues& losses, size_t count = 4);
 
-}  // namespace models::sargan
+}  // namespace models::monitor

@@ -12,7 +12,7 @@
 #include <iosfwd>
 #include <string>
 
-namespace models {
+namespace models::monitor {
 
 // Python's str(datetime.timedelta(seconds=s)) without the microseconds: "0:01:05", "1 day, 2:03:04".
 std::string format_elapsed(double seconds);
@@ -61,4 +61,4 @@ class ProgressBar {
   bool bar_visible_ = false;  // on a terminal, the cursor stands at the end of the bar
 };
 
-}  // namespace models
+}  // namespace models::monitor

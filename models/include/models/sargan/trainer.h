@@ -52,7 +52,7 @@ struct IterationLosses {
   double g_fake = 0, g_rec = 0, g_cls = 0;
   // The authors' names and order: D/loss_real D/loss_fake D/loss_cls D/loss_gp [G/loss_fake
   // G/loss_rec G/loss_cls].
-  NamedValues named() const;
+  monitor::NamedValues named() const;
 };
 
 // The randomness of one iteration, drawn by Trainer::iteration or given by a test.

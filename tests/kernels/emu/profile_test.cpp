@@ -1,0 +1,159 @@
+// The emulator profiler's counters (kernels/emu_profile.h, docs/perf.md) on kernels whose
+// answers are known: a coalesced copy touches 4 sectors per warp request of floats, a stride-32
+// gather 32; a 32x32 shared-memory transpose read down a column hits one bank 32 times (31
+// extra wavefronts per request) unless its rows are padded to 33 words; occupancy follows
+// CUDA's rules for sm_90 (tests/kernels/cuda/profile_ncu_test.cpp checks it against Nsight Compute).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <string>
+#include <vector>
+
+#include "emu_test_util.h"
+#include "kernels/emu_profile.h"
+
+namespace {
+
+using emu_test::DeviceBuffer;
+
+__global__ void copy_kernel(const float* in, float* out) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i];
+}
+
+__global__ void gather_kernel(const float* in, float* out) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i * 32];
+}
+
+// One 32x32 tile per block of 32x32 threads: rows in, columns out.
+template <int Pitch>
+__global__ void transpose_kernel(const float* in, float* out) {
+  __shared__ float tile[32][Pitch];
+  const unsigned base = blockIdx.x * 1024;
+  tile[threadIdx.y][threadIdx.x] = in[base + threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[base + threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.x][threadIdx.y];
+}
+
+// Even threads run `steps` FMAs, odd threads twice as many (this file is built with
+// ENGINE_EMU_COUNT_FFMA, so each fmaf counts).
+__global__ void fma_kernel(float* out, int steps) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  float acc = 0.f;
+  for (int s = 0; s < steps * (1 + int(threadIdx.x % 2)); ++s) acc = fmaf(acc, 0.5f, 1.f);
+  out[i] = acc;
+}
+
+// Runs `launch` with the profiler on and returns its one launch's counters.
+template <class F>
+kernels::emu::LaunchProfile profile_one(F launch) {
+  kernels::emu::set_profiling(true);
+  kernels::emu::take_launch_profiles();
+  launch();
+  kernels::emu::set_profiling(false);
+  std::vector<kernels::emu::LaunchProfile> all = kernels::emu::take_launch_profiles();
+  REQUIRE(all.size() == 1);
+  return all[0];
+}
+
+}  // namespace
+
+TEST_CASE("profiler: coalesced copy, 4 sectors per request; stride-32 gather, 32", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  constexpr int blocks = 16, threads = 256, n = blocks * threads;
+  DeviceBuffer<float> in(std::vector<float>(n * 32, 1.0f)), out(std::vector<float>(n, 0.0f));
+  const kernels::emu::LaunchProfile copy = profile_one([&] {
+    kernels::cuda::launch(copy_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
+  });
+  CHECK(copy.memory_counted);
+  CHECK(copy.global_load_requests == n / 32);
+  CHECK(copy.global_load_sectors == 4.0 * n / 32);
+  CHECK(copy.global_store_requests == n / 32);
+  CHECK(copy.global_store_sectors == 4.0 * n / 32);
+  CHECK(copy.shared_load_requests == 0);
+  CHECK(copy.global_footprint_bytes == 2.0 * n * 4);
+  const kernels::emu::LaunchProfile gather = profile_one([&] {
+    kernels::cuda::launch(gather_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
+  });
+  CHECK(gather.global_load_requests == n / 32);
+  CHECK(gather.global_load_sectors == 32.0 * n / 32);
+  CHECK(gather.global_store_sectors == 4.0 * n / 32);
+  CHECK(gather.blocks == blocks);
+  CHECK(gather.threads_per_block == threads);
+}
+
+TEST_CASE("profiler: shared-memory transpose, 32-way conflicts unpadded, none padded", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  constexpr int blocks = 4, n = blocks * 1024;
+  DeviceBuffer<float> in(std::vector<float>(n, 2.0f)), out(std::vector<float>(n, 0.0f));
+  const double requests = blocks * 32.0;  // one per warp: 32 warps of a 1024-thread block
+  const kernels::emu::LaunchProfile plain = profile_one([&] {
+    kernels::cuda::launch(transpose_kernel<32>, {dim3(blocks), dim3(32, 32)}, in.get(), out.get());
+  });
+  CHECK(plain.shared_store_requests == requests);
+  CHECK(plain.shared_store_conflicts == 0);
+  CHECK(plain.shared_load_requests == requests);
+  CHECK(plain.shared_load_conflicts == 31 * requests);
+  const kernels::emu::LaunchProfile padded = profile_one([&] {
+    kernels::cuda::launch(transpose_kernel<33>, {dim3(blocks), dim3(32, 32)}, in.get(), out.get());
+  });
+  CHECK(padded.shared_load_requests == requests);
+  CHECK(padded.shared_load_conflicts == 0);
+  CHECK(padded.shared_store_conflicts == 0);
+  CHECK(padded.global_load_sectors == 4 * requests);
+}
+
+TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced by the model", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  // 100 blocks: about 32 sampled (every third, and the last), scaled back to 100.
+  constexpr int blocks = 100, threads = 64, steps = 7;
+  DeviceBuffer<float> out(std::vector<float>(blocks * threads, 0.0f));
+  kernels::emu::LaunchProfile p = profile_one([&] {
+    kernels::cuda::launch(fma_kernel, {dim3(blocks), dim3(threads)}, out.get(), steps);
+  });
+  CHECK(p.sampled_blocks < static_cast<std::uint64_t>(blocks));
+  CHECK(p.executed_ffma == Approx(blocks * threads * 1.5 * steps).epsilon(1e-12));
+  CHECK(out.to_host()[1] == Approx(2.f * (1.f - std::ldexp(1.f, -2 * steps))));  // the fmaf still computes
+  // The model prices the larger of the attributed FLOPs and 2 x the executed FMAs.
+  p.flops = 0;
+  const double counted = kernels::emu::predict_h200_ms(p);
+  p.executed_ffma = 0;
+  CHECK(kernels::emu::predict_h200_ms(p) < counted);
+  p.flops = 1e12;
+  p.executed_ffma = 1e9;
+  const double attributed = kernels::emu::predict_h200_ms(p);
+  p.executed_ffma = 0;
+  CHECK(kernels::emu::predict_h200_ms(p) == attributed);
+}
+
+TEST_CASE("profiler: sm_90 occupancy by CUDA's rules", "[emu][profile]") {
+  using kernels::emu::sm90_occupancy;
+  struct Case {
+    int threads, registers;
+    std::uint64_t shared;
+    int blocks;
+    std::string limiter;
+  };
+  // Worked by hand from the sm_90 limits: 64 warps, 32 blocks, 64K registers allocated per
+  // warp in units of 256, 228 KiB shared with 1 KiB reserved per block.
+  for (const Case& c : {Case{256, 95, 8192, 2, "registers"}, Case{1024, 32, 0, 2, "warps"},
+                        Case{128, 64, 0, 8, "registers"}, Case{256, 32, 49152, 4, "shared"},
+                        Case{32, 16, 0, 32, "blocks"}, Case{256, 255, 0, 1, "registers"},
+                        Case{96, 40, 0, 16, "registers"}}) {
+    INFO(c.threads << " threads, " << c.registers << " registers, " << c.shared << " bytes shared");
+    const kernels::emu::Occupancy o = sm90_occupancy(c.threads, c.registers, c.shared);
+    CHECK(o.blocks_per_sm == c.blocks);
+    CHECK(std::string(o.limiter) == c.limiter);
+  }
+}

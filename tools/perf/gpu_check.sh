@@ -22,9 +22,10 @@ pack() {
   local archs="90" build="$ROOT/build-gpu-pack"
   for a in "$@"; do archs="$archs;$a"; done
   set -e
+  mkdir -p "$build"  # its configure log lives inside it (git-ignored), not beside it in the checkout
   cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DENGINE_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$archs" \
-    -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc >"$build.configure.log" 2>&1 ||
-    { tail -20 "$build.configure.log"; exit 1; }
+    -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc >"$build/configure.log" 2>&1 ||
+    { tail -20 "$build/configure.log"; exit 1; }
   cmake --build "$build" -j2 --target "${APPS[@]}" "${TESTS[@]}"
   rm -rf "$PACK" && mkdir -p "$PACK/stage/bin" "$PACK/stage/lib"
   for exe in "${APPS[@]}" "${TESTS[@]}"; do cp "$build/bin/$exe" "$PACK/stage/bin/"; done

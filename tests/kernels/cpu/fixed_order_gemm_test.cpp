@@ -10,20 +10,14 @@
 #include <random>
 #include <vector>
 
+#include "test_util.h"
+
 namespace {
 
 struct Problem {
   bool transposed;
   int64_t m, n, k;
 };
-
-std::vector<float> random_floats(size_t count, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
-  std::vector<float> v(count);
-  for (float& e : v) e = uniform(rng);
-  return v;
-}
 
 // a is [m][k] (or [k][m] transposed) with rows 3 floats longer than needed, b [k][n] likewise.
 struct Operands {
@@ -32,8 +26,8 @@ struct Operands {
   Operands(const Problem& p, unsigned seed)
       : lda((p.transposed ? p.m : p.k) + 3),
         ldb(p.n + 3),
-        a(random_floats((p.transposed ? p.k : p.m) * lda, seed)),
-        b(random_floats(p.k * ldb, seed + 1)) {}
+        a(test::random_values((p.transposed ? p.k : p.m) * lda, seed)),
+        b(test::random_values(p.k * ldb, seed + 1)) {}
   float op_a(const Problem& p, int64_t i, int64_t l) const { return p.transposed ? a[l * lda + i] : a[i * lda + l]; }
 };
 

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     run_once();  // warm-up: allocator caches, OpenBLAS threads, the first layer's target responses
     times.clear();
     cpu_times.clear();
-    engine::perf::take_predicted_h200_ms();  // drops the warm-up's launches
+    engine::perf::take_h200_workload();  // drops the warm-up's launches
     for (int r = 0; r < repeats; ++r) run_once();
     std::sort(times.begin(), times.end());
     std::sort(cpu_times.begin(), cpu_times.end());
@@ -68,8 +68,7 @@ int main(int argc, char** argv) {
                 images, image_size, image_size, batch_size, device_name.c_str(), times[times.size() / 2], times[0],
                 cpu_times[cpu_times.size() / 2], cpu_times[0], repeats);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
-    if (const double h200_ms = engine::perf::take_predicted_h200_ms(); h200_ms >= 0)
-      std::printf("predicted H200: %.3f ms (modelled per run, not measured)\n", h200_ms / repeats);
+    engine::perf::print_h200_workload(engine::perf::take_h200_workload(), repeats, "run");
   } catch (const engine::Error& e) {
     std::cerr << "bench_sargan: error: " << e.what() << "\n";
     return 1;

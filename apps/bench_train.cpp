@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       trainer.iteration(batch);
       if (comm) averaging.push_back(comm->seconds_averaging() - averaging_start);
       if (r == 0) {  // warm-up
-        engine::perf::take_predicted_h200_ms();
+        engine::perf::take_h200_workload();
         continue;
       }
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -98,8 +98,7 @@ int main(int argc, char** argv) {
                 (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],
                 times[0], cpu_times[cpu_times.size() / 2], cpu_times[0], repeats, peak_rss_mb(), model_mb);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
-    if (const double h200_ms = engine::perf::take_predicted_h200_ms(); h200_ms >= 0)
-      std::printf("predicted H200: %.3f ms (modelled per iteration, not measured)\n", h200_ms / repeats);
+    engine::perf::print_h200_workload(engine::perf::take_h200_workload(), repeats, "iteration");
   } catch (const engine::Error& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";
     return 1;

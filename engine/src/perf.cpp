@@ -2,8 +2,9 @@
 // has the part, throws a one-line error where it does not.
 #include "engine/perf.h"
 
+#include <cstdio>
+
 #include "engine/check.h"
-#include "kernels/h200_prediction.h"
 
 namespace engine::perf {
 
@@ -23,7 +24,7 @@ void set_profiling(bool) { no_emulator("set_profiling"); }
 std::vector<LaunchProfile> take_launch_profiles() { return {}; }
 double predict_h200_ms(const LaunchProfile&) { no_emulator("predict_h200_ms"); }
 #endif
-double take_predicted_h200_ms() { return kernels::take_predicted_h200_ms(); }
+H200Workload take_h200_workload() { return kernels::take_h200_workload(); }
 
 #if ENGINE_WITH_CUDA_BASELINES
 bool gpu_baselines_in_build() { return true; }
@@ -53,5 +54,15 @@ DevicePeak device_peak() { no_gpu("device_peak"); }
 void cublas_sgemm(int64_t, int64_t, int64_t, const float*, const float*, float*) { no_gpu("cublas_sgemm"); }
 std::vector<double> time_cuda_calls_ms(const std::function<void()>&, int, int) { no_gpu("time_cuda_calls_ms"); }
 #endif
+
+void print_h200_workload(const H200Workload& w, int runs, const char* unit, int top) {
+  if (!w.profiled) return;
+  std::printf("predicted H200: %.3f ms (modelled per %s, not measured; %.0f launches)\n", w.ms / runs, unit,
+              double(w.launches) / runs);
+  for (std::size_t i = 0; i < w.by_kernel.size() && int(i) < top; ++i) {
+    const kernels::H200KernelTotal& k = w.by_kernel[i];
+    std::printf("  %8.3f ms %6.0f launches  %s\n", k.ms / runs, double(k.launches) / runs, k.kernel.c_str());
+  }
+}
 
 }  // namespace engine::perf

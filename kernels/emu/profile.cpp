@@ -388,11 +388,34 @@ void count_ffma() noexcept {
 
 namespace kernels {
 
-double take_predicted_h200_ms() {
-  if (!emu::profiling()) return -1;
-  double ms = 0;
-  for (const emu::LaunchProfile& p : emu::take_launch_profiles()) ms += p.predicted_h200_ms;
-  return ms;
+namespace {
+
+// "void kernels::cuda::(anonymous namespace)::f<kernels::cuda::T<1>>(int, ...)" -> "f<T<1>>".
+std::string short_kernel_name(const std::string& demangled) {
+  std::string name = demangled;
+  if (name.rfind("void ", 0) == 0) name.erase(0, 5);
+  for (const char* ns : {"kernels::cuda::", "(anonymous namespace)::", "kernels::"})
+    for (std::size_t at; (at = name.find(ns)) != std::string::npos;) name.erase(at, std::string(ns).size());
+  return name.substr(0, name.find('('));
+}
+
+}  // namespace
+
+H200Workload take_h200_workload() {
+  H200Workload w;
+  if (!emu::profiling()) return w;
+  w.profiled = true;
+  for (const emu::LaunchProfile& p : emu::take_launch_profiles()) {
+    const std::string name = short_kernel_name(p.kernel);
+    auto it = std::find_if(w.by_kernel.begin(), w.by_kernel.end(), [&](const H200KernelTotal& k) { return k.kernel == name; });
+    if (it == w.by_kernel.end()) it = w.by_kernel.insert(w.by_kernel.end(), H200KernelTotal{name});
+    ++it->launches;
+    it->ms += p.predicted_h200_ms;
+    ++w.launches;
+    w.ms += p.predicted_h200_ms;
+  }
+  std::sort(w.by_kernel.begin(), w.by_kernel.end(), [](const H200KernelTotal& a, const H200KernelTotal& b) { return a.ms > b.ms; });
+  return w;
 }
 
 FlopScope::FlopScope(double flops) : flops_(flops) {

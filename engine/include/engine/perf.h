@@ -4,13 +4,16 @@
 // emulator its profiler and the calibrated H200 model. The types are kernels/'s, re-exported so
 // that the apps and models include engine headers only. Every function exists in every build:
 // the real-GPU ones throw engine::Error unless gpu_baselines_in_build(), the profiler's unless
-// engine::cuda_emulated() (take_predicted_h200_ms returns -1 there, for the whole-model benches).
+// engine::cuda_emulated() (take_h200_workload says `profiled = false` there, for the whole-model
+// benches).
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "engine/device.h"
 #include "kernels/conv2d_baseline.h"
 #include "kernels/emu_profile.h"
+#include "kernels/h200_prediction.h"
 
 namespace engine::perf {
 
@@ -35,8 +38,13 @@ bool profile_available();
 void set_profiling(bool on);
 std::vector<LaunchProfile> take_launch_profiles();  // since the last take; clears them
 double predict_h200_ms(const LaunchProfile& p);
-// The summed modelled H200 ms of the launches profiled since the last call (clears them); -1
-// when nothing is profiled (not an emulator build, or ENGINE_EMU_PROFILE is not 1).
-double take_predicted_h200_ms();
+// The modelled H200 time of the launches profiled since the last call (clears them), in total
+// and per kernel; `profiled` is false when nothing is profiled (not an emulator build, or
+// ENGINE_EMU_PROFILE is not 1).
+using kernels::H200Workload;
+H200Workload take_h200_workload();
+// Prints `predicted H200: <ms> ms (modelled per <unit>, not measured; N launches)` and the `top`
+// kernels by modelled time, each divided by `runs`; nothing when the workload was not profiled.
+void print_h200_workload(const H200Workload& w, int runs, const char* unit, int top = 12);
 
 }  // namespace engine::perf

@@ -12,6 +12,7 @@
 
 #include "emu_test_util.h"
 #include "kernels/emu_profile.h"
+#include "kernels/h200_prediction.h"
 
 namespace {
 
@@ -135,6 +136,42 @@ TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced
   const double attributed = kernels::emu::predict_h200_ms(p);
   p.executed_ffma = 0;
   CHECK(kernels::emu::predict_h200_ms(p) == attributed);
+}
+
+TEST_CASE("profiler: a workload's modelled time, in total and per kernel", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  constexpr int blocks = 16, threads = 256, n = blocks * threads;
+  DeviceBuffer<float> in(std::vector<float>(n * 32, 1.0f)), out(std::vector<float>(n, 0.0f));
+  kernels::emu::set_profiling(true);
+  kernels::take_h200_workload();  // drops earlier launches
+  for (int i = 0; i < 3; ++i) kernels::cuda::launch(copy_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
+  kernels::cuda::launch(gather_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
+  const kernels::H200Workload w = kernels::take_h200_workload();
+  const kernels::H200Workload again = kernels::take_h200_workload();
+  kernels::emu::set_profiling(false);
+  CHECK(again.profiled);
+  CHECK(again.launches == 0);  // taken: cleared
+  REQUIRE(w.profiled);
+  CHECK(w.launches == 4);
+  REQUIRE(w.by_kernel.size() == 2);
+  // Most time first; short names (no namespaces, no parameter list).
+  CHECK(w.by_kernel[0].ms >= w.by_kernel[1].ms);
+  double sum = 0;
+  int launches = 0;
+  for (const kernels::H200KernelTotal& k : w.by_kernel) {
+    CHECK(k.kernel.find("::") == std::string::npos);
+    CHECK(k.kernel.find('(') == std::string::npos);
+    sum += k.ms;
+    launches += k.launches;
+    if (k.kernel == "copy_kernel") CHECK(k.launches == 3);
+    if (k.kernel == "gather_kernel") CHECK(k.launches == 1);
+  }
+  CHECK(launches == 4);
+  CHECK(sum == Approx(w.ms).epsilon(1e-12));
+  CHECK(w.ms > 4 * kernels::emu::h200_model().launch_us * 1e-3);
 }
 
 TEST_CASE("profiler: sm_90 occupancy by CUDA's rules", "[emu][profile]") {

@@ -390,13 +390,19 @@ namespace kernels {
 
 namespace {
 
-// "void kernels::cuda::(anonymous namespace)::f<kernels::cuda::T<1>>(int, ...)" -> "f<T<1>>".
+// "void kernels::cuda::(anonymous namespace)::f<kernels::cuda::T<(Op)1>>(int, ...)" -> "f<T<(Op)1>>".
 std::string short_kernel_name(const std::string& demangled) {
   std::string name = demangled;
   if (name.rfind("void ", 0) == 0) name.erase(0, 5);
   for (const char* ns : {"kernels::cuda::", "(anonymous namespace)::", "kernels::"})
     for (std::size_t at; (at = name.find(ns)) != std::string::npos;) name.erase(at, std::string(ns).size());
-  return name.substr(0, name.find('('));
+  int depth = 0;  // the parameter list is the first '(' outside the template arguments
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '<') ++depth;
+    if (name[i] == '>') --depth;
+    if (name[i] == '(' && depth == 0) return name.substr(0, i);
+  }
+  return name;
 }
 
 }  // namespace

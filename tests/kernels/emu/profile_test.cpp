@@ -5,6 +5,7 @@
 // CUDA's rules for sm_90 (tests/kernels/cuda/profile_ncu_test.cpp checks it against Nsight Compute).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include <string>
@@ -21,6 +22,14 @@ using emu_test::DeviceBuffer;
 __global__ void copy_kernel(const float* in, float* out) {
   const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
   out[i] = in[i];
+}
+
+enum class Twice { no, yes };
+
+// A template argument that demangles with parentheses: "(anonymous namespace)::scale_kernel<((anonymous namespace)::Twice)1>".
+template <Twice twice>
+__global__ void scale_kernel(float* out) {
+  out[blockIdx.x * blockDim.x + threadIdx.x] *= twice == Twice::yes ? 2.f : 1.f;
 }
 
 __global__ void gather_kernel(const float* in, float* out) {
@@ -149,27 +158,30 @@ TEST_CASE("profiler: a workload's modelled time, in total and per kernel", "[emu
   kernels::take_h200_workload();  // drops earlier launches
   for (int i = 0; i < 3; ++i) kernels::cuda::launch(copy_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
   kernels::cuda::launch(gather_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get());
+  kernels::cuda::launch(scale_kernel<Twice::yes>, {dim3(blocks), dim3(threads)}, out.get());
   const kernels::H200Workload w = kernels::take_h200_workload();
   const kernels::H200Workload again = kernels::take_h200_workload();
   kernels::emu::set_profiling(false);
   CHECK(again.profiled);
   CHECK(again.launches == 0);  // taken: cleared
   REQUIRE(w.profiled);
-  CHECK(w.launches == 4);
-  REQUIRE(w.by_kernel.size() == 2);
+  CHECK(w.launches == 5);
+  REQUIRE(w.by_kernel.size() == 3);
   // Most time first; short names (no namespaces, no parameter list).
   CHECK(w.by_kernel[0].ms >= w.by_kernel[1].ms);
   double sum = 0;
   int launches = 0;
   for (const kernels::H200KernelTotal& k : w.by_kernel) {
     CHECK(k.kernel.find("::") == std::string::npos);
-    CHECK(k.kernel.find('(') == std::string::npos);
+    CHECK(k.kernel.back() != ')');
     sum += k.ms;
     launches += k.launches;
     if (k.kernel == "copy_kernel") CHECK(k.launches == 3);
     if (k.kernel == "gather_kernel") CHECK(k.launches == 1);
   }
-  CHECK(launches == 4);
+  CHECK(std::count_if(w.by_kernel.begin(), w.by_kernel.end(),
+                      [](const kernels::H200KernelTotal& k) { return k.kernel == "scale_kernel<(Twice)1>"; }) == 1);
+  CHECK(launches == 5);
   CHECK(sum == Approx(w.ms).epsilon(1e-12));
   CHECK(w.ms > 4 * kernels::emu::h200_model().launch_us * 1e-3);
 }

@@ -7,7 +7,6 @@
 // engine::cuda_emulated() (take_h200_workload says `profiled = false` there, for the whole-model
 // benches).
 #include <functional>
-#include <string>
 #include <vector>
 
 #include "engine/device.h"

@@ -2,7 +2,8 @@
 // answers are known: a coalesced copy touches 4 sectors per warp request of floats, a stride-32
 // gather 32; a 32x32 shared-memory transpose read down a column hits one bank 32 times (31
 // extra wavefronts per request) unless its rows are padded to 33 words; occupancy follows
-// CUDA's rules for sm_90 (tests/kernels/cuda/profile_ncu_test.cpp checks it against Nsight Compute).
+// CUDA's rules for sm_90 (tests/kernels/cuda/profile_ncu_test.cpp checks it against Nsight Compute);
+// a workload's modelled time sums its launches, grouped per kernel under short names.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

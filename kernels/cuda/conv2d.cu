@@ -30,6 +30,7 @@
 
 #include "common.cuh"
 #include "conv2d_tiles.cuh"
+#include "fast_divide.cuh"
 #include "kernels/conv2d.h"
 
 namespace kernels::cuda {
@@ -39,8 +40,10 @@ namespace {
 // several times). With 64-bit indices nvcc emitted each division twice (a 32-bit fast path behind
 // a run-time test, and the 64-bit software routine) plus 64-bit products: 3622 PTX instructions
 // and 93-96 registers per thread; in 32 bits 2424 and 57-64. dims_of checks that every index fits.
+// The divisors the fetches use are FastDivisors (fast_divide.cuh), formed once per launch.
 struct Dims {
   int n, c_in, h_in, w_in, c_out, k_h, k_w, stride, pad, h_out, w_out;
+  FastDivisor taps, kernel_w, pixels_out, width_out;  // k_h k_w, k_w, h_out w_out, w_out
 };
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -61,11 +64,11 @@ struct InputPatch {
     int image, ih0, iw0;  // offset of image n, top-left corner of the patch
   };
   __device__ __forceinline__ Row row(int m) const {
-    const int hw_out = s.h_out * s.w_out, n = m / hw_out, p = m - n * hw_out, oh = p / s.w_out;
+    const int n = s.pixels_out.quotient(m), p = m - n * s.pixels_out.divisor, oh = s.width_out.quotient(p);
     return {n * s.c_in * s.h_in * s.w_in, oh * s.stride - s.pad, (p - oh * s.w_out) * s.stride - s.pad};
   }
   __device__ __forceinline__ float operator()(const Row& row, int k) const {
-    const int taps = s.k_h * s.k_w, ci = k / taps, tap = k - ci * taps, r = tap / s.k_w;
+    const int ci = s.taps.quotient(k), tap = k - ci * s.taps.divisor, r = s.kernel_w.quotient(tap);
     const int ih = row.ih0 + r, iw = row.iw0 + tap - r * s.k_w;
     if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) return 0.f;
     return x[row.image + (ci * s.h_in + ih) * s.w_in + iw];
@@ -100,6 +103,9 @@ __device__ __forceinline__ const Op& for_phase(const Op& op, int) {
 // is formed. Tap (r', q') of pixel (i, j) reads dy at (oh0 + i - r', ow0 + j - q').
 struct Phase {
   int row0, col0, rows, cols, r0, q0, taps_h, taps_w, oh0, ow0;
+  // Of taps_h taps_w, taps_w, rows cols and cols; 1 where that is 0 (no taps or no pixels: the
+  // phase's k or m are all out, and the quotients unused).
+  FastDivisor taps, tap_cols, plane, plane_cols;
   __host__ __device__ int pixels(const Dims& s) const { return s.n * rows * cols; }
   __host__ __device__ int depth(const Dims& s) const { return s.c_out * taps_h * taps_w; }
 };
@@ -115,6 +121,8 @@ __host__ __device__ __forceinline__ Phase phase_of(const Dims& s, int p) {
   ph.r0 = (ph.row0 + s.pad) % s.stride, ph.q0 = (ph.col0 + s.pad) % s.stride;
   ph.taps_h = strided_count(ph.r0, s.k_h, s.stride), ph.taps_w = strided_count(ph.q0, s.k_w, s.stride);
   ph.oh0 = (ph.row0 + s.pad - ph.r0) / s.stride, ph.ow0 = (ph.col0 + s.pad - ph.q0) / s.stride;  // exact
+  ph.taps = FastDivisor(max(ph.taps_h * ph.taps_w, 1)), ph.tap_cols = FastDivisor(max(ph.taps_w, 1));
+  ph.plane = FastDivisor(max(ph.rows * ph.cols, 1)), ph.plane_cols = FastDivisor(max(ph.cols, 1));
   return ph;
 }
 
@@ -131,13 +139,12 @@ struct PhaseGradPatch {
     bool in;
   };
   __device__ __forceinline__ Row row(int m) const {
-    // A phase without pixels (m_total 0) divides by 1 instead of 0, and its rows are out.
-    const int cols = max(ph.cols, 1), plane = max(ph.rows * ph.cols, 1), n = m / plane, p = m - n * plane, i = p / cols;
-    return {n * s.c_out * s.h_out * s.w_out, ph.oh0 + i, ph.ow0 + p - i * cols, m < m_total};
+    const int n = ph.plane.quotient(m), p = m - n * ph.plane.divisor, i = ph.plane_cols.quotient(p);
+    return {n * s.c_out * s.h_out * s.w_out, ph.oh0 + i, ph.ow0 + p - i * ph.plane_cols.divisor, m < m_total};
   }
   __device__ __forceinline__ float operator()(const Row& row, int k) const {
     if (!row.in || k >= k_total) return 0.f;
-    const int taps = ph.taps_h * ph.taps_w, co = k / taps, t = k - co * taps, rr = t / ph.taps_w;
+    const int co = ph.taps.quotient(k), t = k - co * ph.taps.divisor, rr = ph.tap_cols.quotient(t);
     const int oh = row.oh0 - rr, ow = row.ow0 - (t - rr * ph.taps_w);
     if (oh < 0 || ow < 0 || oh >= s.h_out || ow >= s.w_out) return 0.f;
     return dy[row.image + (co * s.h_out + oh) * s.w_out + ow];
@@ -156,10 +163,8 @@ struct PhaseWeights {
     bool in;
   };
   __device__ __forceinline__ K k_at(int k) const {
-    // A phase without taps (k_total 0) divides by 1 instead of 0, and its k are out.
-    const int taps_w = max(ph.taps_w, 1), taps = max(ph.taps_h * ph.taps_w, 1);
-    const int co = k / taps, t = k - co * taps, rr = t / taps_w;
-    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * taps_w);
+    const int co = ph.taps.quotient(k), t = k - co * ph.taps.divisor, rr = ph.tap_cols.quotient(t);
+    const int r = ph.r0 + s.stride * rr, q = ph.q0 + s.stride * (t - rr * ph.tap_cols.divisor);
     return {(co * s.c_in * s.k_h + r) * s.k_w + q, k < k_total};
   }
   __device__ __forceinline__ float operator()(int ci, const K& k) const {
@@ -177,7 +182,7 @@ struct PhaseStore {
   static constexpr bool has_store4 = false;  // a phase's pixels are stride apart
   __device__ __forceinline__ void operator()(int m, int ci, float v) const {
     if (m >= m_total) return;
-    const int plane = ph.rows * ph.cols, n = m / plane, p = m - n * plane, i = p / ph.cols;
+    const int n = ph.plane.quotient(m), p = m - n * ph.plane.divisor, i = ph.plane_cols.quotient(p);
     const int ih = ph.row0 + s.stride * i, iw = ph.col0 + s.stride * (p - i * ph.cols);
     out[int(blockIdx.z) * slice_size + ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] = v;
   }
@@ -219,8 +224,8 @@ struct OutputGradRows {
   static constexpr bool m_contiguous = false, has_load4 = false;
   using K = int;  // offset of dy[n][0][oh][ow]
   __device__ __forceinline__ K k_at(int m) const {
-    const int hw_out = s.h_out * s.w_out, n = m / hw_out;
-    return n * s.c_out * hw_out + (m - n * hw_out);
+    const int n = s.pixels_out.quotient(m);
+    return n * s.c_out * s.pixels_out.divisor + (m - n * s.pixels_out.divisor);
   }
   __device__ __forceinline__ float operator()(int co, K k) const { return dy[k + co * s.h_out * s.w_out]; }
 };
@@ -239,12 +244,14 @@ struct InputPatchAsB {
 // used when the launcher sets vec4.
 struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
   float* out;
-  int channels, pixels, slice_size;
+  int channels;
+  FastDivisor pixels;
+  int slice_size;
   bool vec4;  // pixels a multiple of 4, out 16-byte aligned
   static constexpr bool has_store4 = true, along_m = true;
   __device__ __forceinline__ int offset(int m, int c) const {
-    const int n = m / pixels;
-    return int(blockIdx.z) * slice_size + (n * channels + c) * pixels + (m - n * pixels);
+    const int n = pixels.quotient(m);
+    return int(blockIdx.z) * slice_size + (n * channels + c) * pixels.divisor + (m - n * pixels.divisor);
   }
   __device__ __forceinline__ void operator()(int m, int c, float v) const { out[offset(m, c)] = v; }
   __device__ __forceinline__ void store4(int m, int c, float4 v) const {
@@ -382,8 +389,9 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
 // large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
 // does; the two gradients' spilled 16 to 72 bytes (their operands' per-row address arithmetic,
 // which ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged
-// slab), so they take 64x64 tiles where the rule says 128x128. TF32 has its one tile.
-template <bool large_fits, class A, class B, class MakeStore>
+// slab), so they take 64x64 tiles where the rule says 128x128. Medium: the operation's 64x64
+// tile (MediumTile, or MediumTile3 where 64 registers spill). TF32 has its one tile.
+template <bool large_fits, class Medium, class A, class B, class MakeStore>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
                   float* out, const MakeStore& make_store) {
   if (precision == Precision::tf32)
@@ -394,7 +402,7 @@ void gemm_split_k(Precision precision, int phases, int m, int n, int k, int coun
   switch (tile) {
     case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, make_store);
     case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, make_store);
-    default: return gemm_split_k_in<MediumTile>(phases, m, n, k, count, a, b, out, make_store);
+    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, make_store);
   }
 }
 
@@ -407,8 +415,10 @@ Dims dims_of(const Conv2dShape& s) {
     throw std::invalid_argument("conv2d (cuda): a tensor of " + std::to_string(largest) +
                                 " elements exceeds the kernels' 32-bit indexing");
   auto i = [](int64_t v) { return static_cast<int>(v); };
-  return {i(s.n),   i(s.c_in), i(s.h_in),   i(s.w_in), i(s.c_out), i(s.k_h),
-          i(s.k_w), i(s.stride), i(s.pad), i(s.h_out), i(s.w_out)};
+  const int k_h = i(s.k_h), k_w = i(s.k_w), h_out = i(s.h_out), w_out = i(s.w_out);
+  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), k_h, k_w, i(s.stride), i(s.pad), h_out, w_out,
+          FastDivisor(std::max(k_h * k_w, 1)), FastDivisor(std::max(k_w, 1)), FastDivisor(std::max(h_out * w_out, 1)),
+          FastDivisor(std::max(w_out, 1))};
 }
 
 }  // namespace
@@ -419,9 +429,9 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k<true>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
+  gemm_split_k<true, MediumTile>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
                [&](float* out, int slice_size) {
-                 return StoreNchw{out, s.c_out, pixels, slice_size, pixels % 4 == 0 && aligned16(out)};
+                 return StoreNchw{out, s.c_out, FastDivisor(pixels), slice_size, pixels % 4 == 0 && aligned16(out)};
                });
 }
 
@@ -432,7 +442,7 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
-  gemm_split_k<false>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
+  gemm_split_k<false, MediumTile>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
                [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
 }
 
@@ -441,7 +451,7 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k<false>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
+  gemm_split_k<false, MediumTile3>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
                [&](float* out, int slice_size) {
                  return StoreRowMajor{out, cols, slice_size, cols % 4 == 0 && aligned16(out)};
                });

@@ -34,6 +34,9 @@ struct TileShape {
 };
 using LargeTile = TileShape<128, 128, 8, 8, 2>;
 using MediumTile = TileShape<64, 64, 4, 4, 4>;
+// The weight gradient's 64x64: ptxas keeps its x-patch columns' tap decomposition live across the
+// k loop, which does not fit 64 registers (16-24 bytes spilled); 3 blocks per SM give it 85.
+using MediumTile3 = TileShape<64, 64, 4, 4, 3>;
 using TallTile = TileShape<256, 16, 4, 4, 2>;  // few output columns (n <= 16)
 using WideTile = TileShape<16, 256, 4, 4, 2>;  // few output rows (m <= 16)
 

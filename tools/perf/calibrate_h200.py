@@ -118,6 +118,7 @@ def ncu_rows(csv_path, stdout_log, measured):
             blocks_per_sm = int(min(g("launch__occupancy_limit_blocks"), g("launch__occupancy_limit_registers"),
                                     g("launch__occupancy_limit_warps"), g("launch__occupancy_limit_shared_mem")))
             kernels.append({
+                "kernel": l["Kernel Name"],
                 "grid": [int(g("launch__grid_dim_x")), int(g("launch__grid_dim_y")), int(g("launch__grid_dim_z"))],
                 "block": [int(g("launch__block_dim_x")), int(g("launch__block_dim_y")), int(g("launch__block_dim_z"))],
                 "blocks_per_sm": blocks_per_sm,

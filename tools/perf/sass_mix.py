@@ -5,13 +5,14 @@ issues one warp instruction per scheduler per cycle, and an FFMA takes one of th
 an integer add: a loop whose fetches issue more address arithmetic than FMAs cannot run faster
 than its FMA share of the FP32 peak, whatever its occupancy (docs/kernels.md, "Instruction mix").
 
-    tools/perf/sass_mix.py [kernels/cuda/conv2d.cu ...] [--arch sm_90] [--cuobjdump PATH]
+    tools/perf/sass_mix.py [kernels/cuda/conv2d.cu ...] [--arch sm_90] [--cuobjdump PATH] [--tsv OUT]
 
 Compiles each file as cmake/ptxas_report.cmake does (nvcc -O3 -cubin), disassembles it with
 cuobjdump, and for every kernel takes the loop (a backward branch and the code it jumps over)
 holding the most FFMA and HMMA instructions. The counts are static: both sides of a branch
 inside the loop are counted (for the conv kernels, the float4 and the scalar fetch paths), so the
-FMA share is a lower bound of what one iteration executes.
+FMA share is a lower bound of what one iteration executes. --tsv also writes the table as data
+(docs/perf/sass-mix-<commit>.tsv), which tools/perf/issue_model.py reads.
 
 cuobjdump is not in every CUDA toolkit install (it is not in this workplace's); NVIDIA publishes
 it on PyPI: `python3 -m pip install nvidia-cuda-cuobjdump` (the tool looks in site-packages).
@@ -88,11 +89,14 @@ def main():
     parser.add_argument("--arch", default="sm_90")
     parser.add_argument("--nvcc", default=shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
     parser.add_argument("--cuobjdump")
+    parser.add_argument("--tsv", help="also write kernel, loop instructions, FFMA, HMMA, share as tab-separated data")
     args = parser.parse_args()
     cuobjdump = find_cuobjdump(args.cuobjdump)
     includes = ["-I" + os.path.join(ROOT, "kernels/include"), "-I" + os.path.join(ROOT, "kernels/cuda")]
     print("| kernel | k-loop instructions | FFMA | HMMA | FMA/MMA share | shared loads | global loads |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    data = ["# kernel\tloop_instructions\tffma\thmma\tshare: the k loop's static SASS mix (" + args.arch +
+            ", tools/perf/sass_mix.py)"]
     with tempfile.TemporaryDirectory() as tmp:
         for source in args.sources:
             cubin = os.path.join(tmp, "k.cubin")
@@ -107,6 +111,11 @@ def main():
                 work = sum(counts[op] for op in WORK_OPS)
                 print(f"| `{short_name(mangled)}` | {total} | {counts['FFMA']} | {counts['HMMA']} | "
                       f"{work / total:.2f} | {counts['LDS']} | {counts['LDG']} |")
+                data.append(f"{short_name(mangled)}\t{total}\t{counts['FFMA']}\t{counts['HMMA']}\t{work / total:.4f}")
+    if args.tsv:
+        with open(args.tsv + ".tmp", "w") as f:
+            f.write("\n".join(data) + "\n")
+        os.replace(args.tsv + ".tmp", args.tsv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ struct FastDivisor {
   int divisor = 1;
 
   FastDivisor() = default;
-  // Once per launch on the host, or once per block on the device (a few dozen instructions).
+  // Once per launch on the host, or once per block on the device (a loop and a 64-bit division:
+  // tens of instructions, outside the k loop).
   __host__ __device__ explicit FastDivisor(int d) : divisor(d) {
     while ((1u << shift) < static_cast<unsigned>(d)) ++shift;
     const std::uint64_t m = ((std::uint64_t(1) << (32 + shift)) + unsigned(d) - 1) / unsigned(d);

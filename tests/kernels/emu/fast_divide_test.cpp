@@ -61,7 +61,9 @@ TEST_CASE("fast divisor: quotients equal n / d on the whole contract", "[emu][fa
   for (int i = 0; i < count; ++i) {
     const int expected = ns[i] / ds[i];
     if (from_host[i] != expected || from_device[i] != expected) {
-      if (++wrong <= 5) FAIL_CHECK(ns[i] << " / " << ds[i] << " = " << expected << ", fast " << from_host[i] << " (host-built), " << from_device[i] << " (device-built)");
+      if (++wrong <= 5)
+        FAIL_CHECK(ns[i] << " / " << ds[i] << " = " << expected << ", fast " << from_host[i] << " (host-built), "
+                          << from_device[i] << " (device-built)");
     }
   }
   CHECK(wrong == 0);

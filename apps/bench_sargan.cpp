@@ -3,7 +3,7 @@
 // Translator::translate runs it (tensor in, forward without autograd, 8-bit images out). Decoding
 // and PNG encoding are left out; they are the same work in any framework.
 //   bench_sargan [--images 8] [--image_size 128] [--batch_size 1] [--repeats 5] [--device cpu]
-//                [--precision fp32|tf32]
+//                [--precision fp32|tf32] [--profile_json PATH]
 // Compare with tools/reference/bench_sargan_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per run, which a busy machine disturbs much less: with one
 // thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) it is the wall time of a quiet machine.
@@ -21,17 +21,21 @@
 #include "models/sargan/networks.h"
 #include "models/sargan/translator.h"
 #include "precision_option.h"
+#include "profile_json.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Times the SARGAN generator on the test-mode workload"};
   int images = 8, image_size = 128, batch_size = 1, repeats = 5;
-  std::string device_name = "cpu";
+  std::string device_name = "cpu", profile_json;
   app.add_option("--images", images, "images translated per run")->capture_default_str();
   app.add_option("--image_size", image_size, "square image side")->capture_default_str();
   app.add_option("--batch_size", batch_size, "images per forward (each gives 7 samples)")->capture_default_str();
   app.add_option("--repeats", repeats, "timed runs after one warm-up run")->capture_default_str();
   app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
   add_precision_option(app);
+  app.add_option("--profile_json", profile_json,
+                 "emulator, ENGINE_EMU_PROFILE=1 or sampled: write one run's launches and their modelled H200 times "
+                 "here (docs/perf.md)");
   CLI11_PARSE(app, argc, argv);
   try {
     using namespace models::sargan;
@@ -68,7 +72,12 @@ int main(int argc, char** argv) {
                 images, image_size, image_size, batch_size, device_name.c_str(), times[times.size() / 2], times[0],
                 cpu_times[cpu_times.size() / 2], cpu_times[0], repeats);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
-    engine::perf::print_h200_workload(engine::perf::take_h200_workload(), repeats, "run");
+    const engine::perf::H200Workload workload = engine::perf::take_h200_workload();
+    engine::perf::print_h200_workload(workload, repeats, "run");
+    char shape[160];
+    std::snprintf(shape, sizeof shape, "%d images x 7 expressions at %dx%d, batch %d, %s", images, image_size,
+                  image_size, batch_size, kernels::precision_name(engine::precision()));
+    write_workload_json(profile_json, "sargan translate", shape, workload, repeats);
   } catch (const engine::Error& e) {
     std::cerr << "bench_sargan: error: " << e.what() << "\n";
     return 1;

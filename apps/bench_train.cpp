@@ -3,6 +3,7 @@
 // g/d_conv_dim 64, d_repeat_num 6); --demo uses the demo model's (docs/training.md).
 //   bench_train [--batch_size 8] [--image_size 128] [--g_conv_dim 64] [--d_conv_dim 64]
 //               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu] [--precision fp32|tf32]
+//               [--profile_json PATH]
 // Compare with tools/reference/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per iteration, which a busy machine disturbs much less.
 // Under mpirun (docs/distributed.md) the batch is the global one, split over the ranks, and rank 0
@@ -23,6 +24,7 @@
 #include "engine/perf.h"
 #include "models/sargan/trainer.h"
 #include "precision_option.h"
+#include "profile_json.h"
 
 namespace {
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   c.n_critic = 1;
   int repeats = 3;
   bool demo = false;
+  std::string profile_json;
   app.add_option("--batch_size", c.batch_size, "images per batch")->capture_default_str();
   app.add_option("--image_size", c.image_size, "square image side")->capture_default_str();
   app.add_option("--g_conv_dim", c.g_conv_dim, "generator width")->capture_default_str();
@@ -50,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "timed iterations after one warm-up")->capture_default_str();
   app.add_option("--device", c.device, "cpu or cuda")->capture_default_str();
   add_precision_option(app);
+  app.add_option("--profile_json", profile_json,
+                 "emulator, ENGINE_EMU_PROFILE=1 or sampled: write one iteration's launches and their modelled H200 "
+                 "times here (docs/perf.md)");
   CLI11_PARSE(app, argc, argv);
   if (demo) {
     c.image_size = 32;
@@ -98,7 +104,13 @@ int main(int argc, char** argv) {
                 (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],
                 times[0], cpu_times[cpu_times.size() / 2], cpu_times[0], repeats, peak_rss_mb(), model_mb);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
-    engine::perf::print_h200_workload(engine::perf::take_h200_workload(), repeats, "iteration");
+    const engine::perf::H200Workload workload = engine::perf::take_h200_workload();
+    engine::perf::print_h200_workload(workload, repeats, "iteration");
+    char shape[160];
+    std::snprintf(shape, sizeof shape, "batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, d_repeat_num %lld, %s",
+                  c.batch_size, c.image_size, c.image_size, (long long)c.g_conv_dim, (long long)c.d_conv_dim,
+                  (long long)c.d_repeat_num, kernels::precision_name(engine::precision()));
+    write_workload_json(profile_json, "sargan training iteration", shape, workload, repeats);
   } catch (const engine::Error& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";
     return 1;

@@ -14,6 +14,7 @@
 
 #include "engine/autograd.h"
 #include "engine/perf.h"
+#include "profile_json.h"
 
 namespace bench {
 
@@ -144,28 +145,7 @@ RowProfile row_profile(const Row& row, int calls) {
     global_requests += (p.global_load_requests + p.global_store_requests) / calls;
     shared_requests += (p.shared_load_requests + p.shared_store_requests) / calls;
     conflicts += (p.shared_load_conflicts + p.shared_store_conflicts) / calls;
-    if (kernels.size() < static_cast<size_t>(out.launches)) {
-      kernels.push_back({{"kernel", p.kernel},
-                         {"grid", {p.grid[0], p.grid[1], p.grid[2]}},
-                         {"block", {p.block[0], p.block[1], p.block[2]}},
-                         {"registers", p.registers},
-                         {"shared_bytes", p.static_shared + p.dynamic_shared},
-                         {"blocks_per_sm", p.occupancy.blocks_per_sm},
-                         {"occupancy_limiter", p.occupancy.limiter},
-                         {"waves", p.waves},
-                         {"flops", p.flops},
-                         {"executed_ffma", p.executed_ffma},
-                         {"global_load_requests", p.global_load_requests},
-                         {"global_load_sectors", p.global_load_sectors},
-                         {"global_store_requests", p.global_store_requests},
-                         {"global_store_sectors", p.global_store_sectors},
-                         {"global_footprint_bytes", p.global_footprint_bytes},
-                         {"shared_load_requests", p.shared_load_requests},
-                         {"shared_store_requests", p.shared_store_requests},
-                         {"shared_load_conflicts", p.shared_load_conflicts},
-                         {"shared_store_conflicts", p.shared_store_conflicts},
-                         {"predicted_h200_ms", p.predicted_h200_ms}});
-    }
+    if (kernels.size() < static_cast<size_t>(out.launches)) kernels.push_back(launch_json(p));
   }
   out.counters = {{"launches", out.launches},     {"global_requests", global_requests},
                   {"global_sectors", sectors},     {"global_footprint_bytes", footprint},

@@ -11,6 +11,7 @@ namespace engine::perf {
 #if ENGINE_CUDA_EMULATED
 bool profile_available() { return kernels::emu::profile_available(); }
 void set_profiling(bool on) { kernels::emu::set_profiling(on); }
+bool sampled_blocks_only() { return kernels::emu::sampled_blocks_only(); }
 std::vector<LaunchProfile> take_launch_profiles() { return kernels::emu::take_launch_profiles(); }
 double predict_h200_ms(const LaunchProfile& p) { return kernels::emu::predict_h200_ms(p); }
 #else
@@ -21,6 +22,7 @@ namespace {
 }  // namespace
 bool profile_available() { return false; }
 void set_profiling(bool) { no_emulator("set_profiling"); }
+bool sampled_blocks_only() { return false; }
 std::vector<LaunchProfile> take_launch_profiles() { return {}; }
 double predict_h200_ms(const LaunchProfile&) { no_emulator("predict_h200_ms"); }
 #endif

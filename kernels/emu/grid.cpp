@@ -114,7 +114,9 @@ void run_blocks(GridRun& run) {
   while (!run.failed.load(std::memory_order_relaxed)) {
     const std::size_t i = run.next.fetch_add(1, std::memory_order_relaxed);
     if (i >= run.blocks) break;
-    if (!run_block(w, run, block_at(run, i))) {
+    const std::uint64_t block = block_at(run, i);
+    if (run.sampled_blocks_only && !profile_samples_block(block, run.blocks)) continue;
+    if (!run_block(w, run, block)) {
       std::lock_guard<std::mutex> lock(run.error_mutex);
       if (!run.failed.exchange(true)) run.error = w.error;
       break;

@@ -66,6 +66,7 @@ constexpr bool kHooks = false;
 
 std::mutex g_mutex;
 int g_on = -1;  // -1: read ENGINE_EMU_PROFILE on first use
+bool g_sampled_only = false;
 // The launch's allocations, sorted by host address, each with its device address: cudaMalloc
 // aligns to 256 bytes on the GPU, the emulator's heap blocks only to 16, and sectors and banks
 // are counted on device addresses.
@@ -264,18 +265,32 @@ Occupancy sm90_occupancy(int threads, int registers, std::uint64_t shared) {
 
 bool profile_available() { return kHooks; }
 
+namespace {
+void read_environment() {  // under g_mutex
+  if (g_on >= 0) return;
+  const char* v = std::getenv("ENGINE_EMU_PROFILE");
+  const std::string mode = v != nullptr ? v : "";
+  g_sampled_only = mode == "sampled";
+  g_on = mode == "1" || g_sampled_only;
+}
+}  // namespace
+
 bool profiling() {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (g_on < 0) {
-    const char* v = std::getenv("ENGINE_EMU_PROFILE");
-    g_on = v != nullptr && std::string(v) == "1";
-  }
+  read_environment();
   return g_on == 1;
 }
 
-void set_profiling(bool on) {
+bool sampled_blocks_only() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  read_environment();
+  return kHooks && g_on == 1 && g_sampled_only;
+}
+
+void set_profiling(bool on, bool sampled_blocks_only) {
   std::lock_guard<std::mutex> lock(g_mutex);
   g_on = on;
+  g_sampled_only = on && sampled_blocks_only;
 }
 
 std::vector<LaunchProfile> take_launch_profiles() {
@@ -337,10 +352,7 @@ void profile_launch_end(const KernelLaunch& k, bool succeeded) {
 
 void profile_block_begin(Worker& w, std::uint64_t linear_block, std::uint64_t blocks) {
   t_block = nullptr;
-  if (!kHooks || !profiling()) return;
-  // About 32 blocks spread evenly over the grid, the first and the last among them.
-  const std::uint64_t stride = blocks > 32 ? blocks / 32 : 1;
-  if (linear_block % stride != 0 && linear_block != blocks - 1) return;
+  if (!kHooks || !profiling() || !profile_samples_block(linear_block, blocks)) return;
   BlockRecord& b = t_storage;
   b.worker = &w;
   b.dyn_lo = reinterpret_cast<std::uintptr_t>(w.dynamic_shared);
@@ -419,6 +431,7 @@ H200Workload take_h200_workload() {
     it->ms += p.predicted_h200_ms;
     ++w.launches;
     w.ms += p.predicted_h200_ms;
+    w.profiles.push_back(p);
   }
   std::sort(w.by_kernel.begin(), w.by_kernel.end(), [](const H200KernelTotal& a, const H200KernelTotal& b) { return a.ms > b.ms; });
   return w;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/emu_profile.h"
 #include "profile.h"
 #include "runtime.h"
 #include "scheduler.h"
@@ -219,6 +220,7 @@ cudaError_t launch_kernel(const KernelLaunch& k) {
   run.settings = settings();
   run.launch_index = g_launch_count++;
   run.blocks = std::uint64_t{g.x} * g.y * g.z;
+  run.sampled_blocks_only = sampled_blocks_only();
   plan_block_order(run);
   profile_launch_begin(k);
   pool().run(run, run.settings.worker_threads);

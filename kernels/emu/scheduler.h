@@ -23,6 +23,7 @@ struct GridRun {
   // gcd(multiplier, blocks) = 1; no table, since a grid may have up to 2^63 blocks.
   std::uint64_t multiplier = 1;
   std::uint64_t offset = 0;
+  bool sampled_blocks_only = false;  // ENGINE_EMU_PROFILE=sampled: the profiler's sampled blocks alone run
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex error_mutex;

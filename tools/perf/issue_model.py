@@ -4,7 +4,7 @@
 model prices every launch's FLOPs at one efficiency fitted on the kernels measured on the H200,
 whose k loops issued 5-7 instructions per FMA, so it cannot credit a loop that issues fewer.
 
-    tools/perf/issue_model.py --profiled COUNTERS.json --mix docs/perf/sass-mix-<rev>.tsv
+    tools/perf/issue_model.py [--profiled COUNTERS.json] [--workload WORKLOAD.json]... --mix docs/perf/sass-mix-<rev>.tsv
         [--old-mix docs/perf/sass-mix-d3e6d44.tsv] [--measured-dir ../shared/gpu/h200-2026-12-04]
 
 The variant: a launch of a kernel whose k-loop mix is known (tools/perf/sass_mix.py --tsv) issues
@@ -21,7 +21,8 @@ with Nsight Compute's counters of the measured kernels (calibrate_h200.py --ncu)
 kernels' mix (--old-mix). Then every row of COUNTERS.json (bench --device cuda --profile --json
 from a build with ENGINE_EMU_COUNT_FFMA, any kernels) is predicted with --mix, and printed beside
 the measured times of the H200 run (ours then, cuDNN), with the sums of the batch-1 and batch-8
-conv rows.
+conv rows. Each --workload file (bench_train or bench_sargan --profile_json, run under
+ENGINE_EMU_PROFILE=sampled or 1) is predicted whole by both models, with its kernels of most time.
 """
 import argparse
 import importlib.util
@@ -95,7 +96,9 @@ def agreement(pairs, predict):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--profiled", required=True, help="bench --device cuda --profile --json output")
+    ap.add_argument("--profiled", help="bench --device cuda --profile --json output")
+    ap.add_argument("--workload", action="append", default=[],
+                    help="bench_train / bench_sargan --profile_json output (one run's launches)")
     ap.add_argument("--mix", required=True, help="sass_mix.py --tsv of the kernels that were profiled")
     ap.add_argument("--old-mix", default=os.path.join(ROOT, "docs", "perf", "sass-mix-d3e6d44.tsv"))
     ap.add_argument("--measured-dir", default=os.path.join(ROOT, "..", "shared", "gpu", "h200-2026-12-04"))
@@ -127,9 +130,36 @@ def main():
           f"geometric mean error {variant[2]:.3f}x")
 
     mix = read_mix(args.mix)
-    with open(args.profiled) as f:
+    for path in args.workload:
+        print_workloads(path, m, mix)
+    if args.profiled:
+        print_conv_rows(args.profiled, m, mix, measured)
+
+
+def print_workloads(path, m, mix, top=8):
+    """Every row of a --profile_json file: one run's launches, summed by both models."""
+    with open(path) as f:
+        rows = json.load(f)["rows"]
+    for r in rows:
+        launches = r["profile"]["kernels"]
+        committed, variant = calibrate.row_ms(r, m), row_ms(r, m, mix)
+        print(f"\n{r['op']}, {r['shape']} ({os.path.relpath(path, ROOT)}; modelled, not measured): "
+              f"{len(launches)} launches; committed model {committed:.2f} ms, issue variant {variant:.2f} ms")
+        by_kernel = {}
+        for k in launches:
+            entry = by_kernel.setdefault(kernel_key(k["kernel"]), [0, 0.0, 0.0])
+            entry[0] += 1
+            entry[1] += calibrate.launch_ms(k, m)
+            entry[2] += launch_ms(k, m, mix)
+        print("| kernel | launches | committed ms | variant ms |\n|---|---:|---:|---:|")
+        for name, (n, old, new) in sorted(by_kernel.items(), key=lambda kv: -kv[1][2])[:top]:
+            print(f"| `{name}` | {n} | {old:.2f} | {new:.2f} |")
+
+
+def print_conv_rows(path, m, mix, measured):
+    with open(path) as f:
         rows = [r for r in json.load(f)["rows"] if "profile" in r and r["op"].startswith("conv")]
-    print(f"\n{os.path.relpath(args.profiled, ROOT)} with {os.path.relpath(args.mix, ROOT)} (modelled, not measured)")
+    print(f"\n{os.path.relpath(path, ROOT)} (modelled, not measured)")
     print("\n| op | shape | measured then (H200) | cuDNN (H200) | committed model | issue variant | variant / cuDNN |")
     print("|---|---|---:|---:|---:|---:|---:|")
     sums = {}

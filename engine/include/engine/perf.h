@@ -35,6 +35,10 @@ std::vector<double> time_cuda_calls_ms(const std::function<void()>& call, int wa
 using kernels::emu::LaunchProfile;
 bool profile_available();
 void set_profiling(bool on);
+// ENGINE_EMU_PROFILE=sampled (kernels/emu_profile.h): launches run only the profiler's sampled
+// blocks, so device results are placeholders; a caller that checks values (a loss being finite)
+// skips the check while this is true. False outside the emulator.
+bool sampled_blocks_only();
 std::vector<LaunchProfile> take_launch_profiles();  // since the last take; clears them
 double predict_h200_ms(const LaunchProfile& p);
 // The modelled H200 time of the launches profiled since the last call (clears them), in total

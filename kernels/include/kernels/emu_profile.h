@@ -6,6 +6,11 @@
 // profile_available() says whether this build has it.
 //
 // Switched on by ENGINE_EMU_PROFILE=1 (read on first launch) or set_profiling(true).
+// ENGINE_EMU_PROFILE=sampled (or set_profiling(true, true)), in an instrumented build: each
+// launch runs only the blocks the profiler samples, so every counter and prediction is the same
+// as with =1 at a small fraction of the time, but the launches' results are NOT computed (the
+// other blocks' outputs are whatever memory held): for the launch list and the modelled time of
+// whole workloads (docs/perf.md), never for results.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,7 +64,8 @@ struct LaunchProfile {
 
 bool profile_available();
 bool profiling();
-void set_profiling(bool on);
+bool sampled_blocks_only();  // true only while profiling in an instrumented build
+void set_profiling(bool on, bool sampled_blocks_only = false);
 // Launches recorded since the last take; clears the record.
 std::vector<LaunchProfile> take_launch_profiles();
 

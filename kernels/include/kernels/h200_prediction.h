@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/emu_profile.h"
+
 namespace kernels {
 
 struct H200KernelTotal {
@@ -19,6 +21,7 @@ struct H200Workload {
   int launches = 0;
   double ms = 0;
   std::vector<H200KernelTotal> by_kernel;  // most modelled time first
+  std::vector<emu::LaunchProfile> profiles;  // every launch taken, in launch order
 };
 
 #if defined(ENGINE_CUDA_EMULATED)

@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
-
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,10 +57,11 @@ __global__ void fma_kernel(float* out, int steps) {
   out[i] = acc;
 }
 
-// Runs `launch` with the profiler on and returns its one launch's counters.
+// Runs `launch` with the profiler on (with every block, or with the sampled blocks only) and
+// returns its one launch's counters.
 template <class F>
-kernels::emu::LaunchProfile profile_one(F launch) {
-  kernels::emu::set_profiling(true);
+kernels::emu::LaunchProfile profile_one(F launch, bool sampled_blocks_only = false) {
+  kernels::emu::set_profiling(true, sampled_blocks_only);
   kernels::emu::take_launch_profiles();
   launch();
   kernels::emu::set_profiling(false);
@@ -146,6 +147,43 @@ TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced
   const double attributed = kernels::emu::predict_h200_ms(p);
   p.executed_ffma = 0;
   CHECK(kernels::emu::predict_h200_ms(p) == attributed);
+}
+
+TEST_CASE("profiler: ENGINE_EMU_PROFILE=sampled runs the sampled blocks only, with the same counters", "[emu][profile]") {
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  constexpr int blocks = 100, threads = 64, steps = 7;
+  DeviceBuffer<float> in(std::vector<float>(blocks * threads * 32, 1.0f));
+  DeviceBuffer<float> out(std::vector<float>(blocks * threads, -1.0f));
+  const auto launch_fma = [&] { kernels::cuda::launch(fma_kernel, {dim3(blocks), dim3(threads)}, out.get(), steps); };
+  const auto launch_gather = [&] { kernels::cuda::launch(gather_kernel, {dim3(blocks), dim3(threads)}, in.get(), out.get()); };
+  for (const auto& launch : {std::function<void()>(launch_fma), std::function<void()>(launch_gather)}) {
+    const kernels::emu::LaunchProfile all = profile_one(launch);
+    const std::vector<float> unwritten(blocks * threads, -1.0f);
+    kernels::cuda::copy_host_to_device(out.get(), unwritten.data(), unwritten.size() * sizeof(float));
+    const kernels::emu::LaunchProfile sampled = profile_one(launch, true);
+    CHECK(!kernels::emu::sampled_blocks_only());  // profiling is off again
+    CHECK(sampled.kernel == all.kernel);
+    CHECK(sampled.sampled_blocks == all.sampled_blocks);
+    CHECK(sampled.global_load_requests == all.global_load_requests);
+    CHECK(sampled.global_load_sectors == all.global_load_sectors);
+    CHECK(sampled.global_store_requests == all.global_store_requests);
+    CHECK(sampled.global_store_sectors == all.global_store_sectors);
+    CHECK(sampled.global_footprint_bytes == all.global_footprint_bytes);
+    CHECK(sampled.executed_ffma == all.executed_ffma);
+    CHECK(sampled.predicted_h200_ms == all.predicted_h200_ms);
+    // Blocks 0, 3, ..., 99 ran; the others left their outputs as they were.
+    const std::vector<float> result = out.to_host();
+    int ran = 0;
+    for (int b = 0; b < blocks; ++b) {
+      const bool expected = b % 3 == 0;
+      ran += expected;
+      for (int t = 0; t < threads; ++t) CHECK((result[b * threads + t] != -1.0f) == expected);
+    }
+    CHECK(static_cast<std::uint64_t>(ran) == sampled.sampled_blocks);
+  }
 }
 
 TEST_CASE("profiler: a workload's modelled time, in total and per kernel", "[emu][profile]") {

@@ -99,34 +99,54 @@ Tensor correlation_gemm(const std::vector<Tensor>& v) { return engine::gemm_tn(v
 
 }  // namespace
 
+namespace {
+
+std::string conv_label(const ConvSpec& c) {
+  std::ostringstream label;
+  label << "x " << dims({c.n, c.c_in, c.h, c.w}) << " k" << c.k << " s" << c.stride << " p" << c.pad << " -> "
+        << c.c_out << " (" << c.where << ")";
+  return label.str();
+}
+
+// A critic layer's forward as SARGAN runs it: the convolution with its bias and leaky ReLU applied
+// as it stores its output (engine::conv2d_leaky_relu).
+void add_fused_forward_row(const ConvSpec& c, std::vector<Row>& rows) {
+  const engine::Conv2dOptions o{c.stride, c.pad};
+  const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+  const double flops = 2.0 * c.n * c.c_out * ho * wo * c.c_in * c.k * c.k;
+  rows.push_back({"conv2d_leaky_relu", conv_label(c), flops, 0, false, false,
+                  {{c.n, c.c_in, c.h, c.w}, {c.c_out, c.c_in, c.k, c.k}, {c.c_out}},
+                  [o](const std::vector<Tensor>& v) { return engine::conv2d_leaky_relu(v[0], v[1], v[2], 0.01f, o); }});
+}
+
+}  // namespace
+
 void add_conv_rows(const ConvSpec& c, std::vector<Row>& rows) {
   const engine::Conv2dOptions o{c.stride, c.pad};
   const Shape x{c.n, c.c_in, c.h, c.w};
-  std::ostringstream label;
-  label << "x " << dims(x) << " k" << c.k << " s" << c.stride << " p" << c.pad << " -> " << c.c_out
-        << " (" << c.where << ")";
+  const std::string label = conv_label(c);
   if (!c.transpose) {
     const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1, wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
     const Shape w{c.c_out, c.c_in, c.k, c.k}, y{c.n, c.c_out, ho, wo};
     const double flops = 2.0 * c.n * c.c_out * ho * wo * c.c_in * c.k * c.k;
     const std::vector<int64_t> in_size{c.h, c.w};
-    rows.push_back({"conv2d", label.str(), flops, 0, c.quick, false, {x, w},
+    rows.push_back({"conv2d", label, flops, 0, c.quick, false, {x, w},
                     [o](const std::vector<Tensor>& v) { return engine::conv2d(v[0], v[1], Tensor(), o); }});
-    rows.push_back({"conv2d backward data", label.str(), flops, 0, c.quick, false, {y, w},
+    rows.push_back({"conv2d backward data", label, flops, 0, c.quick, false, {y, w},
                     [o, in_size](const std::vector<Tensor>& v) {
                       return engine::conv_transpose2d(v[0], v[1], Tensor(), o, in_size);
                     }});
-    rows.push_back({"conv2d backward weight", label.str(), flops, 0, c.quick, false, {x, y},
+    rows.push_back({"conv2d backward weight", label, flops, 0, c.quick, false, {x, y},
                     [o, w](const std::vector<Tensor>& v) { return engine::conv2d_weight_grad(v[0], v[1], w, o); }});
   } else {
     const int64_t ho = (c.h - 1) * c.stride - 2 * c.pad + c.k, wo = (c.w - 1) * c.stride - 2 * c.pad + c.k;
     const Shape w{c.c_in, c.c_out, c.k, c.k}, y{c.n, c.c_out, ho, wo};
     const double flops = 2.0 * c.n * c.c_in * c.h * c.w * c.c_out * c.k * c.k;
-    rows.push_back({"conv_transpose2d", label.str(), flops, 0, c.quick, false, {x, w},
+    rows.push_back({"conv_transpose2d", label, flops, 0, c.quick, false, {x, w},
                     [o](const std::vector<Tensor>& v) { return engine::conv_transpose2d(v[0], v[1], Tensor(), o); }});
-    rows.push_back({"conv_transpose2d backward data", label.str(), flops, 0, c.quick, false, {y, w},
+    rows.push_back({"conv_transpose2d backward data", label, flops, 0, c.quick, false, {y, w},
                     [o](const std::vector<Tensor>& v) { return engine::conv2d(v[0], v[1], Tensor(), o); }});
-    rows.push_back({"conv_transpose2d backward weight", label.str(), flops, 0, c.quick, false, {y, x},
+    rows.push_back({"conv_transpose2d backward weight", label, flops, 0, c.quick, false, {y, x},
                     [o, w](const std::vector<Tensor>& v) { return engine::conv2d_weight_grad(v[0], v[1], w, o); }});
   }
 }
@@ -173,6 +193,8 @@ std::vector<Row> sargan_rows() {
       {"D cls head", 2048, 2, 2, 7, 2, 1, 0, false, false},
   };
   for (const ConvSpec& c : convs) add_conv_rows(c, rows);
+  for (const ConvSpec& c : convs)
+    if (c.where[0] == 'D' && std::string(c.where).find("head") == std::string::npos) add_fused_forward_row(c, rows);
   add_instance_norm_rows({1, 256, 32, 32}, true, rows);
   add_instance_norm_rows({1, 64, 128, 128}, false, rows);
   add_data_path_rows(rows);

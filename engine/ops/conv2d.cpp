@@ -1,9 +1,12 @@
 // conv2d, conv_transpose2d and conv2d_weight_grad: three ops whose backwards are made of one
 // another (docs/ops/conv2d.md), so every gradient of a convolution is itself differentiable, to
-// any order; the WGAN-GP penalty differentiates the critic's input gradient through them. A bias
-// is a broadcast add, whose gradient (a sum over N, H, W) is differentiable as well.
+// any order; the WGAN-GP penalty differentiates the critic's input gradient through them. conv2d's
+// bias (and conv2d_leaky_relu's activation) are applied by the convolution as it stores its output
+// (kernels::ConvEpilogue); their gradients are those of a broadcast add (a sum over N, H, W) and of
+// leaky_relu (a constant mask), differentiable as well. conv_transpose2d's bias is a broadcast add.
 // Legend: N batch, Ci/Co input/output channels, H/W height/width, Kh/Kw kernel size.
 #include <algorithm>
+#include <optional>
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
@@ -82,23 +85,43 @@ Tensor add_bias(const char* op, const Tensor& y, const Tensor& bias) {
   return y + bias.reshape({1, y.size(1), 1, 1});
 }
 
+// conv2d, then the epilogue: + bias (where defined), then leaky_relu with `slope` (where set).
+// The activation's mask is taken from the output, which is positive exactly where its input is
+// (slope >= 0).
+Tensor conv2d_with_epilogue(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            std::optional<float> slope, Conv2dOptions options) {
+  ops::check_rank(op, "input", x, 4);
+  ops::check_rank(op, "weight", weight, 4);
+  const Device device = ops::common_device(op, {x, weight, bias});
+  check_options(op, options);
+  ENGINE_CHECK(!slope || *slope >= 0.f, op, ": expected a negative slope >= 0, got ", *slope);
+  const kernels::Conv2dShape s = conv_shape(op, x.shape(), weight.shape(), options);
+  ENGINE_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == s.c_out), op, ": expected bias of shape [",
+               s.c_out, "], got ", shape_str(bias.shape()));
+  Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
+  const kernels::ConvEpilogue epilogue{bias.defined() ? bias.data() : nullptr, slope.has_value(), slope.value_or(0.f)};
+  const kernels::FlopScope flops(conv_flops(s));
+  CONV_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data(), epilogue);
+  const Tensor y_values = y.detach();
+  return record(op, {x, weight, bias}, y, [x, weight, bias, slope, options, y_values](const Tensor& g) -> std::vector<Tensor> {
+    const Tensor g_conv = slope ? g * ops::leaky_relu_mask(y_values, *slope) : g;
+    const int64_t c_out = weight.size(0);
+    return {x.requires_grad() ? conv_transpose2d(g_conv, weight, Tensor(), options, {x.size(2), x.size(3)})
+                              : Tensor(),
+            weight.requires_grad() ? conv2d_weight_grad(x, g_conv, weight.shape(), options) : Tensor(),
+            bias.defined() && bias.requires_grad() ? sum_to(g_conv, {1, c_out, 1, 1}).reshape({c_out}) : Tensor()};
+  });
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
-  ops::check_rank("conv2d", "input", x, 4);
-  ops::check_rank("conv2d", "weight", weight, 4);
-  const Device device = ops::common_device("conv2d", {x, weight, bias});
-  check_options("conv2d", options);
-  const kernels::Conv2dShape s = conv_shape("conv2d", x.shape(), weight.shape(), options);
-  Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
-  const kernels::FlopScope flops(conv_flops(s));
-  CONV_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data());
-  y = record("conv2d", {x, weight}, y, [x, weight, options](const Tensor& g) -> std::vector<Tensor> {
-    return {x.requires_grad() ? conv_transpose2d(g, weight, Tensor(), options, {x.size(2), x.size(3)})
-                              : Tensor(),
-            weight.requires_grad() ? conv2d_weight_grad(x, g, weight.shape(), options) : Tensor()};
-  });
-  return bias.defined() ? add_bias("conv2d", y, bias) : y;
+  return conv2d_with_epilogue("conv2d", x, weight, bias, std::nullopt, options);
+}
+
+Tensor conv2d_leaky_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, float negative_slope,
+                         Conv2dOptions options) {
+  return conv2d_with_epilogue("conv2d_leaky_relu", x, weight, bias, negative_slope, options);
 }
 
 // The adjoint of conv2d in its input: conv2d_backward_input with the conv's roles swapped (this

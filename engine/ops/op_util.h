@@ -17,6 +17,11 @@ void check_rank(const char* op, const char* what, const Tensor& t, int64_t rank)
 // passes b = out). Adjacent dimensions that broadcast alike are merged.
 kernels::BroadcastIndex broadcast_index(const Shape& out, const Shape& a, const Shape& b);
 
+// leaky_relu's derivative at x: 1 where x > 0, else negative_slope (engine/ops/unary.cpp). Not
+// recorded: piecewise constant, its derivative is zero almost everywhere. The backward of
+// leaky_relu and of conv2d_leaky_relu.
+Tensor leaky_relu_mask(const Tensor& x, float negative_slope);
+
 // Normalises possibly negative dimension indices, sorted and unique, against a rank.
 std::vector<int64_t> normalize_dims(const char* op, const std::vector<int64_t>& dims, int64_t rank);
 

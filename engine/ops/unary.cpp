@@ -45,9 +45,12 @@ Tensor relu(const Tensor& x) { return leaky_relu(x, 0.f); }
 Tensor leaky_relu(const Tensor& x, float negative_slope) {
   Tensor y = apply("leaky_relu", UnaryOp::leaky_relu, {negative_slope, 0.f}, x);
   return record("leaky_relu", {x}, y, [x, negative_slope](const Tensor& g) -> std::vector<Tensor> {
-    // The slope mask is piecewise constant in x: its own derivative is zero almost everywhere.
-    return {g * apply("leaky_relu_mask", UnaryOp::step, {negative_slope, 0.f}, x.detach())};
+    return {g * ops::leaky_relu_mask(x, negative_slope)};
   });
+}
+
+Tensor ops::leaky_relu_mask(const Tensor& x, float negative_slope) {
+  return apply("leaky_relu_mask", UnaryOp::step, {negative_slope, 0.f}, x.detach());
 }
 
 Tensor sigmoid(const Tensor& x) {

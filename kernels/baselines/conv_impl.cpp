@@ -74,12 +74,14 @@ void set_conv_impl(ConvImpl impl) {
 namespace baseline {
 // `impl` is cudnn or cublas: the engine runs ours without coming here.
 
-void conv2d_forward(ConvImpl impl, const Conv2dShape& s, const float* x, const float* w, float* y) {
-#if ENGINE_WITH_CUDNN
-  if (impl == ConvImpl::cudnn) return cudnn::conv2d_forward(s, x, w, y);
-#endif
+void conv2d_forward(ConvImpl impl, const Conv2dShape& s, const float* x, const float* w, float* y,
+                    const ConvEpilogue& epilogue) {
   check_in_build(impl, "conv2d_forward");
-  cublas::conv2d_forward(s, x, w, y);
+#if ENGINE_WITH_CUDNN
+  if (impl == ConvImpl::cudnn) cudnn::conv2d_forward(s, x, w, y);
+#endif
+  if (impl == ConvImpl::cublas) cublas::conv2d_forward(s, x, w, y);
+  cuda::conv2d_apply_epilogue(s, y, epilogue);
 }
 
 void conv2d_backward_input(ConvImpl impl, const Conv2dShape& s, const float* dy, const float* w, float* dx) {

@@ -343,9 +343,7 @@ void stride2_winograd(const Conv2dShape& s, Winograd4x4s2Pass pass, const float*
   }
 }
 
-}  // namespace
-
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y, Precision /*always fp32*/) {
+void forward_any(const Conv2dShape& s, const float* x, const float* w, float* y) {
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
     conv2d_backward_input(transposed_stride1(s), x, w_t.data(), y);
@@ -372,6 +370,26 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
     const int64_t n = piece / blocks.count, b = piece % blocks.count;
     forward_image_block(s, x + n * input_size(s), w, y + n * output_size(s), blocks.begin(b), blocks.rows(b));
   }
+}
+
+// One pass over y after the convolution: the work of the separate bias and activation ops'
+// passes, with their bits.
+void forward_epilogue(const Conv2dShape& s, float* y, const ConvEpilogue& e) {
+  const int64_t planes = s.n * s.c_out, pixels = s.h_out * s.w_out;
+#pragma omp parallel for schedule(static) if (threads() > 1 && planes * pixels > 65536)
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const int c = static_cast<int>(plane % s.c_out);
+    float* row = y + plane * pixels;
+    for (int64_t i = 0; i < pixels; ++i) row[i] = apply_epilogue(e, c, row[i]);
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
+                    Precision /*always fp32*/) {
+  forward_any(s, x, w, y);
+  if (!epilogue.empty()) forward_epilogue(s, y, epilogue);
 }
 
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, Precision /*always fp32*/) {

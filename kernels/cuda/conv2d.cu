@@ -242,19 +242,25 @@ struct InputPatchAsB {
 
 // Stores of the GEMM result C[m][n]. store4 writes 4 consecutive m (along_m) or n as one float4,
 // used when the launcher sets vec4.
+// The forward's: applies the epilogue (empty when split-K leaves it to the summing pass).
 struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
   float* out;
   int channels;
   FastDivisor pixels;
   int slice_size;
   bool vec4;  // pixels a multiple of 4, out 16-byte aligned
+  ConvEpilogue epilogue;
   static constexpr bool has_store4 = true, along_m = true;
   __device__ __forceinline__ int offset(int m, int c) const {
     const int n = pixels.quotient(m);
     return int(blockIdx.z) * slice_size + (n * channels + c) * pixels.divisor + (m - n * pixels.divisor);
   }
-  __device__ __forceinline__ void operator()(int m, int c, float v) const { out[offset(m, c)] = v; }
-  __device__ __forceinline__ void store4(int m, int c, float4 v) const {
+  __device__ __forceinline__ void operator()(int m, int c, float v) const {
+    out[offset(m, c)] = apply_epilogue(epilogue, c, v);
+  }
+  __device__ __forceinline__ void store4(int m, int c, float4 v) const {  // 4 pixels of channel c
+    v.x = apply_epilogue(epilogue, c, v.x), v.y = apply_epilogue(epilogue, c, v.y);
+    v.z = apply_epilogue(epilogue, c, v.z), v.w = apply_epilogue(epilogue, c, v.w);
     *reinterpret_cast<float4*>(out + offset(m, c)) = v;
   }
 };
@@ -316,12 +322,22 @@ __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_
   store_outputs<T>(for_phase(store_all, phase), m0, n0, m_total, n_total, acc);
 }
 
-// dw = sum over the split-K slices, in slice order.
-__global__ void split_k_sum_kernel(int count, int slices, const float* partial, float* out) {
+// The forward's epilogue on an NCHW output, where split-K leaves it to the summing pass: element i
+// is in channel (i / pixels) mod channels.
+struct SumEpilogue {
+  ConvEpilogue epilogue;
+  FastDivisor pixels;
+  int channels = 1;
+};
+
+// out = sum over the split-K slices, in slice order, then the epilogue (none but the forward's).
+// With one slice and partial == out: the epilogue alone, in place.
+__global__ void split_k_sum_kernel(int count, int slices, const float* partial, float* out, SumEpilogue finish) {
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < count; i += int(gridDim.x) * blockDim.x) {
     float total = 0.f;
     for (int z = 0; z < slices; ++z) total += partial[z * count + i];
-    out[i] = total;
+    out[i] = finish.epilogue.empty() ? total
+                                     : apply_epilogue(finish.epilogue, finish.pixels.quotient(i) % finish.channels, total);
   }
 }
 
@@ -365,14 +381,20 @@ ConvTile tile_shape_for(int phases, int m, int n) {
 // Split-K partial sums.
 ScratchBuffer split_k_scratch;
 
+void launch_split_k_sum(int count, int slices, const float* partial, float* out, const SumEpilogue& finish) {
+  launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
+         out, finish);
+}
+
 // Runs the GEMM in tiles of T straight into `out` (count elements), or, when split_slices splits
 // it, into the workspace (slice z at z * count, laid out as `out`) and then sums the slices into
-// `out` in slice order. make_store(destination, slice_size) builds the Store. With phases, m and
-// k are the largest phase's and the phases' stores together cover `out`: every slice writes every
-// element (a slice past a phase's k writes 0).
+// `out` in slice order. make_store(destination, slice_size) builds the Store; `finish` is the
+// forward's epilogue, which the Store applies when the GEMM writes `out` itself (slice_size 0)
+// and the summing pass otherwise. With phases, m and k are the largest phase's and the phases'
+// stores together cover `out`: every slice writes every element (a slice past a phase's k writes 0).
 template <class T, class A, class B, class MakeStore>
 void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
-                     const MakeStore& make_store) {
+                     const MakeStore& make_store, const SumEpilogue& finish) {
   const int slices = split_slices<T>(phases, m, n, k);
   float* partial = slices == 1 ? out : split_k_scratch.get(static_cast<size_t>(slices) * count);
   const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + T::m - 1) / T::m;
@@ -381,9 +403,7 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
   const auto store = make_store(partial, slices == 1 ? 0 : count);
   launch(implicit_gemm_kernel<T, A, B, std::decay_t<decltype(store)>>, {grid, dim3(gemm_threads), 0, stream()},
          m_tiles, m, n, k, k_chunk, a, b, store);
-  if (slices > 1)
-    launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices,
-           partial, out);
+  if (slices > 1) launch_split_k_sum(count, slices, partial, out, finish);
 }
 
 // large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
@@ -393,16 +413,17 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
 // tile (MediumTile, or MediumTile3 where 64 registers spill). TF32 has its one tile.
 template <bool large_fits, class Medium, class A, class B, class MakeStore>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
-                  float* out, const MakeStore& make_store) {
+                  float* out, const MakeStore& make_store, const SumEpilogue& finish = {}) {
   if (precision == Precision::tf32)
-    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, make_store);
+    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, make_store, finish);
   const ConvTile tile = tile_shape_for(phases, m, n);
   if constexpr (large_fits)
-    if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, make_store);
+    if (tile == ConvTile::large)
+      return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, make_store, finish);
   switch (tile) {
-    case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, make_store);
-    case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, make_store);
-    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, make_store);
+    case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, make_store, finish);
+    case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, make_store, finish);
+    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, make_store, finish);
   }
 }
 
@@ -425,14 +446,24 @@ Dims dims_of(const Conv2dShape& s) {
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
-void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, Precision precision) {
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
+                    Precision precision) {
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
   gemm_split_k<true, MediumTile>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
                [&](float* out, int slice_size) {
-                 return StoreNchw{out, s.c_out, FastDivisor(pixels), slice_size, pixels % 4 == 0 && aligned16(out)};
-               });
+                 return StoreNchw{out, s.c_out, FastDivisor(pixels), slice_size, pixels % 4 == 0 && aligned16(out),
+                                  slice_size == 0 ? epilogue : ConvEpilogue{}};
+               },
+               SumEpilogue{epilogue, FastDivisor(pixels), s.c_out});
+}
+
+void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogue& epilogue) {
+  const Dims s = dims_of(shape);
+  const int count = s.n * s.c_out * s.h_out * s.w_out;
+  if (count == 0 || epilogue.empty()) return;
+  launch_split_k_sum(count, 1, y, y, SumEpilogue{epilogue, FastDivisor(s.h_out * s.w_out), s.c_out});
 }
 
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {

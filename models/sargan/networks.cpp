@@ -122,7 +122,14 @@ std::pair<Tensor, Tensor> Discriminator::forward(const Tensor& x) {
   ENGINE_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == config_.image_size && x.size(3) == config_.image_size,
                "Discriminator: x must be [N,3,", config_.image_size, ",", config_.image_size, "], got ",
                engine::shape_str(x.shape()));
-  Tensor h = main_->forward(x);
+  // main is (Conv2d, LeakyReLU) pairs: each runs as one op, the bias and the activation applied as
+  // the convolution stores its output.
+  Tensor h = x;
+  for (size_t i = 0; i + 1 < main_->size(); i += 2) {
+    const auto& conv = static_cast<const nn::Conv2d&>(*(*main_)[i]);
+    const auto& activation = static_cast<const nn::LeakyReLU&>(*(*main_)[i + 1]);
+    h = engine::conv2d_leaky_relu(h, conv.weight, conv.bias, activation.slope(), conv.options);
+  }
   return {conv1_->forward(h), conv2_->forward(h).reshape({x.size(0), config_.c_dim})};
 }
 

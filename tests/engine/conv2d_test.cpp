@@ -347,3 +347,41 @@ TEST_CASE("conv ops refuse bad arguments naming the op, the expectation and what
   REQUIRE_THROWS_WITH(engine::conv2d_weight_grad(x, Tensor::zeros({2, 4, 3, 3}), {4, 3, 3}, {1, 0}),
                       Contains("conv2d_weight_grad") && Contains("[Co, Ci, Kh, Kw]") && Contains("[4, 3, 3]"));
 }
+
+// conv2d_leaky_relu applies the bias and the activation as the convolution stores its output: it
+// must give the bits of the three separate ops, forward, first order (x, w, b) and the second
+// order the gradient penalty takes (d/dw of a function of dD/dx), on the critic's shapes.
+TEST_CASE("conv2d_leaky_relu: the bits of leaky_relu(conv2d(x, w, b)), to second order", "[cpu]") {
+  struct Case {
+    const char* name;
+    Shape x, w;
+    engine::Conv2dOptions options;
+  };
+  const Case cases[] = {{"4x4 s2 p1 (critic)", {2, 3, 8, 6}, {4, 3, 4, 4}, {2, 1}},
+                        {"3x3 s1 p1, C = 1", {1, 1, 5, 7}, {2, 1, 3, 3}, {1, 1}}};
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Tensor x = test::random_tensor(c.x, 21), w = test::random_tensor(c.w, 22), b = test::random_tensor({c.w[0]}, 23);
+    for (Tensor* t : {&x, &w, &b}) t->set_requires_grad(true);
+    const auto fused = [&] { return engine::conv2d_leaky_relu(x, w, b, 0.2f, c.options); };
+    const auto separate = [&] { return engine::leaky_relu(engine::conv2d(x, w, b, c.options), 0.2f); };
+    const Tensor y = fused(), y_separate = separate();
+    CHECK(y.to_vector() == y_separate.to_vector());
+    int negative = 0;
+    for (float v : y.to_vector()) negative += v < 0.f;
+    CHECK(negative > 0);
+    const Tensor r = test::random_tensor(y.shape(), 24);
+    const auto first = engine::grad({engine::sum(y * r)}, {x, w, b});
+    const auto first_separate = engine::grad({engine::sum(y_separate * r)}, {x, w, b});
+    for (size_t i = 0; i < first.size(); ++i) CHECK(first[i].to_vector() == first_separate[i].to_vector());
+    // The penalty's shape: the input gradient, taken with create_graph, then differentiated to w and b.
+    auto second = [&](const Tensor& out) {
+      const Tensor dx = engine::grad({engine::sum(out * r)}, {x}, {}, true, true)[0];
+      return engine::grad({engine::sum(dx * dx)}, {w, b}, {}, false, false, true);
+    };
+    const auto fused_second = second(fused()), separate_second = second(separate());
+    REQUIRE(fused_second[0].defined());
+    CHECK(fused_second[0].to_vector() == separate_second[0].to_vector());
+    CHECK(fused_second[1].defined() == separate_second[1].defined());
+  }
+}

@@ -76,12 +76,14 @@ TEST_CASE("a convolution's gradient is differentiable through a nonlinear compos
 
 namespace {
 
-// The critic D(x) = conv2d(leaky_relu(conv2d(x, w1, b1, s2 p1)), w2, b2, s1 p0) and the WGAN-GP
-// penalty mean((||dD/dx||_2 - 1)^2) over the batch, as a function of D's parameters.
-Tensor gradient_penalty(const Tensor& x_values, const Inputs& params) {
+// The critic D(x) = conv2d(leaky_relu(conv2d(x, w1, b1, s2 p1)), w2, b2, s1 p0) (its first layer
+// as two ops, or fused as SARGAN's critic runs it) and the WGAN-GP penalty mean((||dD/dx||_2 - 1)^2)
+// over the batch, as a function of D's parameters.
+Tensor gradient_penalty(const Tensor& x_values, const Inputs& params, bool fused) {
   Tensor x = x_values.detach();
   x.set_requires_grad(true);
-  Tensor hidden = engine::leaky_relu(engine::conv2d(x, params[0], params[1], {2, 1}), 0.2f);
+  Tensor hidden = fused ? engine::conv2d_leaky_relu(x, params[0], params[1], 0.2f, {2, 1})
+                        : engine::leaky_relu(engine::conv2d(x, params[0], params[1], {2, 1}), 0.2f);
   Tensor critic = engine::conv2d(hidden, params[2], params[3], {1, 0});
   Tensor g = engine::grad({engine::sum(critic)}, {x}, {}, true, true)[0];
   Tensor norm = engine::sqrt(engine::sum(g * g, {1, 2, 3}));
@@ -95,29 +97,32 @@ TEST_CASE("the gradient penalty of a conv critic differentiates to its weights",
   Inputs params = {test::random_tensor({3, 2, 4, 4}, 13), test::random_tensor({3}, 14),
                    test::random_tensor({1, 3, 2, 2}, 15), test::random_tensor({1}, 16)};
   for (Tensor& p : params) p.set_requires_grad(true);
-  const std::vector<Tensor> analytic = engine::grad({gradient_penalty(x, params)}, params, {}, false, false, true);
-  // Central differences with grad mode on: the penalty itself takes a gradient. The step is small
-  // so that no hidden pre-activation crosses leaky_relu's kink; the penalty is float, so its
-  // rounding (about 1e-7 relative) over a 2e-3 step stays far inside the tolerance. b2 shifts D
-  // by a constant, so the penalty does not depend on it: autograd may leave its gradient unset,
-  // and the differences must then be exactly zero.
-  const float step = 1e-3f;
-  for (size_t k = 0; k < params.size(); ++k) {
-    const std::vector<float> base = params[k].to_vector();
-    std::vector<float> numeric(base.size());
-    for (size_t i = 0; i < base.size(); ++i) {
-      auto penalty_at = [&](float value) {
-        std::vector<float> shifted = base;
-        shifted[i] = value;
-        Inputs moved = params;
-        moved[k] = Tensor::from_vector(shifted, params[k].shape());
-        return double(gradient_penalty(x, moved).item());
-      };
-      const float plus = base[i] + step, minus = base[i] - step;
-      numeric[i] = static_cast<float>((penalty_at(plus) - penalty_at(minus)) / (double(plus) - minus));
+  for (const bool fused : {false, true}) {
+    INFO((fused ? "conv2d_leaky_relu" : "conv2d, then leaky_relu"));
+    const std::vector<Tensor> analytic = engine::grad({gradient_penalty(x, params, fused)}, params, {}, false, false, true);
+    // Central differences with grad mode on: the penalty itself takes a gradient. The step is small
+    // so that no hidden pre-activation crosses leaky_relu's kink; the penalty is float, so its
+    // rounding (about 1e-7 relative) over a 2e-3 step stays far inside the tolerance. b2 shifts D
+    // by a constant, so the penalty does not depend on it: autograd may leave its gradient unset,
+    // and the differences must then be exactly zero.
+    const float step = 1e-3f;
+    for (size_t k = 0; k < params.size(); ++k) {
+      const std::vector<float> base = params[k].to_vector();
+      std::vector<float> numeric(base.size());
+      for (size_t i = 0; i < base.size(); ++i) {
+        auto penalty_at = [&](float value) {
+          std::vector<float> shifted = base;
+          shifted[i] = value;
+          Inputs moved = params;
+          moved[k] = Tensor::from_vector(shifted, params[k].shape());
+          return double(gradient_penalty(x, moved, fused).item());
+        };
+        const float plus = base[i] + step, minus = base[i] - step;
+        numeric[i] = static_cast<float>((penalty_at(plus) - penalty_at(minus)) / (double(plus) - minus));
+      }
+      const std::vector<float> got =
+          analytic[k].defined() ? analytic[k].to_vector() : std::vector<float>(base.size(), 0.f);
+      test::expect_close(got, numeric, 2e-3, 2e-2, "gradient penalty, parameter " + std::to_string(k));
     }
-    const std::vector<float> got =
-        analytic[k].defined() ? analytic[k].to_vector() : std::vector<float>(base.size(), 0.f);
-    test::expect_close(got, numeric, 2e-3, 2e-2, "gradient penalty, parameter " + std::to_string(k));
   }
 }

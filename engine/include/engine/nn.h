@@ -49,6 +49,7 @@ class LeakyReLU : public Layer {
  public:
   explicit LeakyReLU(float slope = 0.01f) : slope_(slope) {}
   Tensor forward(const Tensor& x) override { return leaky_relu(x, slope_); }
+  float slope() const { return slope_; }
 
  private:
   float slope_;

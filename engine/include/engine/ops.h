@@ -69,6 +69,11 @@ struct Conv2dOptions {
 // x [N,Ci,H,W], weight [Co,Ci,K,K] (square or not), bias [Co] or undefined -> [N,Co,Ho,Wo]
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               Conv2dOptions options = {});
+// leaky_relu(conv2d(x, weight, bias), negative_slope >= 0) with the bias and the activation
+// applied as the convolution stores its output (one pass instead of three; the critic's layers):
+// the values and gradients, to any order, of the three ops.
+Tensor conv2d_leaky_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, float negative_slope,
+                         Conv2dOptions options = {});
 // PyTorch ConvTranspose2d: x [N,Ci,H,W], weight [Ci,Co,K,K] -> [N,Co,(H-1)s-2p+K, ...].
 // output_size (H, W) picks among the sizes that stride rounding allows (the input_grad of conv2d).
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),

@@ -8,7 +8,7 @@
 //
 // All tensors are contiguous NCHW float32 on the kernel's device. Every output is overwritten (=),
 // never accumulated into, and must not alias an input.
-//   conv2d_forward          y  = conv2d(x, w)
+//   conv2d_forward          y  = conv2d(x, w), then the ConvEpilogue below if one is given
 //   conv2d_backward_input   dx = d<conv2d(x, w), dy>/dx, i.e. conv_transpose2d(dy, w) cropped to
 //                           [N, Ci, H, W]; input positions no kernel tap reaches get 0. This is
 //                           also the forward of conv_transpose2d (with the conv's roles swapped).
@@ -43,9 +43,38 @@ inline Conv2dShape transposed_stride1(const Conv2dShape& s) {
   return t;
 }
 
+// What conv2d_forward applies to each output as it stores it, in this order: + bias[co] (where
+// bias is set: [Co] on the kernel's device), then leaky ReLU (y > 0 ? y : slope y) where
+// leaky_relu: the discriminator's conv, bias and activation in one pass over the output instead
+// of three, with the bits of the three separate ops (engine::conv2d_leaky_relu).
+struct ConvEpilogue {
+  const float* bias = nullptr;
+  bool leaky_relu = false;
+  float slope = 0.f;
+#if defined(__CUDACC__)
+  __host__ __device__
+#endif
+  bool empty() const { return bias == nullptr && !leaky_relu; }
+};
+
+// The epilogue on one value of output channel c: what both devices compute (the expressions of
+// the add and leaky_relu kernels, so the bits are theirs).
+#if defined(__CUDACC__)
+__host__ __device__
+#endif
+inline float apply_epilogue(const ConvEpilogue& e, int c, float v) {
+  if (e.bias != nullptr) v += e.bias[c];
+  if (e.leaky_relu) v = v > 0.f ? v : e.slope * v;
+  return v;
+}
+
 namespace cpu {
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
-                    Precision precision = Precision::fp32);
+                    const ConvEpilogue& epilogue, Precision precision = Precision::fp32);
+inline void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                           Precision precision = Precision::fp32) {
+  conv2d_forward(shape, x, w, y, ConvEpilogue{}, precision);
+}
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
                            Precision precision = Precision::fp32);
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
@@ -53,7 +82,13 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
 }  // namespace cpu
 namespace cuda {
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
-                    Precision precision = Precision::fp32);
+                    const ConvEpilogue& epilogue, Precision precision = Precision::fp32);
+inline void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                           Precision precision = Precision::fp32) {
+  conv2d_forward(shape, x, w, y, ConvEpilogue{}, precision);
+}
+// The epilogue alone, in place on y (the vendor baselines' convolutions have none).
+void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogue& epilogue);
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx,
                            Precision precision = Precision::fp32);
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,

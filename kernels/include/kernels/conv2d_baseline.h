@@ -31,7 +31,10 @@ bool cudnn_in_build();
 
 // The three operations through `impl` (cudnn or cublas): what the engine's conv dispatch calls.
 namespace baseline {
-void conv2d_forward(ConvImpl impl, const Conv2dShape& shape, const float* x, const float* w, float* y);
+// The forward's epilogue runs after the vendor's convolution, as our kernel's summing pass
+// (cuda::conv2d_apply_epilogue): cuDNN's fused bias-activation forward has no leaky ReLU.
+void conv2d_forward(ConvImpl impl, const Conv2dShape& shape, const float* x, const float* w, float* y,
+                    const ConvEpilogue& epilogue = {});
 void conv2d_backward_input(ConvImpl impl, const Conv2dShape& shape, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(ConvImpl impl, const Conv2dShape& shape, const float* x, const float* dy, float* dw);
 }  // namespace baseline

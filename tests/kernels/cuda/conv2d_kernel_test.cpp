@@ -223,3 +223,65 @@ TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda
   REQUIRE_THROWS_WITH(kernels::cuda::conv2d_forward(s, nullptr, nullptr, nullptr),
                       Catch::Contains("32-bit indexing"));
 }
+
+// The forward's epilogue (kernels::ConvEpilogue: + bias[co], then leaky ReLU) against the CPU
+// convolution followed by a plain loop written here: on the CPU the same bits (the epilogue's
+// expressions are the separate add and leaky_relu ops'), on the device within the forward's
+// tolerance, with the GEMM's store applying it (no split) or the summing pass (split-K), on every
+// tile shape, and applied alone to a vendor convolution's output (conv2d_apply_epilogue).
+TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored", "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  struct Restore {
+    ~Restore() { kernels::cuda::set_conv_tile(ConvTile::automatic); }
+  } restore;
+  // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices).
+  const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8]};
+  const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall, ConvTile::wide};
+  for (const ConvCase& c : cases) {
+    const kernels::Conv2dShape s = shape_of(c);
+    const int64_t pixels = s.h_out * s.w_out, y_size = s.n * s.c_out * pixels;
+    const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+    const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
+    const auto bias = test::random_values(s.c_out, 4);
+    std::vector<float> conv(y_size);
+    kernels::cpu::conv2d_forward(s, x.data(), w.data(), conv.data());
+    DeviceBuffer<float> x_d(x), w_d(w), bias_d(bias), y_d(static_cast<size_t>(y_size));
+    for (const bool with_bias : {true, false}) {
+      for (const bool leaky : {true, false}) {
+        if (!with_bias && !leaky) continue;
+        const float slope = 0.2f;
+        std::vector<float> expected = conv;
+        int negative = 0;
+        for (int64_t i = 0; i < y_size; ++i) {
+          float v = expected[i];
+          if (with_bias) v = v + bias[(i / pixels) % s.c_out];
+          negative += v < 0.f;
+          if (leaky) v = v > 0.f ? v : slope * v;
+          expected[i] = v;
+        }
+        INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k
+                   << ", bias " << with_bias << ", leaky " << leaky);
+        CHECK(negative > 0);  // both branches of the activation are taken
+        std::vector<float> cpu(y_size);
+        kernels::cpu::conv2d_forward(s, x.data(), w.data(), cpu.data(),
+                                     kernels::ConvEpilogue{with_bias ? bias.data() : nullptr, leaky, slope});
+        CHECK(cpu == expected);
+        const kernels::ConvEpilogue epilogue{with_bias ? bias_d.get() : nullptr, leaky, slope};
+        for (const ConvTile tile : tiles) {
+          kernels::cuda::set_conv_tile(tile);
+          auto run = [&] {
+            kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get(), epilogue);
+            return y_d.to_host();
+          };
+          INFO("tile " << int(tile));
+          test::expect_close(run(), expected, 1e-4, 1e-4, "forward with epilogue");
+          kernel_test::require_schedule_independent(run, "conv2d forward epilogue");
+        }
+        DeviceBuffer<float> vendor(conv);  // a convolution computed elsewhere, then the epilogue alone
+        kernels::cuda::conv2d_apply_epilogue(s, vendor.get(), epilogue);
+        CHECK(vendor.to_host() == expected);
+      }
+    }
+  }
+}

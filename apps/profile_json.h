@@ -44,5 +44,5 @@ inline void write_workload_json(const std::string& path, const std::string& op, 
                               {"shape", shape},
                               {"predicted_h200_ms", w.ms / runs},
                               {"profile", {{"launches", per_run}, {"kernels", kernels}}}};
-  engine::write_file_atomically(path, nlohmann::json{{"rows", {row}}}.dump(1) + "\n");
+  engine::write_file_atomically(path, nlohmann::json{{"rows", {row}}}.dump() + "\n");
 }

@@ -378,9 +378,20 @@ void forward_epilogue(const Conv2dShape& s, float* y, const ConvEpilogue& e) {
   const int64_t planes = s.n * s.c_out, pixels = s.h_out * s.w_out;
 #pragma omp parallel for schedule(static) if (threads() > 1 && planes * pixels > 65536)
   for (int64_t plane = 0; plane < planes; ++plane) {
-    const int c = static_cast<int>(plane % s.c_out);
+    // One channel per plane, its bias a local and one simple loop per step, each vectorised as
+    // the unary kernels' are (omp simd): written through apply_epilogue, without it, the pass
+    // took 2-4 times the convolution of D 1 on this machine.
     float* row = y + plane * pixels;
-    for (int64_t i = 0; i < pixels; ++i) row[i] = apply_epilogue(e, c, row[i]);
+    if (e.bias != nullptr) {
+      const float bias = e.bias[plane % s.c_out];
+#pragma omp simd
+      for (int64_t i = 0; i < pixels; ++i) row[i] += bias;
+    }
+    if (e.leaky_relu) {
+      const float slope = e.slope;
+#pragma omp simd
+      for (int64_t i = 0; i < pixels; ++i) row[i] = row[i] > 0.f ? row[i] : slope * row[i];
+    }
   }
 }
 

@@ -97,10 +97,6 @@ void add_data_path_rows(std::vector<Row>& rows) {
 // pairs of S x S images.
 Tensor correlation_gemm(const std::vector<Tensor>& v) { return engine::gemm_tn(v[0], v[1]); }
 
-}  // namespace
-
-namespace {
-
 std::string conv_label(const ConvSpec& c) {
   std::ostringstream label;
   label << "x " << dims({c.n, c.c_in, c.h, c.w}) << " k" << c.k << " s" << c.stride << " p" << c.pad << " -> "

@@ -79,9 +79,13 @@ kernels::Conv2dShape conv_shape(const char* op, const Shape& x, const Shape& wei
   return s;
 }
 
+void check_bias(const char* op, const Tensor& bias, int64_t channels) {
+  ENGINE_CHECK(bias.dim() == 1 && bias.size(0) == channels, op, ": expected bias of shape [", channels, "], got ",
+               shape_str(bias.shape()));
+}
+
 Tensor add_bias(const char* op, const Tensor& y, const Tensor& bias) {
-  ENGINE_CHECK(bias.dim() == 1 && bias.size(0) == y.size(1), op, ": expected bias of shape [",
-               y.size(1), "], got ", shape_str(bias.shape()));
+  check_bias(op, bias, y.size(1));
   return y + bias.reshape({1, y.size(1), 1, 1});
 }
 
@@ -96,13 +100,12 @@ Tensor conv2d_with_epilogue(const char* op, const Tensor& x, const Tensor& weigh
   check_options(op, options);
   ENGINE_CHECK(!slope || *slope >= 0.f, op, ": expected a negative slope >= 0, got ", *slope);
   const kernels::Conv2dShape s = conv_shape(op, x.shape(), weight.shape(), options);
-  ENGINE_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == s.c_out), op, ": expected bias of shape [",
-               s.c_out, "], got ", shape_str(bias.shape()));
+  if (bias.defined()) check_bias(op, bias, s.c_out);
   Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
   const kernels::ConvEpilogue epilogue{bias.defined() ? bias.data() : nullptr, slope.has_value(), slope.value_or(0.f)};
   const kernels::FlopScope flops(conv_flops(s));
   CONV_DISPATCH(device, conv2d_forward, s, x.data(), weight.data(), y.data(), epilogue);
-  const Tensor y_values = y.detach();
+  const Tensor y_values = slope ? y.detach() : Tensor();  // the mask's input, kept only where there is one
   return record(op, {x, weight, bias}, y, [x, weight, bias, slope, options, y_values](const Tensor& g) -> std::vector<Tensor> {
     const Tensor g_conv = slope ? g * ops::leaky_relu_mask(y_values, *slope) : g;
     const int64_t c_out = weight.size(0);

@@ -57,8 +57,9 @@ struct ConvEpilogue {
   bool empty() const { return bias == nullptr && !leaky_relu; }
 };
 
-// The epilogue on one value of output channel c: what both devices compute (the expressions of
-// the add and leaky_relu kernels, so the bits are theirs).
+// The epilogue on one value of output channel c, as the CUDA stores apply it (the expressions of
+// the add and leaky_relu kernels, so the bits are theirs; the CPU's vectorised pass in
+// kernels/cpu/conv2d.cpp writes the same two expressions).
 #if defined(__CUDACC__)
 __host__ __device__
 #endif

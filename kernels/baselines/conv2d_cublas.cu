@@ -51,7 +51,7 @@ int as_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
-ScratchBuffer col_scratch;
+ScratchBuffer<float> col_scratch;
 
 float* col_buffer(size_t floats) { return col_scratch.get(floats); }
 

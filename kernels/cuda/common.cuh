@@ -22,20 +22,25 @@ inline unsigned grid_for(int64_t n, int block = elementwise_block) {
 }
 
 // Device scratch memory that only grows and is kept for the process: workspaces of launches issued
-// from one host thread (the engine issues its ops from one).
+// from one host thread (the engine issues its ops from one). With zero_new, memory it allocates
+// starts as zeros (counters that the kernels using them return to zero).
+template <class T = float>
 class ScratchBuffer {
  public:
-  float* get(size_t floats) {
-    if (floats > capacity_) {
+  explicit ScratchBuffer(bool zero_new = false) : zero_new_(zero_new) {}
+  T* get(size_t count) {
+    if (count > capacity_) {
       if (buffer_) CUDA_CHECK(cudaFree(buffer_));
-      CUDA_CHECK(cudaMalloc(&buffer_, floats * sizeof(float)));
-      capacity_ = floats;
+      CUDA_CHECK(cudaMalloc(&buffer_, count * sizeof(T)));
+      if (zero_new_) CUDA_CHECK(cudaMemsetAsync(buffer_, 0, count * sizeof(T), stream()));
+      capacity_ = count;
     }
     return buffer_;
   }
 
  private:
-  float* buffer_ = nullptr;
+  bool zero_new_;
+  T* buffer_ = nullptr;
   size_t capacity_ = 0;
 };
 

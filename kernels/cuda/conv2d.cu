@@ -18,8 +18,8 @@
 // a thread's row once per tile, and read float4s where the problem allows (checked per launch).
 // When a problem has few output tiles and a long reduction (D's deep layers and heads; the weight
 // gradient of the early layers) all three split the reduction across blockIdx.z (split-K, rule in
-// split_slices) into a workspace laid out like the output and sum the slices in a fixed order in
-// a second kernel: deterministic, no atomics.
+// split_slices) into a workspace laid out like the output; the last block of each output tile to
+// finish sums the tile's slices in a fixed order (SplitK): deterministic, one launch.
 // The data gradient runs by phase decomposition (Phase below): the stride^2 phases of the input
 // pixels side by side along grid.x in one launch, each a dense convolution over its own taps.
 #include <algorithm>
@@ -172,19 +172,60 @@ struct PhaseWeights {
   }
 };
 
-// C[(n, i, j)][ci] of one phase -> out[slice][n][ci][row0 + stride i][col0 + stride j].
-struct PhaseStore {
+// Where a GEMM's results go. Unsplit: into the result, through the epilogue. Split-K: slice z's
+// partial sums into out + z * slice_size, a workspace laid out as the result; then the block of
+// each output tile that arrives last (its ticket, one per tile of grid.x x grid.y, counts the
+// slices done) sums the tile's slices in slice order into the result and applies the epilogue
+// (sum_slices_if_last): no second launch, no atomics on the values, and the same bits whichever
+// block arrives last. The tickets are zero between launches: the last block resets its tile's.
+// (One tile leaves the sum to a second launch, split_k_sum_kernel, in the same order: sums_in_gemm.)
+struct SplitK {
+  float* out;              // the result, or the workspace's slice 0
+  int slice_size;          // 0 unsplit, else the result's element count
+  ConvEpilogue epilogue;   // of channel n, the GEMM's column, as stored (none when split)
+  int slices;
+  float* result;           // split: where the sums go,
+  ConvEpilogue finish;     //   with this epilogue
+  unsigned* tickets;
+};
+
+// A store: Layout gives offset(m, n), the offset of C[m][n] in the result (negative where the
+// element is not one: a phase's padding), and for store4 the 4 consecutive elements along m
+// (along_m) or n at offset(m, n) onwards. The store puts a value where SplitK says: out plus an
+// int offset, whether split or not (a 64-bit pointer chosen per block was hoisted above the k loop
+// and spilled).
+template <class Layout>
+struct SplitKStore {
+  SplitK split;
+  __device__ __forceinline__ float* slice() const { return split.out + int(blockIdx.z) * split.slice_size; }
+  // Only the forward's layout has an epilogue: the others leave out its tests (their 64 registers spilled).
+  __device__ __forceinline__ static float finish(const ConvEpilogue& e, int n, float v) {
+    if constexpr (Layout::has_epilogue) return apply_epilogue(e, n, v);
+    return v;
+  }
+  __device__ __forceinline__ void operator()(int m, int n, float v) const {
+    const int i = static_cast<const Layout&>(*this).offset(m, n);
+    if (i >= 0) slice()[i] = finish(split.epilogue, n, v);
+  }
+  __device__ __forceinline__ void store4(int m, int n, float4 v) const {
+    constexpr int step = Layout::along_m ? 0 : 1;  // lane t is channel n + step t
+    v.x = finish(split.epilogue, n, v.x), v.y = finish(split.epilogue, n + step, v.y);
+    v.z = finish(split.epilogue, n + 2 * step, v.z), v.w = finish(split.epilogue, n + 3 * step, v.w);
+    *reinterpret_cast<float4*>(slice() + static_cast<const Layout&>(*this).offset(m, n)) = v;
+  }
+};
+
+// C[(n, i, j)][ci] of one phase -> dx[n][ci][row0 + stride i][col0 + stride j].
+struct PhaseStore : SplitKStore<PhaseStore> {
   Dims s;
   Phase ph;
   int m_total;
-  float* out;
-  int slice_size;
-  static constexpr bool has_store4 = false;  // a phase's pixels are stride apart
-  __device__ __forceinline__ void operator()(int m, int ci, float v) const {
-    if (m >= m_total) return;
+  static constexpr bool has_store4 = false, along_m = true, has_epilogue = false;  // a phase's pixels are stride apart
+  __device__ __forceinline__ int offset(int m, int ci) const {
+    if (m >= m_total) return -1;
     const int n = ph.plane.quotient(m), p = m - n * ph.plane.divisor, i = ph.plane_cols.quotient(p);
     const int ih = ph.row0 + s.stride * i, iw = ph.col0 + s.stride * (p - i * ph.cols);
-    out[int(blockIdx.z) * slice_size + ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] = v;
+    return ((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw;
   }
 };
 
@@ -197,11 +238,14 @@ struct WeightTransposed {
   Dims s;
   const float* w;
 };
-struct StoreDataGrad {
+struct StoreDataGrad : SplitKStore<StoreDataGrad> {
   Dims s;
-  float* out;
-  int slice_size;
 };
+
+// Whether a GEMM has phases: only the data gradient's operands and store have (the others' tiles
+// are all phase 0, and their kernels do not divide blockIdx.x to find it).
+template <class Op>
+constexpr bool phased = std::is_same_v<Op, OutputGradPatch> || std::is_same_v<Op, StoreDataGrad>;
 
 __device__ __forceinline__ PhaseGradPatch for_phase(const OutputGradPatch& a, int p) {
   const Phase ph = phase_of(a.s, p);
@@ -213,7 +257,7 @@ __device__ __forceinline__ PhaseWeights for_phase(const WeightTransposed& b, int
 }
 __device__ __forceinline__ PhaseStore for_phase(const StoreDataGrad& st, int p) {
   const Phase ph = phase_of(st.s, p);
-  return {st.s, ph, ph.pixels(st.s), st.out, st.slice_size};
+  return {{st.split}, st.s, ph, ph.pixels(st.s)};
 }
 
 // dy as A[co][m = (n, oh, ow)] of backward_weight (contiguous along m, the reduction). No load4:
@@ -240,43 +284,62 @@ struct InputPatchAsB {
   __device__ __forceinline__ float operator()(int k, const K& m) const { return patch(m, k); }
 };
 
-// Stores of the GEMM result C[m][n]. store4 writes 4 consecutive m (along_m) or n as one float4,
-// used when the launcher sets vec4.
-// The forward's: applies the epilogue (empty when split-K leaves it to the summing pass).
-struct StoreNchw {  // C[(n, pixel)][channel] -> out[slice][n][channel][pixel]
-  float* out;
+// The layouts of the other two results. vec4: the launcher checked that store4 may be used.
+struct StoreNchw : SplitKStore<StoreNchw> {  // C[(n, pixel)][channel] -> y[n][channel][pixel]
   int channels;
   FastDivisor pixels;
-  int slice_size;
-  bool vec4;  // pixels a multiple of 4, out 16-byte aligned
-  ConvEpilogue epilogue;
-  static constexpr bool has_store4 = true, along_m = true;
+  bool vec4;  // pixels a multiple of 4, out and partial 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = true, has_epilogue = true;
   __device__ __forceinline__ int offset(int m, int c) const {
     const int n = pixels.quotient(m);
-    return int(blockIdx.z) * slice_size + (n * channels + c) * pixels.divisor + (m - n * pixels.divisor);
-  }
-  __device__ __forceinline__ void operator()(int m, int c, float v) const {
-    out[offset(m, c)] = apply_epilogue(epilogue, c, v);
-  }
-  __device__ __forceinline__ void store4(int m, int c, float4 v) const {  // 4 pixels of channel c
-    v.x = apply_epilogue(epilogue, c, v.x), v.y = apply_epilogue(epilogue, c, v.y);
-    v.z = apply_epilogue(epilogue, c, v.z), v.w = apply_epilogue(epilogue, c, v.w);
-    *reinterpret_cast<float4*>(out + offset(m, c)) = v;
+    return (n * channels + c) * pixels.divisor + (m - n * pixels.divisor);
   }
 };
 
-struct StoreRowMajor {  // C[m][n] -> out[slice][m][n]
-  float* out;
-  int cols, slice_size;
-  bool vec4;  // cols a multiple of 4, out 16-byte aligned
-  static constexpr bool has_store4 = true, along_m = false;
-  __device__ __forceinline__ void operator()(int m, int n, float v) const {
-    out[int(blockIdx.z) * slice_size + m * cols + n] = v;
-  }
-  __device__ __forceinline__ void store4(int m, int n, float4 v) const {
-    *reinterpret_cast<float4*>(out + int(blockIdx.z) * slice_size + m * cols + n) = v;
-  }
+struct StoreRowMajor : SplitKStore<StoreRowMajor> {  // C[m][n] -> out[m][n]
+  int cols;
+  bool vec4;  // cols a multiple of 4, out and partial 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = false, has_epilogue = false;
+  __device__ __forceinline__ int offset(int m, int n) const { return m * cols + n; }
 };
+
+// Whether tile T's GEMM sums its split-K slices itself. Not the weight gradient's 64x64 tile: its
+// k loop fills the 80 registers of 3 blocks per SM, and with the summing code beside it ptxas
+// spilled 4 to 8 bytes (whichever way the code was written); it launches split_k_sum_kernel.
+template <class T>
+constexpr bool sums_in_gemm = !std::is_same_v<T, MediumTile3>;
+
+// After the block stored its slice of the tile: the tile's last slice to arrive sums them all.
+// store_all and m_tiles as the GEMM kernel has them.
+template <class T, class Store>
+__device__ __forceinline__ void sum_slices_if_last(const Store& store_all, int m_tiles, int m_total, int n_total) {
+  const SplitK& k = store_all.split;
+  constexpr int tile_size = T::m * T::n;
+  // Where the block's summing starts: 0 in the last block, past the tile in the others. Read
+  // from shared memory, and every index below is formed from it, so that nvcc cannot merge them
+  // with the same values formed before the k loop (merged, they stayed live across it and spilled).
+  __shared__ int first;
+  const unsigned tile = blockIdx.y * gridDim.x + blockIdx.x;
+  __syncthreads();  // every thread's partial sums are stored before thread 0 releases them
+  if (threadIdx.x == 0)
+    first = ptx::atom_add_acq_rel_gpu(k.tickets + tile, 1) == unsigned(k.slices - 1) ? 0 : tile_size;
+  __syncthreads();  // and thread 0's acquire orders the other slices' sums before the reads below
+  const int x = int(blockIdx.x) + first, phase = phased<Store> ? x / m_tiles : 0;  // blockIdx.x where it is used
+  const auto store = for_phase(store_all, phase);
+  const int m0 = (x - phase * m_tiles) * T::m, n0 = (int(blockIdx.y) + first) * T::n;
+  using Bound = std::decay_t<decltype(store)>;
+  constexpr bool along_m = Bound::along_m;  // consecutive threads along the layout
+#pragma unroll 1
+  for (int e = first + int(threadIdx.x); e < tile_size; e += gemm_threads) {
+    const int m = m0 + (along_m ? e % T::m : e / T::n), n = n0 + (along_m ? e / T::m : e % T::n);
+    const int i = m < m_total && n < n_total ? store.offset(m, n) : -1;
+    if (i < 0) continue;
+    float total = 0.f;
+    for (int z = 0; z < k.slices; ++z) total += k.out[z * k.slice_size + i];
+    k.result[i] = Bound::finish(k.finish, n, total);
+  }
+  if (threadIdx.x == 0 && first == 0) k.tickets[tile] = 0;  // all slices arrived; the next launch is stream-ordered
+}
 
 // C[m][n] = sum_k A(m, k) B(k, n) over k in this block's slice [z * k_chunk, (z+1) * k_chunk).
 // grid.x holds the phases side by side, m_tiles tiles each (one phase unless the operands have
@@ -286,7 +349,7 @@ __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_
     int m_tiles, int m_total, int n_total, int k_total, int k_chunk, A a_all, B b_all, Store store_all) {
   __shared__ __align__(16) float a_tile[2][tile_k][T::m + T::smem_pad];
   __shared__ __align__(16) float b_tile[2][tile_k][T::n + T::smem_pad];
-  const int phase = blockIdx.x / m_tiles;
+  const int phase = phased<A> ? blockIdx.x / m_tiles : 0;
   const auto a = for_phase(a_all, phase);
   const auto b = for_phase(b_all, phase);
   const int m0 = (blockIdx.x - phase * m_tiles) * T::m, n0 = blockIdx.y * T::n;
@@ -320,25 +383,24 @@ __global__ void __launch_bounds__(gemm_threads, T::blocks_per_sm) implicit_gemm_
   }
   // Bound here, not live through the k loop.
   store_outputs<T>(for_phase(store_all, phase), m0, n0, m_total, n_total, acc);
+  if constexpr (sums_in_gemm<T>)
+    if (store_all.split.slices > 1) sum_slices_if_last<T>(store_all, m_tiles, m_total, n_total);
 }
 
-// The forward's epilogue on an NCHW output, where split-K leaves it to the summing pass: element i
-// is in channel (i / pixels) mod channels.
-struct SumEpilogue {
-  ConvEpilogue epilogue;
-  FastDivisor pixels;
-  int channels = 1;
-};
-
-// out = sum over the split-K slices, in slice order, then the epilogue (none but the forward's).
-// With one slice and partial == out: the epilogue alone, in place.
-__global__ void split_k_sum_kernel(int count, int slices, const float* partial, float* out, SumEpilogue finish) {
+// Split-K's summing pass for tiles that do not sum in the GEMM: out = the slices' sum, in slice order.
+__global__ void split_k_sum_kernel(int count, int slices, const float* partial, float* out) {
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < count; i += int(gridDim.x) * blockDim.x) {
     float total = 0.f;
     for (int z = 0; z < slices; ++z) total += partial[z * count + i];
-    out[i] = finish.epilogue.empty() ? total
-                                     : apply_epilogue(finish.epilogue, finish.pixels.quotient(i) % finish.channels, total);
+    out[i] = total;
   }
+}
+
+// The forward's epilogue alone, in place, on an NCHW output: element i is in channel
+// (i / pixels) mod channels. For the baselines' vendor convolutions.
+__global__ void conv_epilogue_kernel(int count, float* y, ConvEpilogue epilogue, FastDivisor pixels, int channels) {
+  for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < count; i += int(gridDim.x) * blockDim.x)
+    y[i] = apply_epilogue(epilogue, pixels.quotient(i) % channels, y[i]);
 }
 
 constexpr int sm_count = 132;  // an H200's; the rules below are tuned for it
@@ -378,32 +440,39 @@ ConvTile tile_shape_for(int phases, int m, int n) {
   return ConvTile::medium;
 }
 
-// Split-K partial sums.
-ScratchBuffer split_k_scratch;
+// Split-K's partial sums and tickets.
+ScratchBuffer<float> split_k_scratch;
+ScratchBuffer<unsigned> split_k_tickets(/*zero_new=*/true);
 
-void launch_split_k_sum(int count, int slices, const float* partial, float* out, const SumEpilogue& finish) {
-  launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, partial,
-         out, finish);
-}
-
-// Runs the GEMM in tiles of T straight into `out` (count elements), or, when split_slices splits
-// it, into the workspace (slice z at z * count, laid out as `out`) and then sums the slices into
-// `out` in slice order. make_store(destination, slice_size) builds the Store; `finish` is the
-// forward's epilogue, which the Store applies when the GEMM writes `out` itself (slice_size 0)
-// and the summing pass otherwise. With phases, m and k are the largest phase's and the phases'
-// stores together cover `out`: every slice writes every element (a slice past a phase's k writes 0).
-template <class T, class A, class B, class MakeStore>
-void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out,
-                     const MakeStore& make_store, const SumEpilogue& finish) {
+// Runs the GEMM in tiles of T into `out` (count elements), split as split_slices says. `store`
+// is the result's layout (its SplitK is filled in here); `epilogue` the forward's. With phases,
+// m and k are the largest phase's and the phases' stores together cover `out`: every slice
+// writes every element (a slice past a phase's k writes 0).
+template <class T, class A, class B, class Store>
+void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, const B& b, float* out, Store store,
+                     const ConvEpilogue& epilogue) {
   const int slices = split_slices<T>(phases, m, n, k);
-  float* partial = slices == 1 ? out : split_k_scratch.get(static_cast<size_t>(slices) * count);
   const int k_chunk = ((k + slices - 1) / slices + tile_k - 1) / tile_k * tile_k, m_tiles = (m + T::m - 1) / T::m;
   const dim3 grid(static_cast<unsigned>(phases * m_tiles), static_cast<unsigned>((n + T::n - 1) / T::n),
                   static_cast<unsigned>(slices));
-  const auto store = make_store(partial, slices == 1 ? 0 : count);
-  launch(implicit_gemm_kernel<T, A, B, std::decay_t<decltype(store)>>, {grid, dim3(gemm_threads), 0, stream()},
-         m_tiles, m, n, k, k_chunk, a, b, store);
-  if (slices > 1) launch_split_k_sum(count, slices, partial, out, finish);
+  store.split = SplitK{out, 0, epilogue, slices, out, epilogue, nullptr};
+  if (slices > 1) {
+    store.split.out = split_k_scratch.get(static_cast<size_t>(slices) * count);
+    store.split.slice_size = count, store.split.epilogue = {};
+  }
+  const size_t tiles = size_t(grid.x) * grid.y;
+  if (slices > 1 && sums_in_gemm<T>) store.split.tickets = split_k_tickets.get(tiles);
+  launch(implicit_gemm_kernel<T, A, B, Store>, {grid, dim3(gemm_threads), 0, stream()}, m_tiles, m, n, k, k_chunk, a, b,
+         store);
+  // Where blocks were skipped, tiles kept the tickets of the slices that ran: back to zero.
+  if (store.split.tickets != nullptr && blocks_may_be_skipped())
+    CUDA_CHECK(cudaMemsetAsync(store.split.tickets, 0, tiles * sizeof(unsigned), stream()));
+  if constexpr (!sums_in_gemm<T>) {
+    static_assert(!Store::has_epilogue, "split_k_sum_kernel applies no epilogue");
+    if (slices > 1)
+      launch(split_k_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices,
+             store.split.out, out);
+  }
 }
 
 // large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
@@ -411,19 +480,18 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
 // which ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged
 // slab), so they take 64x64 tiles where the rule says 128x128. Medium: the operation's 64x64
 // tile (MediumTile, or MediumTile3 where 64 registers spill). TF32 has its one tile.
-template <bool large_fits, class Medium, class A, class B, class MakeStore>
+template <bool large_fits, class Medium, class A, class B, class Store>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
-                  float* out, const MakeStore& make_store, const SumEpilogue& finish = {}) {
+                  float* out, const Store& store, const ConvEpilogue& epilogue = {}) {
   if (precision == Precision::tf32)
-    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, make_store, finish);
+    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, store, epilogue);
   const ConvTile tile = tile_shape_for(phases, m, n);
   if constexpr (large_fits)
-    if (tile == ConvTile::large)
-      return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, make_store, finish);
+    if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, store, epilogue);
   switch (tile) {
-    case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, make_store, finish);
-    case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, make_store, finish);
-    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, make_store, finish);
+    case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+    case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, store, epilogue);
   }
 }
 
@@ -451,19 +519,18 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  gemm_split_k<true, MediumTile>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x}, WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y,
-               [&](float* out, int slice_size) {
-                 return StoreNchw{out, s.c_out, FastDivisor(pixels), slice_size, pixels % 4 == 0 && aligned16(out),
-                                  slice_size == 0 ? epilogue : ConvEpilogue{}};
-               },
-               SumEpilogue{epilogue, FastDivisor(pixels), s.c_out});
+  StoreNchw store{};
+  store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
+  gemm_split_k<true, MediumTile>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},
+                                 WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y, store, epilogue);
 }
 
 void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogue& epilogue) {
   const Dims s = dims_of(shape);
   const int count = s.n * s.c_out * s.h_out * s.w_out;
   if (count == 0 || epilogue.empty()) return;
-  launch_split_k_sum(count, 1, y, y, SumEpilogue{epilogue, FastDivisor(s.h_out * s.w_out), s.c_out});
+  launch(conv_epilogue_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, y, epilogue,
+         FastDivisor(s.h_out * s.w_out), s.c_out);
 }
 
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
@@ -473,8 +540,10 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
-  gemm_split_k<false, MediumTile>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in, OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx,
-               [&](float* out, int slice_size) { return StoreDataGrad{s, out, slice_size}; });
+  StoreDataGrad store{};
+  store.s = s;
+  gemm_split_k<false, MediumTile>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in,
+                                  OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx, store);
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
@@ -482,10 +551,10 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  gemm_split_k<false, MediumTile3>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy}, InputPatchAsB{InputPatch{s, x}}, dw,
-               [&](float* out, int slice_size) {
-                 return StoreRowMajor{out, cols, slice_size, cols % 4 == 0 && aligned16(out)};
-               });
+  StoreRowMajor store{};
+  store.cols = cols, store.vec4 = cols % 4 == 0 && aligned16(dw);
+  gemm_split_k<false, MediumTile3>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy},
+                                   InputPatchAsB{InputPatch{s, x}}, dw, store);
 }
 
 }  // namespace kernels::cuda

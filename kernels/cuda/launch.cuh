@@ -31,6 +31,7 @@
 #include "kernels/cuda_error.h"
 #if !defined(__CUDACC__)
 #include "kernels/emu.h"
+#include "kernels/emu_profile.h"
 #endif
 
 namespace kernels::cuda {
@@ -85,6 +86,17 @@ void launch(void (*kernel)(Params...), const LaunchConfig& cfg, Args&&... args) 
 #endif
   check_cuda(cudaGetLastError(), "kernel launch", cfg.file, cfg.line);
   if (sync_after_launch()) check_cuda(cudaStreamSynchronize(cfg.stream), "kernel (ENGINE_CUDA_SYNC)", cfg.file, cfg.line);
+}
+
+// Whether a launch may run only some of its blocks: under the emulator's sampled profiling
+// (ENGINE_EMU_PROFILE=sampled, docs/perf.md), never on a GPU. Blocks that hand work to each other
+// through counters in device memory (split-K's tickets) cannot count on every block arriving then.
+inline bool blocks_may_be_skipped() {
+#if defined(__CUDACC__)
+  return false;
+#else
+  return ::kernels::emu::sampled_blocks_only();
+#endif
 }
 
 // Opts `kernel` in to more than 48 KiB of dynamic shared memory (at most 227 KiB on sm_90,

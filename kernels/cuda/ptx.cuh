@@ -21,6 +21,13 @@
 //   C and D:          c0 (g, 2t)   c1 (g, 2t+1)   c2 (g+8, 2t)   c3 (g+8, 2t+1)
 // a and b hold TF32 values (cvt_rna_tf32); products of TF32 values are exact in fp32. The order
 // and internal precision of the hardware's sum are not specified by PTX.
+//
+// ---- atom.acq_rel.gpu.global.add.u32 d, [a], b ----
+// unsigned atom_add_acq_rel_gpu(unsigned* a, unsigned b): *a += b atomically, returning the old
+// value, with release and acquire semantics at GPU scope: the writes this thread made before it
+// (and, after a __syncthreads(), its block's) are visible to any thread that later reads the
+// value it stored (or a later one) with an acquire, and that thread's later reads see them. The
+// ticket of a split-K tile (conv2d.cu); CUDA's atomicAdd is relaxed, which would need fences.
 #if !defined(ENGINE_CUDA_EMULATOR)
 namespace kernels::cuda::ptx {
 
@@ -38,6 +45,12 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const std::uint3
       : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]),
         "f"(c[3]));
+}
+
+__device__ __forceinline__ unsigned atom_add_acq_rel_gpu(unsigned* a, unsigned b) {
+  unsigned old;
+  asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], %2;" : "=r"(old) : "l"(a), "r"(b) : "memory");
+  return old;
 }
 
 }  // namespace kernels::cuda::ptx

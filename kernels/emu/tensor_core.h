@@ -45,4 +45,8 @@ inline void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const s
   for (int i = 0; i < 4; ++i) d[i] = mine.d[i];
 }
 
+// The blocks of a launch run on several OS threads: a C++ acq_rel read-modify-write orders their
+// memory as the PTX one orders the SMs' (and ThreadSanitizer sees the ordering).
+inline unsigned atom_add_acq_rel_gpu(unsigned* a, unsigned b) { return __atomic_fetch_add(a, b, __ATOMIC_ACQ_REL); }
+
 }  // namespace kernels::cuda::ptx

@@ -26,6 +26,9 @@
 
 #include "kernel_test_util.h"
 #include "kernels/conv2d.h"
+#if defined(ENGINE_CUDA_EMULATED)
+#include "kernels/emu_profile.h"
+#endif
 #include "test_util.h"
 
 using kernel_test::DeviceBuffer;
@@ -213,6 +216,42 @@ TEST_CASE("conv2d TF32 tensor-core path matches the CPU within TF32's rounding",
   for (const ConvCase& c : phase_cases) check_against_cpu(c, 0, kernels::Precision::tf32);
   for (const ConvCase& c : tile_cases) check_against_cpu(c, 0, kernels::Precision::tf32);  // float4 paths on and off
   check_against_cpu(tile_cases[0], 1, kernels::Precision::tf32);  // misaligned: scalar paths
+}
+
+// Split-K's tiles count their slices in tickets that the last slice returns to zero. Under the
+// emulator's sampled profiling (ENGINE_EMU_PROFILE=sampled) most blocks are skipped and the
+// tickets would keep their counts: the launcher zeroes them after such a launch, so that the
+// next, complete run still sums each tile once every slice has arrived, and gives the bits of a
+// complete run before the profile. Forward, 2 x 128 x 16 x 16 by 64 3x3 filters: 8 tiles of
+// 64x64, K = 1152 in 9 slices, 72 blocks (the profiler runs ~32). Fails without the zeroing.
+TEST_CASE("conv2d split-K after a sampled-blocks profile: the tiles' tickets start again from zero",
+          "[cuda][kernel][conv2d][profile]") {
+  REQUIRE_CUDA_DEVICE();
+#if defined(ENGINE_CUDA_EMULATED)
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  const kernels::Conv2dShape s = shape_of({2, 128, 16, 16, 64, 3, 1, 1});
+  const int64_t x_size = s.n * s.c_in * s.h_in * s.w_in;
+  DeviceBuffer<float> x(test::random_values(x_size, 1)), profiled_x(test::random_values(x_size, 3)),
+      w(test::random_values(s.c_out * s.c_in * 9, 2)), y(s.n * s.c_out * s.h_out * s.w_out);
+  kernels::cuda::conv2d_forward(s, x.get(), w.get(), y.get());
+  const std::vector<float> before = y.to_host();
+  // Another input, so that a tile summed before all its slices arrived would read some of
+  // this run's partial sums and not give the bits above.
+  kernels::emu::set_profiling(true, /*sampled_blocks_only=*/true);
+  kernels::cuda::conv2d_forward(s, profiled_x.get(), w.get(), y.get());
+  kernels::emu::set_profiling(false);
+  const std::vector<kernels::emu::LaunchProfile> sampled = kernels::emu::take_launch_profiles();
+  REQUIRE(sampled.size() == 1);
+  CHECK(sampled[0].grid[2] == 9);
+  CHECK(sampled[0].sampled_blocks < 72);
+  kernels::cuda::conv2d_forward(s, x.get(), w.get(), y.get());
+  CHECK(kernel_test::same_bits(y.to_host(), before));  // a complete run gives the same bits every time
+#else
+  WARN("SKIPPED: sampled profiling is the CPU emulator's");
+#endif
 }
 
 TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda][kernel][conv2d]") {

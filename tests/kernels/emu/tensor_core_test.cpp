@@ -1,9 +1,12 @@
 // The emulator's tensor-core instructions (kernels/cuda/ptx.cuh, kernels/emu/tensor_core.h):
 // cvt.rna.tf32.f32 against hand-computed bit patterns and an independent rounding in double;
 // mma.sync m16n8k8 .tf32 against hand-computed fragments and a plain matrix product, under
-// every schedule; a warp that does not reach the MMA whole is reported.
+// every schedule; a warp that does not reach the MMA whole is reported. atom.acq_rel.gpu.add
+// (split-K's tickets) returns the old value and hands one block's writes to the block that
+// draws the last ticket, on 1 and 2 worker threads.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -14,6 +17,7 @@
 namespace {
 
 using Catch::Matchers::Contains;
+using kernels::cuda::ptx::atom_add_acq_rel_gpu;
 using kernels::cuda::ptx::cvt_rna_tf32;
 
 std::uint32_t bits_of(float x) {
@@ -312,4 +316,49 @@ TEST_CASE("a warp that does not reach the mma whole is reported, under every sch
     expect_mma_error(mma_after_early_return_kernel, 48, {"all 32 lanes must execute it", "not a multiple of 32"});
   }
   CHECK(run_mma({Problem{}}, 1) == std::vector<float>(4 * 32, 0.f));  // the emulator stays usable
+}
+
+// Every block writes its 32 values, then thread 0 draws a ticket; the block that draws the last
+// sums every block's values (the pattern of conv2d.cu's split-K).
+constexpr int ticket_blocks = 64;
+__global__ void ticket_kernel(unsigned* counter, float* values, unsigned* tickets, float* total) {
+  __shared__ bool last;
+  values[blockIdx.x * blockDim.x + threadIdx.x] = float(blockIdx.x * blockDim.x + threadIdx.x + 1);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    tickets[blockIdx.x] = atom_add_acq_rel_gpu(counter, 1);
+    last = tickets[blockIdx.x] == ticket_blocks - 1;
+  }
+  __syncthreads();
+  if (last && threadIdx.x == 0) {
+    float sum = 0.f;
+    for (int i = 0; i < ticket_blocks * 32; ++i) sum += values[i];
+    *total = sum;
+  }
+}
+
+__global__ void atom_add_kernel(unsigned* counter, unsigned add, unsigned* old) { *old = atom_add_acq_rel_gpu(counter, add); }
+
+TEST_CASE("atom.acq_rel.gpu.add: returns the old value; the last ticket sees every block's writes, under every schedule",
+          "[emu][tensor_core]") {
+  {
+    emu_test::DeviceBuffer<unsigned> counter(std::vector<unsigned>{5u}), old(std::vector<unsigned>{0u});
+    kernels::cuda::launch(atom_add_kernel, {dim3(1), dim3(1)}, counter.get(), 3u, old.get());
+    CHECK(old.to_host()[0] == 5u);
+    CHECK(counter.to_host()[0] == 8u);
+  }
+  for (const auto& s : emu_test::schedule_matrix()) {
+    INFO(emu_test::describe(s));
+    emu_test::ScopedSettings scoped(s);
+    emu_test::DeviceBuffer<unsigned> counter(std::vector<unsigned>{0u}), tickets(std::vector<unsigned>(ticket_blocks, 0u));
+    emu_test::DeviceBuffer<float> values(std::vector<float>(ticket_blocks * 32, 0.f)), total(std::vector<float>{0.f});
+    kernels::cuda::launch(ticket_kernel, {dim3(ticket_blocks), dim3(32)}, counter.get(), values.get(), tickets.get(),
+                          total.get());
+    CHECK(counter.to_host()[0] == unsigned(ticket_blocks));
+    std::vector<unsigned> drawn = tickets.to_host();
+    std::sort(drawn.begin(), drawn.end());
+    for (int b = 0; b < ticket_blocks; ++b) CHECK(drawn[b] == unsigned(b));  // each ticket once
+    const int n = ticket_blocks * 32;
+    CHECK(total.to_host()[0] == float(n) * float(n + 1) / 2);  // 2,098,176: exact in fp32
+  }
 }

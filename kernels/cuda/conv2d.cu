@@ -7,7 +7,8 @@
 //
 // One kernel template serves all three, with a block tile chosen per problem (TileShape in conv2d_tiles.cuh,
 // rule in tile_shape_for; docs/kernels.md "Tile shapes"): 128x128 (8x8 outputs a thread), 64x64
-// (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows; 256 threads in every case. With
+// (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows, 256x4 / 4x256 (KGroupTile: 4
+// groups of 64 threads over the k of a slab) for at most 4; 256 threads in every case. With
 // Precision::tf32 one tile serves every problem: 64x64 on the tensor cores (MmaTf32Tile: operands
 // rounded to TF32 as they are stored to shared memory, each warp 32x16 outputs by mma.sync
 // m16n8k8); loaders, double buffering, split-K and phases are the fp32 tiles'. The K
@@ -426,14 +427,16 @@ int split_slices(int phases, int m, int n, int k) {
 
 ConvTile forced_tile = ConvTile::automatic;
 
-// The tile shape for an m x n output (docs/kernels.md, "Tile shapes"). 16 outputs or fewer along
-// one side (G's last conv: 3 channels; D's heads: 1 or 7; G's input conv's data gradient: 10):
-// a 64-wide tile would compute 4 to 64 times the needed products; the 16-wide tiles at most 16
+// The tile shape for an m x n output (docs/kernels.md, "Tile shapes"). 4 outputs or fewer along
+// one side (G's last conv: 3 channels; D's source head: 1): the 4-wide tiles, at most 4 times
+// the needed products. 16 or fewer (D's class head: 7; G's input conv's data gradient: 10): a
+// 64-wide tile would compute 4 to 64 times the needed products; the 16-wide tiles at most 16
 // times. 128x128 when it pads each side by at most 1/8 and gives at least 128 tiles (about one
 // per SM: fewer would leave SMs idle that 64x64 tiles, four times as many, fill): it reads half
 // the operand bytes per product of 64x64 and holds 4 times the outputs per thread. Else 64x64.
 ConvTile tile_shape_for(int phases, int m, int n) {
   if (forced_tile != ConvTile::automatic) return forced_tile;
+  if (n <= 4 || m <= 4) return n <= m ? ConvTile::tall4 : ConvTile::wide4;
   if (n <= 16 || m <= 16) return n <= m ? ConvTile::tall : ConvTile::wide;
   auto padded = [](int size) { return (size + 127) / 128 * 128 * 8 <= size * 9; };
   if (padded(m) && padded(n) && tiles_of<LargeTile>(phases, m, n) >= 128) return ConvTile::large;
@@ -489,6 +492,8 @@ void gemm_split_k(Precision precision, int phases, int m, int n, int k, int coun
   if constexpr (large_fits)
     if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, store, epilogue);
   switch (tile) {
+    case ConvTile::tall4: return gemm_split_k_in<TallNarrowTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+    case ConvTile::wide4: return gemm_split_k_in<WideNarrowTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, store, epilogue);

@@ -40,6 +40,27 @@ using MediumTile3 = TileShape<64, 64, 4, 4, 3>;
 using TallTile = TileShape<256, 16, 4, 4, 2>;  // few output columns (n <= 16)
 using WideTile = TileShape<16, 256, 4, 4, 2>;  // few output rows (m <= 16)
 
+// At most 4 output columns (tall) or rows (wide): G's output conv (3 channels) and its weight
+// gradient, D's source head (1). A 256x4 or 4x256 tile: 64 threads of 4x4 outputs cover it, so
+// the block's 256 threads form 4 groups, group g multiplying the k = g, g + 4, ... of each slab,
+// and the groups' tiles are added in group order as the outputs are stored. With 3 columns it
+// forms 1.33 products per useful one (the 16-wide tiles: 5.3).
+struct GroupAcc {  // a KGroupTile thread's 4x4 outputs (a type of its own selects its overloads)
+  float v[4][4];
+};
+template <int M, int N>
+struct KGroupTile {
+  static constexpr int m = M, n = N, blocks_per_sm = 2, smem_pad = 4, groups = 4;
+  static constexpr int group_threads = gemm_threads / groups;
+  // A group's 64 threads as a TileShape's 256 (store_thread_outputs).
+  static constexpr int thread_m = 4, thread_n = 4, threads_n = N / 4, span_m = M, span_n = N;
+  using Acc = GroupAcc;
+  __device__ __forceinline__ static float to_shared(float v) { return v; }
+  static_assert((M / 4) * (N / 4) == group_threads, "one 4x4 piece per thread of a group");
+};
+using TallNarrowTile = KGroupTile<256, 4>;
+using WideNarrowTile = KGroupTile<4, 256>;
+
 // Precision::tf32: 64x64 outputs on the tensor cores. Operands are rounded to TF32 once, as the
 // loaders store them; the 8 warps as 2 (m) x 4 (n), each a 32x16 piece of the tile: 2 x 2
 // mma.sync m16n8k8 per 8-deep k step (fragment layout in ptx.cuh), fp32 accumulators in the
@@ -59,17 +80,30 @@ template <int Rows, class Op, bool = Op::m_contiguous>
 struct TileLoader;
 
 // Along the rows: consecutive threads take consecutive rows (coalesced); a thread keeps one row.
+// A slab of fewer elements than threads (a 4-row side: 64) is loaded by the first threads alone.
+template <int Rows>
+__device__ __forceinline__ bool loads_slab() {
+  return Rows * tile_k >= gemm_threads || int(threadIdx.x) < Rows * tile_k;
+}
+
 template <int Rows, class Op>
 struct TileLoader<Rows, Op, true> {
-  static constexpr int count = Rows * tile_k / gemm_threads, k_step = gemm_threads / Rows;
+  static constexpr int count = Rows * tile_k < gemm_threads ? 1 : Rows * tile_k / gemm_threads;
+  static constexpr int k_step = gemm_threads / Rows;
   typename Op::Row row;
   bool row_in;
   float v[count];
+  // A thread that loads nothing: v is never stored, but g++ cannot tell.
+  __device__ __forceinline__ void clear() {
+#pragma unroll
+    for (int i = 0; i < count; ++i) v[i] = 0.f;
+  }
   __device__ __forceinline__ TileLoader(const Op& op, int row0, int rows) {
     const int r = row0 + int(threadIdx.x) % Rows;
     row = op.row(r), row_in = r < rows;
   }
   __device__ __forceinline__ void fetch(const Op& op, int k0, int k_end) {
+    if (!loads_slab<Rows>()) return clear();
 #pragma unroll
     for (int i = 0; i < count; ++i) {
       const int k = k0 + int(threadIdx.x) / Rows + i * k_step;
@@ -78,6 +112,7 @@ struct TileLoader<Rows, Op, true> {
   }
   template <class T>
   __device__ __forceinline__ void store(const Op&, float (*tile)[Rows + T::smem_pad]) const {
+    if (!loads_slab<Rows>()) return;
 #pragma unroll
     for (int i = 0; i < count; ++i) tile[int(threadIdx.x) / Rows + i * k_step][threadIdx.x % Rows] = T::to_shared(v[i]);
   }
@@ -88,11 +123,17 @@ struct TileLoader<Rows, Op, true> {
 // load instructions), rows 64 apart.
 template <int Rows, class Op>
 struct TileLoader<Rows, Op, false> {
-  static constexpr int count = Rows * tile_k / gemm_threads, row_step = gemm_threads / tile_k;
+  static constexpr int count = Rows * tile_k < gemm_threads ? 1 : Rows * tile_k / gemm_threads;
+  static constexpr int row_step = gemm_threads / tile_k;
   static constexpr int vec_row_step = gemm_threads / (tile_k / 4);
   static constexpr bool can_load4 = Op::has_load4 && Rows % vec_row_step == 0;
   int row0, rows;
   float v[count];
+  // A thread that loads nothing: v is never stored, but g++ cannot tell.
+  __device__ __forceinline__ void clear() {
+#pragma unroll
+    for (int i = 0; i < count; ++i) v[i] = 0.f;
+  }
   __device__ __forceinline__ TileLoader(const Op&, int row0, int rows) : row0(row0), rows(rows) {}
   __device__ __forceinline__ void fetch(const Op& op, int k0, int k_end) {
     if constexpr (can_load4) {
@@ -108,6 +149,7 @@ struct TileLoader<Rows, Op, false> {
         return;
       }
     }
+    if (!loads_slab<Rows>()) return clear();
     const int k = k0 + int(threadIdx.x) % tile_k;
     const typename Op::K at = op.k_at(k);
 #pragma unroll
@@ -128,6 +170,7 @@ struct TileLoader<Rows, Op, false> {
         return;
       }
     }
+    if (!loads_slab<Rows>()) return;
 #pragma unroll
     for (int i = 0; i < count; ++i)
       tile[threadIdx.x % tile_k][threadIdx.x / tile_k + i * row_step] = T::to_shared(v[i]);
@@ -161,11 +204,12 @@ __device__ __forceinline__ void multiply_slab(const float (*a)[T::m + T::smem_pa
   }
 }
 
-// Writes the thread's outputs that lie inside the m_total x n_total result.
+// Writes the outputs of thread `thread` (of the tile's layout) that lie inside the m_total x
+// n_total result.
 template <class T, class Store>
-__device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
-                                              const float (&acc)[T::thread_m][T::thread_n]) {
-  const int tx = threadIdx.x % T::threads_n, ty = threadIdx.x / T::threads_n;
+__device__ __forceinline__ void store_thread_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
+                                                     const float (&acc)[T::thread_m][T::thread_n], int thread) {
+  const int tx = thread % T::threads_n, ty = thread / T::threads_n;
   auto m_of = [&](int i) { return m0 + i / 4 * T::span_m + ty * 4 + i % 4; };
   auto n_of = [&](int j) { return n0 + j / 4 * T::span_n + tx * 4 + j % 4; };
   if constexpr (Store::has_store4) {
@@ -193,6 +237,55 @@ __device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0
 #pragma unroll
     for (int j = 0; j < T::thread_n; ++j)
       if (m_of(i) < m_total && n_of(j) < n_total) store(m_of(i), n_of(j), acc[i][j]);
+}
+
+template <class T, class Store>
+__device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
+                                              const float (&acc)[T::thread_m][T::thread_n]) {
+  store_thread_outputs<T>(store, m0, n0, m_total, n_total, acc, threadIdx.x);
+}
+
+// KGroupTile's overloads. Thread t of group g = threadIdx.x / 64 holds rows 4t..4t+3 (tall) or
+// columns 4t..4t+3 (wide) of the tile, over the k of its group.
+template <class T, int kk_begin, int kk_end>
+__device__ __forceinline__ void multiply_slab(const float (*a)[T::m + T::smem_pad],
+                                              const float (*b)[T::n + T::smem_pad], GroupAcc& acc) {
+  const int g = threadIdx.x / T::group_threads, t = threadIdx.x % T::group_threads;
+  const int row = T::threads_n == 1 ? 4 * t : 0, col = T::threads_n == 1 ? 0 : 4 * t;
+#pragma unroll
+  for (int kk = kk_begin; kk < kk_end; kk += T::groups) {
+    const float4 av = *reinterpret_cast<const float4*>(&a[kk + g][row]);
+    const float4 bv = *reinterpret_cast<const float4*>(&b[kk + g][col]);
+    const float am[4] = {av.x, av.y, av.z, av.w}, bn[4] = {bv.x, bv.y, bv.z, bv.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) acc.v[i][j] = fmaf(am[i], bn[j], acc.v[i][j]);
+  }
+}
+
+// Groups 1-3 leave their tiles in shared memory; group 0 adds them to its own, in group order,
+// and stores the sums.
+template <class T, class Store>
+__device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
+                                              const GroupAcc& acc) {
+  __shared__ float others[T::groups - 1][16][T::group_threads];  // [group - 1][element][thread]: no conflicts
+  const int g = threadIdx.x / T::group_threads, t = threadIdx.x % T::group_threads;
+  if (g > 0)
+#pragma unroll
+    for (int e = 0; e < 16; ++e) others[g - 1][e][t] = acc.v[e / 4][e % 4];
+  __syncthreads();
+  if (g == 0) {
+    float total[4][4];
+#pragma unroll
+    for (int e = 0; e < 16; ++e) {
+      float sum = acc.v[e / 4][e % 4];
+#pragma unroll
+      for (int h = 0; h < T::groups - 1; ++h) sum += others[h][e][t];
+      total[e / 4][e % 4] = sum;
+    }
+    store_thread_outputs<T>(store, m0, n0, m_total, n_total, total, t);
+  }
 }
 
 // MmaTf32Tile's overloads. Warp w holds rows wm + [0, 32) and columns wn + [0, 16) of the tile;

@@ -7,7 +7,7 @@
 // the stride, batch 1 and 3, C = 1, and SARGAN's stride-2 shapes (D 4/5/6 as they are at batch 1;
 // G down/up at their image sizes with fewer channels, which the emulator would take minutes on).
 // A third table runs every block tile shape (forced through set_conv_tile; the automatic rule
-// picks by size, so small cases would otherwise never reach the 128x128 or 16-wide tiles) with
+// picks by size, so small cases would otherwise never reach the 128x128, 16- or 4-wide tiles) with
 // and without the float4 paths (k and pixel counts multiples of 4 or not, and pointers off 16-byte
 // alignment, which the launcher must notice).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
@@ -200,7 +200,8 @@ TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on a
   } restore;
   // The gradients have no 128x128 instance (conv2d.cu, large_fits): forced large, they run 64x64.
   const std::pair<ConvTile, const char*> tiles[] = {
-      {ConvTile::large, "128x128"}, {ConvTile::medium, "64x64"}, {ConvTile::tall, "256x16"}, {ConvTile::wide, "16x256"}};
+      {ConvTile::large, "128x128"}, {ConvTile::medium, "64x64"}, {ConvTile::tall, "256x16"}, {ConvTile::wide, "16x256"},
+      {ConvTile::tall4, "256x4"},   {ConvTile::wide4, "4x256"}};
   for (const auto& [tile, name] : tiles) {
     INFO("tile " << name);
     kernels::cuda::set_conv_tile(tile);
@@ -276,7 +277,8 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
   } restore;
   // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices).
   const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8]};
-  const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall, ConvTile::wide};
+  const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,
+                            ConvTile::wide,      ConvTile::tall4, ConvTile::wide4};
   for (const ConvCase& c : cases) {
     const kernels::Conv2dShape s = shape_of(c);
     const int64_t pixels = s.h_out * s.w_out, y_size = s.n * s.c_out * pixels;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <unordered_set>
@@ -270,6 +271,8 @@ void read_environment() {  // under g_mutex
   if (g_on >= 0) return;
   const char* v = std::getenv("ENGINE_EMU_PROFILE");
   const std::string mode = v != nullptr ? v : "";
+  if (mode != "" && mode != "0" && mode != "1" && mode != "sampled")  // a typo would profile nothing, silently
+    throw std::invalid_argument("ENGINE_EMU_PROFILE='" + mode + "' is not one of 0, 1, sampled");
   g_sampled_only = mode == "sampled";
   g_on = mode == "1" || g_sampled_only;
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -244,4 +245,31 @@ TEST_CASE("profiler: sm_90 occupancy by CUDA's rules", "[emu][profile]") {
     CHECK(o.blocks_per_sm == c.blocks);
     CHECK(std::string(o.limiter) == c.limiter);
   }
+}
+
+TEST_CASE("ENGINE_EMU_PROFILE: 0, 1 and sampled are read; anything else is an error naming it", "[emu][profile]") {
+  // The environment is read once per process, so each case runs in a child process.
+  struct Case {
+    const char* environment;
+    const char* expected;  // the child's line, or nullptr: refused
+  };
+  for (const Case c : {Case{"ENGINE_EMU_PROFILE=0", "profiling: 0"}, Case{"ENGINE_EMU_PROFILE=1", "profiling: 1"},
+                       Case{"ENGINE_EMU_PROFILE=sampled", "profiling: 1"}, Case{"ENGINE_EMU_PROFILE=yes", nullptr},
+                       Case{"ENGINE_EMU_PROFILE=Sampled", nullptr}}) {
+    INFO(c.environment);
+    int status = 0;
+    const std::string out = emu_test::run_self(std::string("[.profile_env_child]\" \"--use-colour\" \"no"), &status, c.environment);
+    INFO(out);
+    if (c.expected != nullptr) {
+      CHECK(status == 0);
+      CHECK_THAT(out, Catch::Matchers::Contains(c.expected));
+    } else {
+      CHECK(status != 0);
+      CHECK_THAT(out, Catch::Matchers::Contains("is not one of 0, 1, sampled"));
+    }
+  }
+}
+
+TEST_CASE("profile env child: prints whether the environment switched profiling on", "[.profile_env_child]") {
+  std::printf("profiling: %d\n", kernels::emu::profiling() ? 1 : 0);
 }

@@ -412,17 +412,30 @@ int tiles_of(int phases, int m, int n) {
 }
 
 // How many slices to split a reduction of length k into, for an m x n output in tiles of T. An
-// H200 (132 SMs) keeps T::blocks_per_sm blocks per SM resident (528 at once for 64x64 tiles).
-// Below that many output tiles, SMs idle (or run under-occupied) while each block walks all of K;
-// split K so the blocks fill those slots once (more would only add waves of shorter blocks),
-// every slice at least 128 deep (8 k-steps, to amortise its tile loads and the partial's store),
-// at most 64 slices (bounds the workspace and the summing pass), and the workspace indexable in
-// 32 bits. (With phases, m and k are the largest phase's and the tiles are counted over all phases.)
+// H200 (132 SMs) keeps T::blocks_per_sm blocks per SM resident (528 at once for 64x64 tiles) and
+// runs a launch in waves of that many: 300 tiles leave 43% of the slots idle while each block
+// walks all of K, and 580 take two block times, the second wave on a tenth of the slots. Split
+// into s slices, a block does 1/s of the work, so the launch takes about ceil(tiles s /
+// resident) / s block times. s is the smallest that comes within 5% of the least of those
+// (each slice adds a store and a read of the tile's partial sums), every slice at least 128
+// deep (8 k-steps, to amortise its tile loads and the partial's store), at most 64 slices
+// (bounds the workspace and the summing), and the workspace indexable in 32 bits. (With
+// phases, m and k are the largest phase's and the tiles are counted over all phases.)
 template <class T>
 int split_slices(int phases, int m, int n, int k) {
-  constexpr int resident_blocks = T::blocks_per_sm * sm_count, min_slice = 128, max_slices = 64;
+  constexpr int64_t resident_blocks = T::blocks_per_sm * sm_count;
+  constexpr int min_slice = 128, max_slices = 64;
+  const int64_t tiles = tiles_of<T>(phases, m, n);
   const int fits = static_cast<int>(INT32_MAX / (int64_t(phases) * m * n));
-  return std::max(1, std::min({resident_blocks / tiles_of<T>(phases, m, n), k / min_slice, max_slices, fits}));
+  const int most = std::max(1, std::min({k / min_slice, max_slices, fits}));
+  auto block_times = [&](int slices) {
+    return static_cast<double>((tiles * slices + resident_blocks - 1) / resident_blocks) / slices;
+  };
+  double least = block_times(1);
+  for (int slices = 2; slices <= most; ++slices) least = std::min(least, block_times(slices));
+  int slices = 1;
+  while (block_times(slices) > 1.05 * least) ++slices;
+  return slices;
 }
 
 ConvTile forced_tile = ConvTile::automatic;

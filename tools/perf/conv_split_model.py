@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Block-count model of conv2d.cu's split-K rule (docs/kernels.md, "Split-K rule"): MODELLED
+"""(Historical: it models the split rule and tile shapes of 5 Dec 2026, before the 4-wide tiles
+and wave rounding of 6 Dec; tools/perf/issue_model.py --workload prices today's launches.)
+Block-count model of conv2d.cu's split-K rule (docs/kernels.md, "Split-K rule"): MODELLED
 figures, not measurements, and not the calibrated time model of the profiler (issue 11).
 
 From the measured per-row times of a bench JSON (default: the H200 measurement of 2026-12-04),

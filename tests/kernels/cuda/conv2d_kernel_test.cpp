@@ -21,6 +21,7 @@
 // above). The test also requires the error to exceed 1e-6 S somewhere: fp32 arithmetic stays far
 // below that, so the tensor-core path, not the fp32 one, produced the result.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 
@@ -75,9 +76,9 @@ const ConvCase phase_cases[] = {
 // D's deep layers at their real sizes, batch 1: ~40 s in the emulator, several minutes under the
 // sanitizers, whose runs (ENGINE_TEST_SMALL) keep to the cut-down shapes above.
 const ConvCase deep_phase_cases[] = {
-    {1, 256, 16, 16, 512, 4, 2, 1},   // D 4 (data gradient: 4 phases x 4 tiles, 16 slices)
-    {1, 512, 8, 8, 1024, 4, 2, 1},    // D 5 (4 phases x 8 tiles, 16 slices)
-    {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 (4 phases x 16 tiles, 8 slices)
+    {1, 256, 16, 16, 512, 4, 2, 1},   // D 4 (data gradient: 4 phases x 4 tiles of 64x64, 16 slices)
+    {1, 512, 8, 8, 1024, 4, 2, 1},    // D 5 (4 phases x 2 tiles of 16x256, 31 slices)
+    {1, 1024, 4, 4, 2048, 4, 2, 1},   // D 6 (4 phases x 4 tiles of 4x256, 16 slices)
 };
 
 // For every tile shape: K = Ci Kh Kw and Ho Wo multiples of 4 (the forward's float4 loads of w and
@@ -252,6 +253,44 @@ TEST_CASE("conv2d split-K after a sampled-blocks profile: the tiles' tickets sta
   CHECK(kernel_test::same_bits(y.to_host(), before));  // a complete run gives the same bits every time
 #else
   WARN("SKIPPED: sampled profiling is the CPU emulator's");
+#endif
+}
+
+// The split-K rule (split_slices in conv2d.cu) read from the launches' grids, which the
+// emulator's sampled profiling runs in seconds (only ~32 blocks; the results are not used). G's
+// residual data gradient at batch 8 (dy 8 x 256 x 32 x 32, 3x3 weights, dx 34 x 34): 580 tiles
+// of 64x64 where 528 are resident, K = 2304. Unsplit it takes 2 block times (the second wave on
+// 52 slots); in s slices ceil(580 s / 528) / s: 1.5, 1.33, 1.25, 1.2, 1.17, 1.14 (s = 7), ...,
+// least 1.1 (s = 10): 7 is the first within 5%. Its weight gradient at batch 1 (256 x 2304, 4 x
+// 36 = 144 tiles of the 3-blocks-per-SM 64x64, 396 resident, K = 1024): 1/s up to s = 2, then
+// ceil(144 s / 396) / s: least 0.375 (s = 8), so 8 (the former rule, 396 / 144: 2).
+TEST_CASE("conv2d split-K rule: slices round the launch to whole waves of resident blocks",
+          "[cuda][kernel][conv2d][profile]") {
+  REQUIRE_CUDA_DEVICE();
+#if defined(ENGINE_CUDA_EMULATED)
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  auto slices_of = [](const kernels::Conv2dShape& s, bool weight_gradient) {
+    DeviceBuffer<float> x(s.n * s.c_in * s.h_in * s.w_in), w(s.c_out * s.c_in * s.k_h * s.k_w),
+        dy(s.n * s.c_out * s.h_out * s.w_out);
+    kernels::emu::set_profiling(true, /*sampled_blocks_only=*/true);
+    kernels::emu::take_launch_profiles();
+    if (weight_gradient)
+      kernels::cuda::conv2d_backward_weight(s, x.get(), dy.get(), w.get());
+    else
+      kernels::cuda::conv2d_backward_input(s, dy.get(), w.get(), x.get());
+    kernels::emu::set_profiling(false);
+    const std::vector<kernels::emu::LaunchProfile> launches = kernels::emu::take_launch_profiles();
+    REQUIRE(!launches.empty());
+    INFO(launches[0].kernel);
+    return std::array<unsigned, 3>{launches[0].grid[0], launches[0].grid[1], launches[0].grid[2]};
+  };
+  CHECK(slices_of(shape_of({8, 256, 34, 34, 256, 3, 1, 0}), false) == std::array<unsigned, 3>{145, 4, 7});
+  CHECK(slices_of(shape_of({1, 256, 34, 34, 256, 3, 1, 0}), true) == std::array<unsigned, 3>{4, 36, 8});
+#else
+  WARN("SKIPPED: the launches' grids are read from the CPU emulator's profiler");
 #endif
 }
 

@@ -17,10 +17,11 @@ for program in test_emu test_models sargan; do
     { echo "test_aarch64: $build/bin/$program is not an aarch64 executable" >&2; exit 1; }
 done
 arm() { qemu-aarch64-static -L / "$@"; }
-# Left out: the one test that re-executes itself in a child process with other settings; without
-# binfmt_misc (containers, CI) the host kernel cannot start an aarch64 child.
+# Left out: the two tests that re-execute themselves in a child process with other settings;
+# without binfmt_misc (containers, CI) the host kernel cannot start an aarch64 child.
 (cd "$build" && ENGINE_TEST_SMALL=1 ENGINE_EMU_THREADS=2 arm bin/test_emu \
-  "~settings come from ENGINE_EMU_SCHEDULE and ENGINE_EMU_THREADS")
+  "~settings come from ENGINE_EMU_SCHEDULE and ENGINE_EMU_THREADS" \
+  "~ENGINE_EMU_PROFILE takes 0 or 1 or sampled and refuses anything else by name")
 (cd "$build" && arm bin/test_models "sargan: G matches PyTorch on the fixture inputs")
 arm "$build/bin/sargan" --version
 echo "test_aarch64: the emulator self-tests and the SARGAN golden test pass under qemu-aarch64"

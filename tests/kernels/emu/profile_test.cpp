@@ -247,7 +247,7 @@ TEST_CASE("profiler: sm_90 occupancy by CUDA's rules", "[emu][profile]") {
   }
 }
 
-TEST_CASE("ENGINE_EMU_PROFILE: 0, 1 and sampled are read; anything else is an error naming it", "[emu][profile]") {
+TEST_CASE("ENGINE_EMU_PROFILE takes 0 or 1 or sampled and refuses anything else by name", "[emu][profile]") {
   // The environment is read once per process, so each case runs in a child process.
   struct Case {
     const char* environment;

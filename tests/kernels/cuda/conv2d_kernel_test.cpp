@@ -306,8 +306,9 @@ TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda
 // The forward's epilogue (kernels::ConvEpilogue: + bias[co], then leaky ReLU) against the CPU
 // convolution followed by a plain loop written here: on the CPU the same bits (the epilogue's
 // expressions are the separate add and leaky_relu ops'), on the device within the forward's
-// tolerance, with the GEMM's store applying it (no split) or the summing pass (split-K), on every
-// tile shape, and applied alone to a vendor convolution's output (conv2d_apply_epilogue).
+// tolerance, with the GEMM's store applying it (no split) or the block summing the slices
+// (split-K), on every tile shape, and applied alone to a vendor convolution's output
+// (conv2d_apply_epilogue).
 TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;

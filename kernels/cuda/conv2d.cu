@@ -9,9 +9,10 @@
 // rule in tile_shape_for; docs/kernels.md "Tile shapes"): 128x128 (8x8 outputs a thread), 64x64
 // (4x4), or 256x16 / 16x256 (4x4) for few output columns or rows, 256x4 / 4x256 (KGroupTile: 4
 // groups of 64 threads over the k of a slab) for at most 4; 256 threads in every case. With
-// Precision::tf32 one tile serves every problem: 64x64 on the tensor cores (MmaTf32Tile: operands
-// rounded to TF32 as they are stored to shared memory, each warp 32x16 outputs by mma.sync
-// m16n8k8); loaders, double buffering, split-K and phases are the fp32 tiles'. The K
+// Precision::tf32 the tiles are on the tensor cores (MmaTf32Tile: operands rounded to TF32 as they
+// are stored to shared memory, each warp's outputs by mma.sync m16n8k8): 128x128 where the rule
+// gives 128x128 (forward and data gradient), 64x64 where it gives 64x64, and the fp32 narrow
+// tiles for narrow problems; loaders, double buffering, split-K and phases are the fp32 tiles'. The K
 // dimension is walked in steps of 16 through two pairs of shared-memory tiles (double buffering:
 // the next step's operands are read from global memory into registers while the block multiplies
 // the current ones, one barrier per step). Loaders map consecutive threads to the operand's
@@ -491,25 +492,47 @@ void gemm_split_k_in(int phases, int m, int n, int k, int count, const A& a, con
   }
 }
 
-// large_fits: whether the operation's 128x128 instance fits in its 128 registers. The forward's
-// does; the two gradients' spilled 16 to 72 bytes (their operands' per-row address arithmetic,
-// which ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged
-// slab), so they take 64x64 tiles where the rule says 128x128. Medium: the operation's 64x64
-// tile (MediumTile, or MediumTile3 where 64 registers spill). TF32 has its one tile.
-template <bool large_fits, class Medium, class A, class B, class Store>
+// The tiles an operation runs where the rule says 128x128 or 64x64, per precision. An
+// operation's 128x128 instance must fit in its 128 registers: the fp32 forward's does, the two
+// fp32 gradients' spilled 16 to 72 bytes (their operands' per-row address arithmetic, which
+// ptxas keeps live across the k loop, does not fit beside 64 accumulators and the staged slab),
+// and TF32's weight gradient spilled 20 to 52 bytes; those take their 64x64 tile instead. The
+// 64x64 is MediumTile, or MediumTile3 where 64 registers spill.
+struct ForwardTiles {
+  using Large = LargeTile;
+  using Medium = MediumTile;
+  using MmaLarge = MmaTf32LargeTile;
+};
+struct DataGradTiles {
+  using Large = MediumTile;
+  using Medium = MediumTile;
+  using MmaLarge = MmaTf32LargeTile;
+};
+struct WeightGradTiles {
+  using Large = MediumTile3;
+  using Medium = MediumTile3;
+  using MmaLarge = MmaTf32MediumTile;
+};
+
+template <class Tiles, class A, class B, class Store>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
                   float* out, const Store& store, const ConvEpilogue& epilogue = {}) {
-  if (precision == Precision::tf32)
-    return gemm_split_k_in<MmaTf32Tile>(phases, m, n, k, count, a, b, out, store, epilogue);
   const ConvTile tile = tile_shape_for(phases, m, n);
-  if constexpr (large_fits)
-    if (tile == ConvTile::large) return gemm_split_k_in<LargeTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+  // TF32 has no narrow tiles: a problem of at most 16 outputs along a side keeps the fp32 narrow
+  // tile, which forms far fewer products than a 64-wide one (G's output conv: 1.33 per useful one
+  // against 21 on the TF32 64x64).
+  if (precision == Precision::tf32 && tile == ConvTile::large)
+    return gemm_split_k_in<typename Tiles::MmaLarge>(phases, m, n, k, count, a, b, out, store, epilogue);
+  if (precision == Precision::tf32 && tile == ConvTile::medium)
+    return gemm_split_k_in<MmaTf32MediumTile>(phases, m, n, k, count, a, b, out, store, epilogue);
   switch (tile) {
+    case ConvTile::large:
+      return gemm_split_k_in<typename Tiles::Large>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::tall4: return gemm_split_k_in<TallNarrowTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::wide4: return gemm_split_k_in<WideNarrowTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, store, epilogue);
-    default: return gemm_split_k_in<Medium>(phases, m, n, k, count, a, b, out, store, epilogue);
+    default: return gemm_split_k_in<typename Tiles::Medium>(phases, m, n, k, count, a, b, out, store, epilogue);
   }
 }
 
@@ -539,7 +562,7 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   if (m == 0 || s.c_out == 0) return;
   StoreNchw store{};
   store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
-  gemm_split_k<true, MediumTile>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},
+  gemm_split_k<ForwardTiles>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},
                                  WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y, store, epilogue);
 }
 
@@ -560,7 +583,7 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
   for (int p = 0; p < phases; ++p) k = std::max(k, phase_of(s, p).depth(s));
   StoreDataGrad store{};
   store.s = s;
-  gemm_split_k<false, MediumTile>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in,
+  gemm_split_k<DataGradTiles>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in,
                                   OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx, store);
 }
 
@@ -571,7 +594,7 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   if (rows == 0 || cols == 0) return;
   StoreRowMajor store{};
   store.cols = cols, store.vec4 = cols % 4 == 0 && aligned16(dw);
-  gemm_split_k<false, MediumTile3>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy},
+  gemm_split_k<WeightGradTiles>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy},
                                    InputPatchAsB{InputPatch{s, x}}, dw, store);
 }
 

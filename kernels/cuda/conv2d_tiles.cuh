@@ -61,16 +61,25 @@ struct KGroupTile {
 using TallNarrowTile = KGroupTile<256, 4>;
 using WideNarrowTile = KGroupTile<4, 256>;
 
-// Precision::tf32: 64x64 outputs on the tensor cores. Operands are rounded to TF32 once, as the
-// loaders store them; the 8 warps as 2 (m) x 4 (n), each a 32x16 piece of the tile: 2 x 2
-// mma.sync m16n8k8 per 8-deep k step (fragment layout in ptx.cuh), fp32 accumulators in the
-// instruction's C/D layout. Rows padded by 8 floats: lane (g, t) of a fragment read takes row
+// Precision::tf32: M x N outputs on the tensor cores. Operands are rounded to TF32 once, as the
+// loaders store them; the 8 warps as 2 (m) x 4 (n), each an M/2 x N/4 piece of the tile: frags_m x
+// frags_n mma.sync m16n8k8 per 8-deep k step (fragment layout in ptx.cuh), fp32 accumulators in
+// the instruction's C/D layout. Rows padded by 8 floats: lane (g, t) of a fragment read takes row
 // k + t, column g, so bank (8 t + g) mod 32 differs across the warp (with 4: 2-way conflicts).
+// 64x64 (2 x 2 MMAs a warp) for every problem but those the fp32 rule gives 128x128, whose
+// 128x128 (4 x 4 MMAs a warp) reads each fragment for 4 MMAs instead of 2 and stages twice the
+// slab per thread for 4 times the products.
+template <int M, int N, int BlocksPerSm>
 struct MmaTf32Tile {
-  static constexpr int m = 64, n = 64, blocks_per_sm = 4, smem_pad = 8;
-  using Acc = float[2][2][4];
+  static constexpr int m = M, n = N, blocks_per_sm = BlocksPerSm, smem_pad = 8;
+  static constexpr int warp_m = M / 2, warp_n = N / 4, frags_m = warp_m / 16, frags_n = warp_n / 8;
+  using Acc = float[frags_m][frags_n][4];
   __device__ __forceinline__ static float to_shared(float v) { return __uint_as_float(ptx::cvt_rna_tf32(v)); }
+  static_assert(frags_m * 16 == warp_m && frags_n * 8 == warp_n, "whole m16n8 fragments per warp");
+  static_assert((M + smem_pad) % 32 == 8 && (N + smem_pad) % 32 == 8, "conflict-free fragment reads");
 };
+using MmaTf32MediumTile = MmaTf32Tile<64, 64, 4>;
+using MmaTf32LargeTile = MmaTf32Tile<128, 128, 2>;
 
 // Stages one operand's tile_k x Rows slab per k step: fetch() reads it from global memory into
 // registers (issued before the block multiplies the previous slab, so the loads are in flight
@@ -288,26 +297,28 @@ __device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0
   }
 }
 
-// MmaTf32Tile's overloads. Warp w holds rows wm + [0, 32) and columns wn + [0, 16) of the tile;
-// lane (g, t) its fragments' entries (ptx.cuh).
+// MmaTf32Tile's overloads. Warp w holds rows wm + [0, warp_m) and columns wn + [0, warp_n) of
+// the tile; lane (g, t) its fragments' entries (ptx.cuh).
+template <class T>
 struct MmaWarp {
   int g, t, wm, wn;
   __device__ __forceinline__ MmaWarp()
-      : g(int(threadIdx.x) % 32 / 4), t(int(threadIdx.x) % 4), wm(int(threadIdx.x) / 32 % 2 * 32),
-        wn(int(threadIdx.x) / 64 * 16) {}
+      : g(int(threadIdx.x) % 32 / 4), t(int(threadIdx.x) % 4), wm(int(threadIdx.x) / 32 % 2 * T::warp_m),
+        wn(int(threadIdx.x) / 64 * T::warp_n) {}
 };
 
 // acc += the product of rows [kk_begin, kk_end) of the slab (a multiple of 8 deep).
 template <class T, int kk_begin, int kk_end>
 __device__ __forceinline__ void multiply_slab(const float (*a_tile)[T::m + T::smem_pad],
-                                              const float (*b_tile)[T::n + T::smem_pad], float (&acc)[2][2][4]) {
+                                              const float (*b_tile)[T::n + T::smem_pad],
+                                              float (&acc)[T::frags_m][T::frags_n][4]) {
   static_assert(kk_begin % 8 == 0 && kk_end % 8 == 0, "whole m16n8k8 steps");
-  const MmaWarp w;
+  const MmaWarp<T> w;
 #pragma unroll
   for (int k8 = kk_begin; k8 < kk_end; k8 += 8) {
-    std::uint32_t a[2][4], b[2][2];
+    std::uint32_t a[T::frags_m][4], b[T::frags_n][2];
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < T::frags_m; ++i) {
       const int m = w.wm + i * 16 + w.g;
       a[i][0] = __float_as_uint(a_tile[k8 + w.t][m]);
       a[i][1] = __float_as_uint(a_tile[k8 + w.t][m + 8]);
@@ -315,15 +326,15 @@ __device__ __forceinline__ void multiply_slab(const float (*a_tile)[T::m + T::sm
       a[i][3] = __float_as_uint(a_tile[k8 + w.t + 4][m + 8]);
     }
 #pragma unroll
-    for (int j = 0; j < 2; ++j) {
+    for (int j = 0; j < T::frags_n; ++j) {
       const int n = w.wn + j * 8 + w.g;
       b[j][0] = __float_as_uint(b_tile[k8 + w.t][n]);
       b[j][1] = __float_as_uint(b_tile[k8 + w.t + 4][n]);
     }
 #pragma unroll
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < T::frags_m; ++i)
 #pragma unroll
-      for (int j = 0; j < 2; ++j) ptx::mma_m16n8k8_tf32(acc[i][j], a[i], b[j], acc[i][j]);
+      for (int j = 0; j < T::frags_n; ++j) ptx::mma_m16n8k8_tf32(acc[i][j], a[i], b[j], acc[i][j]);
   }
 }
 
@@ -331,12 +342,12 @@ __device__ __forceinline__ void multiply_slab(const float (*a_tile)[T::m + T::sm
 // lane's entries are not 4 consecutive outputs along either side).
 template <class T, class Store>
 __device__ __forceinline__ void store_outputs(const Store& store, int m0, int n0, int m_total, int n_total,
-                                              const float (&acc)[2][2][4]) {
-  const MmaWarp w;
+                                              const float (&acc)[T::frags_m][T::frags_n][4]) {
+  const MmaWarp<T> w;
 #pragma unroll
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < T::frags_m; ++i)
 #pragma unroll
-    for (int j = 0; j < 2; ++j)
+    for (int j = 0; j < T::frags_n; ++j)
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
         const int m = m0 + w.wm + i * 16 + w.g + 8 * (r / 2), n = n0 + w.wn + j * 8 + 2 * w.t + r % 2;

@@ -171,9 +171,11 @@ inline int __all_sync(unsigned mask, int predicate, const char* file = __builtin
 // With ENGINE_EMU_COUNT_FFMA (the profiler's FMA count, docs/perf.md), every fmaf and __fmaf_rn
 // of a kernel also counts one executed FFMA of its thread (profile.cpp, sampled blocks only):
 // what Nsight Compute's smsp__sass_thread_inst_executed_op_ffma_pred_on counts, for kernels
-// that write their FMAs as fmaf. A call per FMA, so kernels are built so only when asked.
+// that write their FMAs as fmaf; and each lane's mma.sync m16n8k8 (tensor_core.h) its share of
+// the instruction's 16 x 8 x 8 multiply-adds, 32. A call per FMA, so kernels are built so only
+// when asked.
 namespace kernels::emu::detail {
-void count_ffma() noexcept;
+void count_ffma(unsigned fmas = 1) noexcept;
 }
 #if defined(ENGINE_EMU_COUNT_FFMA)
 #include <cmath>

@@ -394,8 +394,8 @@ void profile_block_end(Worker&) {
   ++t.sampled;
 }
 
-void count_ffma() noexcept {
-  if (BlockRecord* b = t_block) ++b->ffma;
+void count_ffma(unsigned fmas) noexcept {
+  if (BlockRecord* b = t_block) b->ffma += fmas;
 }
 
 }  // namespace detail

@@ -43,6 +43,9 @@ inline void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const s
   kernels::emu::MmaTf32Fragments mine{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}, {c[0], c[1], c[2], c[3]}, {}};
   warp_collective(WarpOp::mma_tf32, 0xffffffffu, reinterpret_cast<std::uintptr_t>(&mine), 0, warpSize, file, line);
   for (int i = 0; i < 4; ++i) d[i] = mine.d[i];
+#if defined(ENGINE_EMU_COUNT_FFMA)
+  count_ffma(16 * 8 * 8 / 32);  // the lane's share of the warp's multiply-adds (cuda_emu.h)
+#endif
 }
 
 // The blocks of a launch run on several OS threads: a C++ acq_rel read-modify-write orders their

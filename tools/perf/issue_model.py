@@ -15,7 +15,10 @@ compute term is
     compute = executed FLOPs / share / (66.9 TFLOP/s x issue_efficiency x machine)
 
 in place of FLOPs / (66.9 TFLOP/s x compute_efficiency x machine); every other term and constant
-is the committed model's (kernels/emu/h200_model.cfg). issue_efficiency, the one new constant, is
+is the committed model's (kernels/emu/h200_model.cfg). A tensor-core loop's share counts each
+HMMA (mma.sync m16n8k8, 1024 multiply-adds a warp) as 32 FFMAs, and its compute term is held
+above an assumed roof of the tensor pipe (MMA_ROOF); executed FLOPs then come from the
+emulator's MMA count (cuda_emu.h). issue_efficiency, the one new constant, is
 fitted here, every run, on the same data as the committed constants: the 57 batch-1 conv rows
 with Nsight Compute's counters of the measured kernels (calibrate_h200.py --ncu) and those
 kernels' mix (--old-mix). Then every row of COUNTERS.json (bench --device cuda --profile --json
@@ -51,24 +54,41 @@ def kernel_key(name):
     return name.strip()
 
 
+# An mma.sync m16n8k8 (TF32) does 16 x 8 x 8 = 1024 multiply-adds in one warp instruction's issue
+# slot, an FFMA 32: counted in FFMAs' worth of work, an HMMA is 32.
+HMMA_FFMAS = 16 * 8 * 8 // 32
+# The tensor pipe's own roof for a loop of mma.sync TF32, as a multiple of the FP32 FMA peak that
+# compute_efficiency is a fraction of. Assumed, not calibrated (no tensor-core kernel has been
+# measured on the H200): half the H200's dense TF32 peak (494.7 against 66.9 TFLOP/s), since
+# mma.sync, unlike Hopper's wgmma, is not documented to reach it.
+MMA_ROOF = 0.5 * 494.7 / 66.9
+
+
 def read_mix(path):
+    """{kernel: (FFMAs' worth of work per issued instruction of its k loop, whether it uses MMAs)}."""
     mix = {}
     for line in open(path):
         if line.startswith("#") or not line.strip():
             continue
-        kernel, _, _, _, share = line.rstrip("\n").split("\t")
-        if float(share) > 0:
-            mix[kernel_key(kernel)] = float(share)
+        kernel, _, ffma, hmma, share = line.rstrip("\n").split("\t")
+        ffma, hmma, share = int(ffma), int(hmma), float(share)
+        if share > 0:  # share = (FFMA + HMMA) / loop instructions
+            mix[kernel_key(kernel)] = (share * (ffma + HMMA_FFMAS * hmma) / (ffma + hmma), hmma > 0)
     return mix
 
 
 def launch_ms(k, m, mix):
-    share = mix.get(kernel_key(k.get("kernel", "")))
-    if share is None:
+    entry = mix.get(kernel_key(k.get("kernel", "")))
+    if entry is None:
         return calibrate.launch_ms(k, m)
     # The committed model with its compute term priced per issued instruction: the same code path,
-    # with compute_efficiency = issue_efficiency x share for this launch.
-    return calibrate.launch_ms(k, dict(m, compute_efficiency=m["issue_efficiency"] * share))
+    # with compute_efficiency = issue_efficiency x share for this launch (capped by the tensor
+    # pipe's roof for an MMA loop).
+    share, uses_mma = entry
+    efficiency = m["issue_efficiency"] * share
+    if uses_mma:
+        efficiency = min(efficiency, MMA_ROOF)
+    return calibrate.launch_ms(k, dict(m, compute_efficiency=efficiency))
 
 
 def row_ms(row, m, mix):

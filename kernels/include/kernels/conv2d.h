@@ -97,7 +97,8 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
 
 // The block tile of the implicit GEMM behind the three (kernels/cuda/conv2d.cu, docs/kernels.md
 // "Tile shapes"): chosen per problem (automatic), or forced, for the tests, which run every shape
-// on every case. Precision::tf32 has one tile (64x64 on the tensor cores) and ignores this.
+// on every case. Precision::tf32 runs large and medium on the tensor cores (128x128, 64x64) and
+// the narrow shapes on the fp32 tiles.
 enum class ConvTile { automatic, large, medium, tall, wide, tall4, wide4 };
 void set_conv_tile(ConvTile tile);
 }  // namespace cuda

@@ -12,14 +12,17 @@
 // alignment, which the launcher must notice).
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
-// TF32 (kernels/precision.h; one 64x64 tensor-core tile, whatever set_conv_tile says) runs the
-// first two tables (not the D shapes at their real sizes), and the third once, against the same
+// TF32 (kernels/precision.h; tensor-core tiles of 64x64, or 128x128 where the rule or
+// set_conv_tile says large, and the fp32 tiles for narrow problems) runs the first two tables
+// (not the D shapes at their real sizes), the third with the automatic rule and forced large,
+// and a table for the 128x128 tile's warps, against the same
 // fp32 CPU op, with |cuda - cpu| <= 1.1e-3 S + 1e-5, where S is the element's sum of |products|
 // (the CPU op on |x|, |w|, |dy|). Each operand rounded to TF32 is off by at most 2^-11 of itself,
 // so each product by at most 2^-10 + 2^-22 of its magnitude: 9.8e-4 S in all. The other 1.2e-4 S
 // covers the two fp32 sums in different orders (measured errors are 1e-4-level relative to |cpu|
-// above). The test also requires the error to exceed 1e-6 S somewhere: fp32 arithmetic stays far
-// below that, so the tensor-core path, not the fp32 one, produced the result.
+// above). The tests also require the error to exceed 1e-6 S somewhere in a table (in every case
+// when the 128x128 is forced): fp32 arithmetic stays far below that, so the tensor-core path, not
+// the fp32 one, produced the result. Narrow problems must give fp32's bits.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -93,6 +96,20 @@ const ConvCase tile_cases[] = {
     {2, 4, 40, 36, 6, 3, 1, 1},    // reduction 2880: split-K in the weight gradient
 };
 
+// TF32's 128x128 tile (the forward's and the data gradient's, where the rule gives 128x128;
+// forced here): 2 x 2 tiles whose outputs reach every warp's 64x32 piece, partial tiles beside
+// the full one. (The tile table's outputs have at most 20 channels: one warp column of four.)
+const ConvCase mma_large_cases[] = {
+    {1, 8, 12, 12, 130, 3, 1, 1},   // forward: 144 pixels x 130 channels
+    {1, 130, 12, 12, 8, 3, 1, 1},   // data gradient: 144 pixels x 130 channels
+    {1, 130, 24, 24, 8, 4, 2, 1},   // data gradient by phases: 4 x 144 pixels x 130 channels
+};
+
+// Gives the tile choice back to the rule when a test that forces shapes ends, passed or not.
+struct AutomaticTileAtExit {
+  ~AutomaticTileAtExit() { kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::automatic); }
+};
+
 kernels::Conv2dShape shape_of(const ConvCase& c) {
   kernels::Conv2dShape s;
   s.n = c.n, s.c_in = c.c_in, s.h_in = c.h, s.w_in = c.w, s.c_out = c.c_out, s.k_h = c.k, s.k_w = c.k;
@@ -126,8 +143,9 @@ double expect_within_tf32(const std::vector<float>& actual, const std::vector<fl
   return largest;
 }
 
-// offset > 0 passes every device pointer that many floats past an aligned allocation.
-void check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision precision = kernels::Precision::fp32) {
+// offset > 0 passes every device pointer that many floats past an aligned allocation. Returns,
+// for TF32, the largest |tf32 - cpu| / sum of |products| of the three results.
+double check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision precision = kernels::Precision::fp32) {
   const kernels::Conv2dShape s = shape_of(c);
   INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] w [" << c.c_out << "," << c.c_in << ","
              << c.k << "," << c.k << "] stride " << c.stride << " pad " << c.pad << ", pointers offset " << offset);
@@ -173,10 +191,11 @@ void check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision pre
     const double largest = std::max({expect_within_tf32(tail(y_d), y, y_sums, "forward"),
                                      expect_within_tf32(tail(dx_d), dx, dx_sums, "backward_input"),
                                      expect_within_tf32(tail(dw_d), dw, dw_sums, "backward_weight")});
-    INFO("largest |tf32 - cpu| / sum of |products|: " << largest);
-    CHECK(largest > 1e-6);
+    kernel_test::require_schedule_independent(run, "conv2d kernels, tf32");
+    return largest;
   }
-  kernel_test::require_schedule_independent(run, std::string("conv2d kernels, ") + kernels::precision_name(precision));
+  kernel_test::require_schedule_independent(run, "conv2d kernels, fp32");
+  return 0;
 }
 
 }  // namespace
@@ -196,10 +215,8 @@ TEST_CASE("conv2d stride-2 data gradient by phases matches the CPU", "[cuda][ker
 TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on and off", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;
-  struct Restore {
-    ~Restore() { kernels::cuda::set_conv_tile(ConvTile::automatic); }
-  } restore;
-  // The gradients have no 128x128 instance (conv2d.cu, large_fits): forced large, they run 64x64.
+  const AutomaticTileAtExit restore;
+  // The gradients have no fp32 128x128 instance (conv2d.cu, DataGradTiles): forced large, they run 64x64.
   const std::pair<ConvTile, const char*> tiles[] = {
       {ConvTile::large, "128x128"}, {ConvTile::medium, "64x64"}, {ConvTile::tall, "256x16"}, {ConvTile::wide, "16x256"},
       {ConvTile::tall4, "256x4"},   {ConvTile::wide4, "4x256"}};
@@ -212,12 +229,48 @@ TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on a
   }
 }
 
+// Under the automatic rule the narrow problems run fp32 tiles, so only some cases have TF32's
+// error; the table as a whole must.
 TEST_CASE("conv2d TF32 tensor-core path matches the CPU within TF32's rounding", "[cuda][kernel][conv2d][tf32]") {
   REQUIRE_CUDA_DEVICE();
-  for (const ConvCase& c : conv_cases) check_against_cpu(c, 0, kernels::Precision::tf32);
-  for (const ConvCase& c : phase_cases) check_against_cpu(c, 0, kernels::Precision::tf32);
-  for (const ConvCase& c : tile_cases) check_against_cpu(c, 0, kernels::Precision::tf32);  // float4 paths on and off
-  check_against_cpu(tile_cases[0], 1, kernels::Precision::tf32);  // misaligned: scalar paths
+  double largest = 0;
+  auto check = [&](const ConvCase& c, int offset = 0) {
+    largest = std::max(largest, check_against_cpu(c, offset, kernels::Precision::tf32));
+  };
+  for (const ConvCase& c : conv_cases) check(c);
+  for (const ConvCase& c : phase_cases) check(c);
+  for (const ConvCase& c : tile_cases) check(c);  // float4 paths on and off
+  check(tile_cases[0], 1);  // misaligned: scalar paths
+  CHECK(largest > 1e-6);
+}
+
+// Forced large, every result comes from a tensor-core tile: each case must show TF32's error.
+TEST_CASE("conv2d TF32 128x128 tile matches the CPU within TF32's rounding", "[cuda][kernel][conv2d][tf32]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  const AutomaticTileAtExit restore;
+  kernels::cuda::set_conv_tile(ConvTile::large);  // the weight gradient has no TF32 128x128: it runs 64x64
+  for (const ConvCase& c : tile_cases) CHECK(check_against_cpu(c, 0, kernels::Precision::tf32) > 1e-6);
+  CHECK(check_against_cpu(tile_cases[0], 1, kernels::Precision::tf32) > 1e-6);
+  for (const ConvCase& c : mma_large_cases) CHECK(check_against_cpu(c, 0, kernels::Precision::tf32) > 1e-6);
+}
+
+// TF32 has no narrow tiles: a problem with at most 16 outputs along a side (here every one of the
+// three: 3 output channels, 5 input channels) runs the fp32 tile, and gives fp32's bits.
+TEST_CASE("conv2d TF32 leaves narrow problems on the fp32 tiles and their bits", "[cuda][kernel][conv2d][tf32]") {
+  REQUIRE_CUDA_DEVICE();
+  const kernels::Conv2dShape s = shape_of({2, 5, 20, 18, 3, 3, 1, 1});
+  const int64_t x_size = s.n * s.c_in * s.h_in * s.w_in, w_size = s.c_out * s.c_in * s.k_h * s.k_w,
+                y_size = s.n * s.c_out * s.h_out * s.w_out;
+  DeviceBuffer<float> x(test::random_values(x_size, 1)), w(test::random_values(w_size, 2)),
+      dy(test::random_values(y_size, 3)), y(y_size), dx(x_size), dw(w_size);
+  auto run = [&](kernels::Precision precision) {
+    kernels::cuda::conv2d_forward(s, x.get(), w.get(), y.get(), precision);
+    kernels::cuda::conv2d_backward_input(s, dy.get(), w.get(), dx.get(), precision);
+    kernels::cuda::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), precision);
+    return std::array<std::vector<float>, 3>{y.to_host(), dx.to_host(), dw.to_host()};
+  };
+  CHECK(run(kernels::Precision::tf32) == run(kernels::Precision::fp32));
 }
 
 // Split-K's tiles count their slices in tickets that the last slice returns to zero. Under the
@@ -312,9 +365,7 @@ TEST_CASE("conv2d kernels reject a tensor too large for 32-bit indexing", "[cuda
 TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored", "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;
-  struct Restore {
-    ~Restore() { kernels::cuda::set_conv_tile(ConvTile::automatic); }
-  } restore;
+  const AutomaticTileAtExit restore;
   // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices).
   const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8]};
   const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,

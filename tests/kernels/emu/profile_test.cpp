@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -56,6 +57,14 @@ __global__ void fma_kernel(float* out, int steps) {
   float acc = 0.f;
   for (int s = 0; s < steps * (1 + int(threadIdx.x % 2)); ++s) acc = fmaf(acc, 0.5f, 1.f);
   out[i] = acc;
+}
+
+// Each warp runs `steps` mma.sync m16n8k8 of ones: every output gains 8 a step.
+__global__ void mma_kernel(float* out, int steps) {
+  const std::uint32_t one = 0x3f800000u, a[4] = {one, one, one, one}, b[2] = {one, one};
+  float acc[4] = {};
+  for (int s = 0; s < steps; ++s) kernels::cuda::ptx::mma_m16n8k8_tf32(acc, a, b, acc);
+  out[blockIdx.x * blockDim.x + threadIdx.x] = acc[0];
 }
 
 // Runs `launch` with the profiler on (with every block, or with the sampled blocks only) and
@@ -124,7 +133,7 @@ TEST_CASE("profiler: shared-memory transpose, 32-way conflicts unpadded, none pa
   CHECK(padded.global_load_sectors == 4 * requests);
 }
 
-TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced by the model", "[emu][profile]") {
+TEST_CASE("profiler: executed FMAs (FFMAs and MMAs), counted in sampled blocks and scaled, priced by the model", "[emu][profile]") {
   if (!kernels::emu::profile_available()) {
     WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
     return;
@@ -148,6 +157,13 @@ TEST_CASE("profiler: executed FMAs, counted in sampled blocks and scaled, priced
   const double attributed = kernels::emu::predict_h200_ms(p);
   p.executed_ffma = 0;
   CHECK(kernels::emu::predict_h200_ms(p) == attributed);
+  // A tensor-core mma.sync m16n8k8 counts its 16 x 8 x 8 multiply-adds, 1024 a warp.
+  constexpr int mma_steps = 3;
+  const kernels::emu::LaunchProfile mma = profile_one([&] {
+    kernels::cuda::launch(mma_kernel, {dim3(blocks), dim3(threads)}, out.get(), mma_steps);
+  });
+  CHECK(mma.executed_ffma == Approx(blocks * (threads / 32) * mma_steps * 1024.0).epsilon(1e-12));
+  CHECK(out.to_host()[threads + 5] == 8.f * mma_steps);  // the MMA still computes
 }
 
 TEST_CASE("profiler: ENGINE_EMU_PROFILE=sampled runs the sampled blocks only, with the same counters", "[emu][profile]") {

@@ -69,12 +69,26 @@ struct InputPatch {
     const int n = s.pixels_out.quotient(m), p = m - n * s.pixels_out.divisor, oh = s.width_out.quotient(p);
     return {n * s.c_in * s.h_in * s.w_in, oh * s.stride - s.pad, (p - oh * s.w_out) * s.stride - s.pad};
   }
-  __device__ __forceinline__ float operator()(const Row& row, int k) const {
+  // k = (ci, r, q) as the offset of channel ci's plane and the tap (r, q).
+  struct KWalk {
+    int plane, r, q;
+  };
+  __device__ __forceinline__ KWalk k_walk(int k) const {
     const int ci = s.taps.quotient(k), tap = k - ci * s.taps.divisor, r = s.kernel_w.quotient(tap);
-    const int ih = row.ih0 + r, iw = row.iw0 + tap - r * s.k_w;
-    if (ih < 0 || ih >= s.h_in || iw < 0 || iw >= s.w_in) return 0.f;
-    return x[row.image + (ci * s.h_in + ih) * s.w_in + iw];
+    return {ci * s.h_in * s.w_in, r, tap - r * s.k_w};
   }
+  __device__ __forceinline__ void advance(KWalk& at) const {  // to k + 1
+    if (++at.q == s.k_w) {
+      at.q = 0;
+      if (++at.r == s.k_h) at.r = 0, at.plane += s.h_in * s.w_in;
+    }
+  }
+  __device__ __forceinline__ float operator()(const Row& row, const KWalk& at) const {
+    const int ih = row.ih0 + at.r, iw = row.iw0 + at.q;  // negative ones wrap past h_in, w_in
+    const bool in = unsigned(ih) < unsigned(s.h_in) && unsigned(iw) < unsigned(s.w_in);
+    return in ? x[row.image + at.plane + ih * s.w_in + iw] : 0.f;
+  }
+  __device__ __forceinline__ float operator()(const Row& row, int k) const { return (*this)(row, k_walk(k)); }
 };
 
 // w viewed as [Co][K] (forward's B operand, B[k][co]).

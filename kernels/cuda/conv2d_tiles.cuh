@@ -11,6 +11,7 @@
 // store_outputs overloads for its Acc. The fp32 tiles (TileShape) use FMAs; MmaTf32Tile the
 // tensor cores.
 #include <cstdint>
+#include <type_traits>
 
 #include "ptx.cuh"
 
@@ -95,6 +96,13 @@ __device__ __forceinline__ bool loads_slab() {
   return Rows * tile_k >= gemm_threads || int(threadIdx.x) < Rows * tile_k;
 }
 
+// Whether an operand read along its rows can walk consecutive k by carries (Op::KWalk, k_walk(k),
+// advance(walk), op(row, walk)) instead of decomposing each k anew.
+template <class Op, class = void>
+constexpr bool walks_k = false;
+template <class Op>
+constexpr bool walks_k<Op, std::void_t<typename Op::KWalk>> = true;
+
 template <int Rows, class Op>
 struct TileLoader<Rows, Op, true> {
   static constexpr int count = Rows * tile_k < gemm_threads ? 1 : Rows * tile_k / gemm_threads;
@@ -113,10 +121,22 @@ struct TileLoader<Rows, Op, true> {
   }
   __device__ __forceinline__ void fetch(const Op& op, int k0, int k_end) {
     if (!loads_slab<Rows>()) return clear();
+    if constexpr (k_step == 1 && walks_k<Op>) {
+      // A thread's 16 k are consecutive (a 256-row tile): one decomposition, then carries. In
+      // the 4-wide forward the gather is most of the k loop (docs/kernels.md, "Instruction mix").
+      const int k_first = k0 + int(threadIdx.x) / Rows, k_count = row_in ? k_end - k_first : 0;
+      typename Op::KWalk at = op.k_walk(k_first);
 #pragma unroll
-    for (int i = 0; i < count; ++i) {
-      const int k = k0 + int(threadIdx.x) / Rows + i * k_step;
-      v[i] = row_in && k < k_end ? op(row, k) : 0.f;
+      for (int i = 0; i < count; ++i) {
+        v[i] = i < k_count ? op(row, at) : 0.f;
+        op.advance(at);
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < count; ++i) {
+        const int k = k0 + int(threadIdx.x) / Rows + i * k_step;
+        v[i] = row_in && k < k_end ? op(row, k) : 0.f;
+      }
     }
   }
   template <class T>

@@ -5,7 +5,7 @@
 #                                       executables, the shared libraries the GPU machine lacks and
 #                                       a manifest into gpu-pack/ (git-ignored), compressed, < 40 MiB
 #   tools/perf/gpu_check.sh run [OUT_DIR]    there, from the copied checkout: device info, the CUDA tests,
-#                                       the SARGAN benchmarks (ours, ours+cuDNN, ours tf32 (translate), PyTorch fp32/tf32),
+#                                       the SARGAN benchmarks (ours, ours+cuDNN, ours tf32, PyTorch fp32/tf32),
 #                                       bench --json, compute-sanitizer; writes OUT_DIR/gpu_check.json
 #                                       (default results/gpu-check-<date>/) and prints one table last.
 #
@@ -138,6 +138,7 @@ run() {
     step "translate_b${b}_ours_tf32" 40 "$BIN/bench_sargan" --device cuda --precision tf32 --batch_size "$b" --repeats 10
     step "train_b${b}_ours" 40 "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
     step "train_b${b}_cudnn" 40 env ENGINE_CONV_IMPL=cudnn "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
+    step "train_b${b}_ours_tf32" 40 "$BIN/bench_train" --device cuda --precision tf32 --batch_size "$b" --repeats 5
     if [[ -n "$py" ]]; then
       for p in fp32 tf32; do
         step "translate_b${b}_torch_$p" 60 "$py" "$ROOT/tools/reference/bench_sargan_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 10

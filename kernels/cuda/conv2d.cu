@@ -577,7 +577,7 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   StoreNchw store{};
   store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
   gemm_split_k<ForwardTiles>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},
-                                 WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y, store, epilogue);
+                             WeightRows{w, k, k % 4 == 0 && aligned16(w)}, y, store, epilogue);
 }
 
 void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogue& epilogue) {
@@ -598,7 +598,7 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
   StoreDataGrad store{};
   store.s = s;
   gemm_split_k<DataGradTiles>(precision, phases, m, s.c_in, k, s.n * s.c_in * s.h_in * s.w_in,
-                                  OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx, store);
+                              OutputGradPatch{s, dy}, WeightTransposed{s, w}, dx, store);
 }
 
 void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw,
@@ -609,7 +609,7 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   StoreRowMajor store{};
   store.cols = cols, store.vec4 = cols % 4 == 0 && aligned16(dw);
   gemm_split_k<WeightGradTiles>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy},
-                                   InputPatchAsB{InputPatch{s, x}}, dw, store);
+                                InputPatchAsB{InputPatch{s, x}}, dw, store);
 }
 
 }  // namespace kernels::cuda

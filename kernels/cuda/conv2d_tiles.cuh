@@ -67,9 +67,9 @@ using WideNarrowTile = KGroupTile<4, 256>;
 // frags_n mma.sync m16n8k8 per 8-deep k step (fragment layout in ptx.cuh), fp32 accumulators in
 // the instruction's C/D layout. Rows padded by 8 floats: lane (g, t) of a fragment read takes row
 // k + t, column g, so bank (8 t + g) mod 32 differs across the warp (with 4: 2-way conflicts).
-// 64x64 (2 x 2 MMAs a warp) for every problem but those the fp32 rule gives 128x128, whose
-// 128x128 (4 x 4 MMAs a warp) reads each fragment for 4 MMAs instead of 2 and stages twice the
-// slab per thread for 4 times the products.
+// The 128x128 (4 x 4 MMAs a warp) reads each fragment for 4 MMAs instead of the 64x64's 2 and
+// stages twice the slab per thread for 4 times the products (which runs where: conv2d.cu,
+// gemm_split_k).
 template <int M, int N, int BlocksPerSm>
 struct MmaTf32Tile {
   static constexpr int m = M, n = N, blocks_per_sm = BlocksPerSm, smem_pad = 8;

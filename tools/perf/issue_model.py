@@ -16,8 +16,8 @@ compute term is
 
 in place of FLOPs / (66.9 TFLOP/s x compute_efficiency x machine); every other term and constant
 is the committed model's (kernels/emu/h200_model.cfg). A tensor-core loop's share counts each
-HMMA (mma.sync m16n8k8, 1024 multiply-adds a warp) as 32 FFMAs, and its compute term is held
-above an assumed roof of the tensor pipe (MMA_ROOF); executed FLOPs then come from the
+HMMA (mma.sync m16n8k8, 1024 multiply-adds a warp) as 32 FFMAs, and its compute runs no faster
+than an assumed roof of the tensor pipe (MMA_ROOF); executed FLOPs then come from the
 emulator's MMA count (cuda_emu.h). issue_efficiency, the one new constant, is
 fitted here, every run, on the same data as the committed constants: the 57 batch-1 conv rows
 with Nsight Compute's counters of the measured kernels (calibrate_h200.py --ncu) and those

@@ -15,9 +15,9 @@
 // TF32 (kernels/precision.h; tensor-core tiles of 64x64, or 128x128 where the rule or
 // set_conv_tile says large, and the fp32 tiles for narrow problems) runs the first two tables
 // (not the D shapes at their real sizes), the third with the automatic rule and forced large,
-// and a table for the 128x128 tile's warps, against the same
-// fp32 CPU op, with |cuda - cpu| <= 1.1e-3 S + 1e-5, where S is the element's sum of |products|
-// (the CPU op on |x|, |w|, |dy|). Each operand rounded to TF32 is off by at most 2^-11 of itself,
+// and a table for the 128x128 tile's warps, against the same fp32 CPU op, with
+// |cuda - cpu| <= 1.1e-3 S + 1e-5, where S is the element's sum of |products| (the CPU op on
+// |x|, |w|, |dy|). Each operand rounded to TF32 is off by at most 2^-11 of itself,
 // so each product by at most 2^-10 + 2^-22 of its magnitude: 9.8e-4 S in all. The other 1.2e-4 S
 // covers the two fp32 sums in different orders (measured errors are 1e-4-level relative to |cpu|
 // above). The tests also require the error to exceed 1e-6 S somewhere in a table (in every case
@@ -178,6 +178,7 @@ double check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision p
     return all;
   };
   run();
+  double largest = 0;
   if (precision == kernels::Precision::fp32) {
     test::expect_close(tail(y_d), y, 1e-4, 1e-4, "forward");
     test::expect_close(tail(dx_d), dx, 1e-4, 1e-4, "backward_input");
@@ -188,14 +189,12 @@ double check_against_cpu(const ConvCase& c, int offset = 0, kernels::Precision p
     kernels::cpu::conv2d_forward(s, ax.data(), aw.data(), y_sums.data());
     kernels::cpu::conv2d_backward_input(s, ady.data(), aw.data(), dx_sums.data());
     kernels::cpu::conv2d_backward_weight(s, ax.data(), ady.data(), dw_sums.data());
-    const double largest = std::max({expect_within_tf32(tail(y_d), y, y_sums, "forward"),
-                                     expect_within_tf32(tail(dx_d), dx, dx_sums, "backward_input"),
-                                     expect_within_tf32(tail(dw_d), dw, dw_sums, "backward_weight")});
-    kernel_test::require_schedule_independent(run, "conv2d kernels, tf32");
-    return largest;
+    largest = std::max({expect_within_tf32(tail(y_d), y, y_sums, "forward"),
+                        expect_within_tf32(tail(dx_d), dx, dx_sums, "backward_input"),
+                        expect_within_tf32(tail(dw_d), dw, dw_sums, "backward_weight")});
   }
-  kernel_test::require_schedule_independent(run, "conv2d kernels, fp32");
-  return 0;
+  kernel_test::require_schedule_independent(run, std::string("conv2d kernels, ") + kernels::precision_name(precision));
+  return largest;
 }
 
 }  // namespace

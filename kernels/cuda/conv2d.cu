@@ -31,6 +31,7 @@
 #include <type_traits>
 
 #include "common.cuh"
+#include "conv2d_direct.cuh"
 #include "conv2d_tiles.cuh"
 #include "fast_divide.cuh"
 #include "kernels/conv2d.h"
@@ -569,11 +570,16 @@ Dims dims_of(const Conv2dShape& s) {
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
+bool conv2d_forward_is_direct(const Conv2dShape& shape) {
+  return forced_tile == ConvTile::automatic && direct_conv_fits(shape);
+}
+
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
                     Precision precision) {
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
+  if (conv2d_forward_is_direct(shape)) return conv2d_direct_forward(shape, x, w, y, epilogue);
   StoreNchw store{};
   store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
   gemm_split_k<ForwardTiles>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},

@@ -101,6 +101,11 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
 // the narrow shapes on the fp32 tiles.
 enum class ConvTile { automatic, large, medium, tall, wide, tall4, wide4 };
 void set_conv_tile(ConvTile tile);
+// Whether conv2d_forward runs `shape` as a direct convolution instead of the implicit GEMM
+// (kernels/cuda/conv2d_direct.cu): stride 1, 1 to 4 output channels, kernels of at most 7x7 and an
+// output of at least 16x16 (G's output conv), with the tile choice automatic. fp32 arithmetic under
+// either precision, like the narrow tiles.
+bool conv2d_forward_is_direct(const Conv2dShape& shape);
 }  // namespace cuda
 
 }  // namespace kernels

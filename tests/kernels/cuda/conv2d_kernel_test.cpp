@@ -9,7 +9,8 @@
 // A third table runs every block tile shape (forced through set_conv_tile; the automatic rule
 // picks by size, so small cases would otherwise never reach the 128x128, 16- or 4-wide tiles) with
 // and without the float4 paths (k and pixel counts multiples of 4 or not, and pointers off 16-byte
-// alignment, which the launcher must notice).
+// alignment, which the launcher must notice). A fourth table runs the forward's direct kernel (stride
+// 1, at most 4 output channels), which must also give exactly the bits of its documented order.
 // Tolerance |cuda - cpu| <= 1e-4 + 1e-4 |cpu|: sums of at most a few thousand products of values
 // in [-1, 1], in another order than sgemm's.
 // TF32 (kernels/precision.h; tensor-core tiles of 64x64, or 128x128 where the rule or
@@ -103,6 +104,18 @@ const ConvCase mma_large_cases[] = {
     {1, 8, 12, 12, 130, 3, 1, 1},   // forward: 144 pixels x 130 channels
     {1, 130, 12, 12, 8, 3, 1, 1},   // data gradient: 144 pixels x 130 channels
     {1, 130, 24, 24, 8, 4, 2, 1},   // data gradient by phases: 4 x 144 pixels x 130 channels
+};
+
+// Stride 1 and at most 4 output channels: the direct kernel (kernels/cuda/conv2d_direct.cu), which
+// the automatic rule picks for these (an output of at least 16x16, kernels of at most 7x7).
+const ConvCase direct_cases[] = {
+    {1, 10, 16, 16, 3, 7, 1, 3},   // G's output conv, 10 input channels: groups of 3, 3, 3 and 1
+    {2, 5, 19, 37, 1, 3, 1, 1},    // 1 channel, batch 2, partial tiles along both sides
+    {1, 3, 20, 17, 2, 5, 1, 2},    // 2 channels, 5x5
+    {1, 2, 22, 40, 4, 7, 1, 0},    // 4 channels, no padding; 2 input channels: groups 2 and 3 have none
+    {1, 6, 16, 16, 3, 1, 1, 0},    // 1x1
+    {1, 3, 16, 18, 3, 3, 1, 3},    // padding past the kernel's reach: outer rows and columns of zeros
+    {1, 8, 64, 64, 3, 7, 1, 3},    // G's output conv at 64x64, 8 channels: 4 x 2 tiles
 };
 
 // Gives the tile choice back to the rule when a test that forces shapes ends, passed or not.
@@ -272,6 +285,72 @@ TEST_CASE("conv2d TF32 leaves narrow problems on the fp32 tiles and their bits",
   CHECK(run(kernels::Precision::tf32) == run(kernels::Precision::fp32));
 }
 
+// The direct kernel's sums in its order (conv2d_direct.cu): 4 groups of ceil(Ci / 4) input
+// channels, each one fmaf chain over (ci, r, q) with x = 0 outside the image, then
+// ((s0 + s1) + s2) + s3. A plain loop; the kernel must give exactly its bits.
+std::vector<float> direct_kernel_order(const kernels::Conv2dShape& s, const std::vector<float>& x,
+                                       const std::vector<float>& w) {
+  const int64_t quarter = (s.c_in + 3) / 4;
+  std::vector<float> y(s.n * s.c_out * s.h_out * s.w_out);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t co = 0; co < s.c_out; ++co)
+      for (int64_t oh = 0; oh < s.h_out; ++oh)
+        for (int64_t ow = 0; ow < s.w_out; ++ow) {
+          float total = 0.f;
+          for (int64_t g = 0; g < 4; ++g) {
+            float sum = 0.f;
+            for (int64_t ci = g * quarter; ci < std::min(s.c_in, (g + 1) * quarter); ++ci)
+              for (int64_t r = 0; r < s.k_h; ++r)
+                for (int64_t q = 0; q < s.k_w; ++q) {
+                  const int64_t ih = oh - s.pad + r, iw = ow - s.pad + q;
+                  const bool inside = ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
+                  const float v = inside ? x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] : 0.f;
+                  sum = std::fma(v, w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q], sum);
+                }
+            total = g == 0 ? sum : total + sum;
+          }
+          y[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] = total;
+        }
+  return y;
+}
+
+TEST_CASE("conv2d forward of few output channels: the direct kernel against the CPU and its own order",
+          "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  const AutomaticTileAtExit restore;
+  for (const ConvCase& c : direct_cases) {
+    if (c.h >= 64 && std::getenv("ENGINE_TEST_SMALL") != nullptr) continue;
+    const kernels::Conv2dShape s = shape_of(c);
+    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k << " pad "
+               << c.pad);
+    REQUIRE(kernels::cuda::conv2d_forward_is_direct(s));
+    const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+    const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
+    std::vector<float> cpu(s.n * s.c_out * s.h_out * s.w_out);
+    kernels::cpu::conv2d_forward(s, x.data(), w.data(), cpu.data());
+    DeviceBuffer<float> x_d(x), w_d(w), y_d(cpu.size());
+    auto run = [&] {
+      kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+      return y_d.to_host();
+    };
+    const std::vector<float> y = run();
+    test::expect_close(y, cpu, 1e-4, 1e-4, "direct forward");
+    CHECK(kernel_test::same_bits(y, direct_kernel_order(s, x, w)));
+    kernel_test::require_schedule_independent(run, "conv2d direct forward");
+    // Under TF32 too (fp32 arithmetic: the bits of fp32).
+    kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get(), kernels::Precision::tf32);
+    CHECK(kernel_test::same_bits(y_d.to_host(), y));
+  }
+  // Where the rule leaves the GEMM tiles.
+  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 33, 33, 3, 3, 2, 1})));  // stride 2
+  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 16, 16, 5, 3, 1, 1})));  // 5 channels
+  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 24, 24, 3, 9, 1, 4})));  // 9x9
+  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of(conv_cases[5])));  // D's head on a 2x2 map
+  kernels::cuda::set_conv_tile(ConvTile::tall4);  // a forced tile is the GEMM's
+  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of(direct_cases[0])));
+}
+
 // Split-K's tiles count their slices in tickets that the last slice returns to zero. Under the
 // emulator's sampled profiling (ENGINE_EMU_PROFILE=sampled) most blocks are skipped and the
 // tickets would keep their counts: the launcher zeroes them after such a launch, so that the
@@ -365,8 +444,9 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;
   const AutomaticTileAtExit restore;
-  // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices).
-  const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8]};
+  // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices); the
+  // direct kernel (automatic rule) or the GEMM (forced tiles) on G's output conv shape.
+  const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8], direct_cases[0]};
   const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,
                             ConvTile::wide,      ConvTile::tall4, ConvTile::wide4};
   for (const ConvCase& c : cases) {

@@ -108,7 +108,9 @@ __device__ __forceinline__ float component(const float4& v, int i) {
 template <int Co>
 __device__ __forceinline__ void accumulate_channel(const float* in, const float4* taps, int k_h, int k_w,
                                                    float (&acc)[row_pixels][Co]) {
-  for (int r = 0; r < k_h; ++r) {
+#pragma unroll
+  for (int r = 0; r < max_taps; ++r) {
+    if (r >= k_h) break;
     float v[window];
 #pragma unroll
     for (int j = 0; j < window; ++j) v[j] = in[r * staged_stride + j];

@@ -35,10 +35,16 @@ configure_build() {  # dir, cmake args..., then -- targets
   fi
 }
 
-stage() {  # name, command...
+stage() {  # name, command...: its result and wall time (CI's budget: docs/architecture.md, Tools)
   local name=$1; shift
+  local start=$SECONDS
   echo "==== $name"
-  if "$@"; then echo "==== $name: ok"; else echo "==== $name: FAILED"; failed+=("$name"); fi
+  if "$@"; then
+    echo "==== $name: ok ($((SECONDS - start)) s)"
+  else
+    echo "==== $name: FAILED ($((SECONDS - start)) s)"
+    failed+=("$name")
+  fi
 }
 
 run_ctest() {  # dir, extra ctest args...: the tests, then the reason of each one Skipped

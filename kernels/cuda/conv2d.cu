@@ -34,6 +34,7 @@
 #include "conv2d_direct.cuh"
 #include "conv2d_tiles.cuh"
 #include "fast_divide.cuh"
+#include "wave_slices.h"
 #include "kernels/conv2d.h"
 
 namespace kernels::cuda {
@@ -420,8 +421,6 @@ __global__ void conv_epilogue_kernel(int count, float* y, ConvEpilogue epilogue,
     y[i] = apply_epilogue(epilogue, pixels.quotient(i) % channels, y[i]);
 }
 
-constexpr int sm_count = 132;  // an H200's; the rules below are tuned for it
-
 template <class T>
 int tiles_of(int phases, int m, int n) {
   return phases * ((m + T::m - 1) / T::m) * ((n + T::n - 1) / T::n);
@@ -430,28 +429,17 @@ int tiles_of(int phases, int m, int n) {
 // How many slices to split a reduction of length k into, for an m x n output in tiles of T. An
 // H200 (132 SMs) keeps T::blocks_per_sm blocks per SM resident (528 at once for 64x64 tiles) and
 // runs a launch in waves of that many: 300 tiles leave 43% of the slots idle while each block
-// walks all of K, and 580 take two block times, the second wave on a tenth of the slots. Split
-// into s slices, a block does 1/s of the work, so the launch takes about ceil(tiles s /
-// resident) / s block times. s is the smallest that comes within 5% of the least of those
-// (each slice adds a store and a read of the tile's partial sums), every slice at least 128
-// deep (8 k-steps, to amortise its tile loads and the partial's store), at most 64 slices
-// (bounds the workspace and the summing), and the workspace indexable in 32 bits. (With
-// phases, m and k are the largest phase's and the tiles are counted over all phases.)
+// walks all of K, and 580 take two block times, the second wave on a tenth of the slots. So the
+// split rounds the launch to whole waves (wave_slices), every slice at least 128 deep (8 k-steps,
+// to amortise its tile loads and the partial's store), at most 64 slices (bounds the workspace
+// and the summing), and the workspace indexable in 32 bits. (With phases, m and k are the
+// largest phase's and the tiles are counted over all phases.)
 template <class T>
 int split_slices(int phases, int m, int n, int k) {
-  constexpr int64_t resident_blocks = T::blocks_per_sm * sm_count;
   constexpr int min_slice = 128, max_slices = 64;
-  const int64_t tiles = tiles_of<T>(phases, m, n);
   const int fits = static_cast<int>(INT32_MAX / (int64_t(phases) * m * n));
   const int most = std::max(1, std::min({k / min_slice, max_slices, fits}));
-  auto block_times = [&](int slices) {
-    return static_cast<double>((tiles * slices + resident_blocks - 1) / resident_blocks) / slices;
-  };
-  double least = block_times(1);
-  for (int slices = 2; slices <= most; ++slices) least = std::min(least, block_times(slices));
-  int slices = 1;
-  while (block_times(slices) > 1.05 * least) ++slices;
-  return slices;
+  return wave_slices(tiles_of<T>(phases, m, n), int64_t(T::blocks_per_sm) * sm_count, most);
 }
 
 ConvTile forced_tile = ConvTile::automatic;
@@ -570,8 +558,8 @@ Dims dims_of(const Conv2dShape& s) {
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
-bool conv2d_forward_is_direct(const Conv2dShape& shape) {
-  return forced_tile == ConvTile::automatic && direct_conv_fits(shape);
+int conv2d_forward_direct_slices(const Conv2dShape& shape) {
+  return forced_tile == ConvTile::automatic && direct_conv_fits(shape) ? direct_conv_slices(shape) : 0;
 }
 
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
@@ -579,7 +567,7 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  if (conv2d_forward_is_direct(shape)) return conv2d_direct_forward(shape, x, w, y, epilogue);
+  if (conv2d_forward_direct_slices(shape) > 0) return conv2d_direct_forward(shape, x, w, y, epilogue);
   StoreNchw store{};
   store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
   gemm_split_k<ForwardTiles>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},

@@ -15,15 +15,26 @@
 // 22 x 38 window of x its tile reads (zeros outside the image: the padding) and that channel's
 // Co x Kh x Kw weights, in shared memory; the next step's values are read from global memory into
 // registers while the block computes. At the end groups 1-3 leave their sums in shared memory and
-// group 0 adds them in group order, y = ((s0 + s1) + s2) + s3, each s_g one fmaf chain over its
-// (ci, r, q) in order: the same bits on every run and every schedule, and an image's output does
-// not depend on the batch it is in.
+// group 0 adds them in group order, ((s0 + s1) + s2) + s3, each s_g one fmaf chain over its
+// (ci, r, q) in order.
+//
+// A launch of few tiles (G's output at batch 1: 32) would leave most SMs idle, so the input
+// channels are also split into slices across blocks, as many as round the launch to whole waves
+// (wave_slices; 8 at batch 1). Each slice's block sums its channels as above into a workspace
+// laid out like y, and a second launch adds the slices in slice order and applies the epilogue.
+// Everything is in a fixed order: the same bits on every run and every schedule, and an image's
+// output does not depend on the batch it is in (the slices are chosen per launch, so the split
+// may differ between batch sizes; the bits of one launch do not depend on the other images).
 //
 // Shared-memory rows are 65 floats (65 = 1 mod 32): lane (row i < 8, column group j < 4) of a warp
 // reading column 8 j + t of staged row i + r hits bank (i + r + 8 j + t) mod 32, 32 different banks
 // for the 32 lanes. The partial sums' rows are 33 floats for the same reason.
+#include <algorithm>
+
 #include "common.cuh"
 #include "conv2d_direct.cuh"
+#include "fast_divide.cuh"
+#include "wave_slices.h"
 
 namespace kernels::cuda {
 namespace {
@@ -47,10 +58,10 @@ static_assert(groups * plane_size % 4 == 0 && weight_count % 4 == 0, "float4-ali
 struct DirectConv {
   const float* x;
   const float* w;
-  float* y;
+  float* out;  // y, or with slices the workspace: slice z's sums at out + z * slice_size
   int c_in, h_in, w_in, h_out, w_out, k_h, k_w, pad;
-  int group_channels;  // C4
-  ConvEpilogue epilogue;
+  int slices, slice_channels, group_channels, slice_size;
+  ConvEpilogue epilogue;  // empty with slices: the summing launch applies it
 };
 
 // What a thread of a group stages per step: its elements of the x window (at t + 64 i of the
@@ -75,9 +86,8 @@ struct Staging {
     }
   }
 
-  // Channel ci of image n into registers; zeros where ci is past the input channels.
-  __device__ __forceinline__ void fetch(const DirectConv& p, int n, int ci) {
-    const bool live = ci < p.c_in;
+  // Channel ci of image n into registers; zeros where ci is past the group's channels (!live).
+  __device__ __forceinline__ void fetch(const DirectConv& p, int n, int ci, bool live) {
     const float* plane = p.x + (live ? (n * p.c_in + ci) * p.h_in * p.w_in : 0);
     const float* taps = p.w + (live ? ci * p.k_h * p.k_w : 0);
 #pragma unroll
@@ -132,19 +142,22 @@ __global__ void __launch_bounds__(direct_threads, 2) conv2d_direct_kernel(Direct
   const int group = threadIdx.x / group_threads, t = threadIdx.x % group_threads;
   float* plane = shared + group * plane_size;
   float* taps = shared + groups * plane_size + group * weight_count;
-  const int n = blockIdx.z, oh0 = blockIdx.y * tile_rows, ow0 = blockIdx.x * tile_cols;
+  const int n = blockIdx.z / p.slices, slice = blockIdx.z % p.slices;
+  const int oh0 = blockIdx.y * tile_rows, ow0 = blockIdx.x * tile_cols;
   const int row = t / 32 * 8 + t % 32 / 4, col = t % 4 * row_pixels;  // the thread's first pixel in the tile
-  const int first_channel = group * p.group_channels;
+  const int slice_first = slice * p.slice_channels, first_channel = slice_first + group * p.group_channels;
+  const int slice_end = p.c_in < slice_first + p.slice_channels ? p.c_in : slice_first + p.slice_channels;
+  const int channel_end = slice_end < first_channel + p.group_channels ? slice_end : first_channel + p.group_channels;
 
   Staging staging(p, Co, t, oh0, ow0);
-  staging.fetch(p, n, first_channel);
+  staging.fetch(p, n, first_channel, first_channel < channel_end);
   staging.store(t, plane, taps);
   __syncthreads();
   float acc[row_pixels][Co] = {};
   for (int step = 0; step < p.group_channels; ++step) {
     const bool next = step + 1 < p.group_channels;
-    if (next) staging.fetch(p, n, first_channel + step + 1);
-    if (first_channel + step < p.c_in)
+    if (next) staging.fetch(p, n, first_channel + step + 1, first_channel + step + 1 < channel_end);
+    if (first_channel + step < channel_end)
       accumulate_channel<Co>(plane + row * staged_stride + col, reinterpret_cast<const float4*>(taps), p.k_h, p.k_w,
                              acc);
     __syncthreads();
@@ -171,8 +184,25 @@ __global__ void __launch_bounds__(direct_threads, 2) conv2d_direct_kernel(Direct
       for (int g = 1; g < groups; ++g) v += partials[((g - 1) * Co + co) * partial_size + px];
       const int ow = ow0 + col + px;
       if (oh < p.h_out && ow < p.w_out)
-        p.y[((n * Co + co) * p.h_out + oh) * p.w_out + ow] = apply_epilogue(p.epilogue, co, v);
+        p.out[slice * p.slice_size + ((n * Co + co) * p.h_out + oh) * p.w_out + ow] = apply_epilogue(p.epilogue, co, v);
     }
+}
+
+// y = the slices' sums added in slice order, then the epilogue; element i is in channel
+// (i / pixels) mod channels.
+__global__ void direct_slices_sum_kernel(int count, int slices, const float* partial, float* y, ConvEpilogue epilogue,
+                                         FastDivisor pixels, int channels) {
+  for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < count; i += int(gridDim.x) * blockDim.x) {
+    float total = partial[i];
+    for (int z = 1; z < slices; ++z) total += partial[z * count + i];
+    y[i] = apply_epilogue(epilogue, pixels.quotient(i) % channels, total);
+  }
+}
+
+ScratchBuffer<float> slice_scratch;
+
+int64_t tiles_of(const Conv2dShape& s) {
+  return (s.w_out + tile_cols - 1) / tile_cols * ((s.h_out + tile_rows - 1) / tile_rows) * s.n;
 }
 
 }  // namespace
@@ -182,18 +212,36 @@ bool direct_conv_fits(const Conv2dShape& s) {
          s.k_w <= max_taps && s.h_out >= tile_rows && s.w_out >= tile_rows && s.n >= 1 && s.n <= 65535;
 }
 
+// At least 8 input channels a slice (2 steps a group: the staging of a step is amortised over
+// its Kh x Kw x 8 x Co FMAs a thread, the slice's store and read over its channels), at most 16
+// slices, blockIdx.z (n x slices) within 65535 and the workspace within 32-bit indexing.
+int direct_conv_slices(const Conv2dShape& s) {
+  constexpr int min_slice_channels = 8, max_slices = 16, blocks_per_sm = 2;
+  const int64_t count = s.n * s.c_out * s.h_out * s.w_out;
+  const int most = static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>({s.c_in / min_slice_channels, max_slices, 65535 / s.n, INT32_MAX / count})));
+  return wave_slices(tiles_of(s), int64_t(blocks_per_sm) * sm_count, most);
+}
+
 void conv2d_direct_forward(const Conv2dShape& s, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
-  const DirectConv p{x,         w,         y,         i(s.c_in), i(s.h_in), i(s.w_in), i(s.h_out),
-                     i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad),  i((s.c_in + groups - 1) / groups), epilogue};
+  const int slices = direct_conv_slices(s), count = i(s.n * s.c_out * s.h_out * s.w_out);
+  const int slice_channels = i((s.c_in + slices - 1) / slices);
+  float* out = slices > 1 ? slice_scratch.get(size_t(slices) * count) : y;
+  const DirectConv p{x,       w,       out,     i(s.c_in), i(s.h_in),      i(s.w_in),
+                     i(s.h_out), i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad), slices,
+                     slice_channels, (slice_channels + groups - 1) / groups, count, slices > 1 ? ConvEpilogue{} : epilogue};
   const dim3 grid(static_cast<unsigned>((s.w_out + tile_cols - 1) / tile_cols),
-                  static_cast<unsigned>((s.h_out + tile_rows - 1) / tile_rows), static_cast<unsigned>(s.n));
+                  static_cast<unsigned>((s.h_out + tile_rows - 1) / tile_rows), static_cast<unsigned>(s.n * slices));
   void (*kernel)(DirectConv) = s.c_out == 1   ? conv2d_direct_kernel<1>
                                : s.c_out == 2 ? conv2d_direct_kernel<2>
                                : s.c_out == 3 ? conv2d_direct_kernel<3>
                                               : conv2d_direct_kernel<4>;
   launch(kernel, {grid, dim3(direct_threads), 0, stream()}, p);
+  if (slices > 1)
+    launch(direct_slices_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, out,
+           y, epilogue, FastDivisor(i(s.h_out * s.w_out)), i(s.c_out));
 }
 
 }  // namespace kernels::cuda

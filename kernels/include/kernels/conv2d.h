@@ -104,8 +104,9 @@ void set_conv_tile(ConvTile tile);
 // Whether conv2d_forward runs `shape` as a direct convolution instead of the implicit GEMM
 // (kernels/cuda/conv2d_direct.cu): stride 1, 1 to 4 output channels, kernels of at most 7x7 and an
 // output of at least 16x16 (G's output conv), with the tile choice automatic. fp32 arithmetic under
-// either precision, like the narrow tiles.
-bool conv2d_forward_is_direct(const Conv2dShape& shape);
+// either precision, like the narrow tiles. 0 where it does not; else the slices its input
+// channels are split into across blocks (1: none; the order of its sums depends on it).
+int conv2d_forward_direct_slices(const Conv2dShape& shape);
 }  // namespace cuda
 
 }  // namespace kernels

@@ -116,6 +116,8 @@ const ConvCase direct_cases[] = {
     {1, 6, 16, 16, 3, 1, 1, 0},    // 1x1
     {1, 3, 16, 18, 3, 3, 1, 3},    // padding past the kernel's reach: outer rows and columns of zeros
     {1, 8, 64, 64, 3, 7, 1, 3},    // G's output conv at 64x64, 8 channels: 4 x 2 tiles
+    {1, 40, 16, 16, 3, 7, 1, 3},   // one tile: its 40 channels in 5 slices across blocks, groups of 2
+    {2, 37, 17, 20, 1, 3, 1, 1},   // 4 tiles, 4 slices of 10, 10, 10 and 7 channels (groups 3, 3, 1, 0)
 };
 
 // Gives the tile choice back to the rule when a test that forces shapes ends, passed or not.
@@ -285,29 +287,36 @@ TEST_CASE("conv2d TF32 leaves narrow problems on the fp32 tiles and their bits",
   CHECK(run(kernels::Precision::tf32) == run(kernels::Precision::fp32));
 }
 
-// The direct kernel's sums in its order (conv2d_direct.cu): 4 groups of ceil(Ci / 4) input
-// channels, each one fmaf chain over (ci, r, q) with x = 0 outside the image, then
-// ((s0 + s1) + s2) + s3. A plain loop; the kernel must give exactly its bits.
-std::vector<float> direct_kernel_order(const kernels::Conv2dShape& s, const std::vector<float>& x,
+// The direct kernel's sums in its order (conv2d_direct.cu): the input channels in `slices` slices
+// of ceil(Ci / slices), each in 4 groups of ceil(slice / 4); each group one fmaf chain over its
+// (ci, r, q) with x = 0 outside the image, a slice's sum ((g0 + g1) + g2) + g3, and the slices'
+// sums added in slice order. A plain loop; the kernel must give exactly its bits.
+std::vector<float> direct_kernel_order(const kernels::Conv2dShape& s, int64_t slices, const std::vector<float>& x,
                                        const std::vector<float>& w) {
-  const int64_t quarter = (s.c_in + 3) / 4;
+  const int64_t slice_channels = (s.c_in + slices - 1) / slices, group_channels = (slice_channels + 3) / 4;
   std::vector<float> y(s.n * s.c_out * s.h_out * s.w_out);
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t co = 0; co < s.c_out; ++co)
       for (int64_t oh = 0; oh < s.h_out; ++oh)
         for (int64_t ow = 0; ow < s.w_out; ++ow) {
           float total = 0.f;
-          for (int64_t g = 0; g < 4; ++g) {
-            float sum = 0.f;
-            for (int64_t ci = g * quarter; ci < std::min(s.c_in, (g + 1) * quarter); ++ci)
-              for (int64_t r = 0; r < s.k_h; ++r)
-                for (int64_t q = 0; q < s.k_w; ++q) {
-                  const int64_t ih = oh - s.pad + r, iw = ow - s.pad + q;
-                  const bool inside = ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
-                  const float v = inside ? x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] : 0.f;
-                  sum = std::fma(v, w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q], sum);
-                }
-            total = g == 0 ? sum : total + sum;
+          for (int64_t z = 0; z < slices; ++z) {
+            const int64_t slice_end = std::min(s.c_in, (z + 1) * slice_channels);
+            float slice_sum = 0.f;
+            for (int64_t g = 0; g < 4; ++g) {
+              const int64_t first = z * slice_channels + g * group_channels;
+              float sum = 0.f;
+              for (int64_t ci = first; ci < std::min(slice_end, first + group_channels); ++ci)
+                for (int64_t r = 0; r < s.k_h; ++r)
+                  for (int64_t q = 0; q < s.k_w; ++q) {
+                    const int64_t ih = oh - s.pad + r, iw = ow - s.pad + q;
+                    const bool inside = ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in;
+                    const float v = inside ? x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw] : 0.f;
+                    sum = std::fma(v, w[((co * s.c_in + ci) * s.k_h + r) * s.k_w + q], sum);
+                  }
+              slice_sum = g == 0 ? sum : slice_sum + sum;
+            }
+            total = z == 0 ? slice_sum : total + slice_sum;
           }
           y[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] = total;
         }
@@ -324,7 +333,8 @@ TEST_CASE("conv2d forward of few output channels: the direct kernel against the 
     const kernels::Conv2dShape s = shape_of(c);
     INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k << " pad "
                << c.pad);
-    REQUIRE(kernels::cuda::conv2d_forward_is_direct(s));
+    const int slices = kernels::cuda::conv2d_forward_direct_slices(s);
+    REQUIRE(slices > 0);
     const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
     const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
     std::vector<float> cpu(s.n * s.c_out * s.h_out * s.w_out);
@@ -336,19 +346,25 @@ TEST_CASE("conv2d forward of few output channels: the direct kernel against the 
     };
     const std::vector<float> y = run();
     test::expect_close(y, cpu, 1e-4, 1e-4, "direct forward");
-    CHECK(kernel_test::same_bits(y, direct_kernel_order(s, x, w)));
+    CHECK(kernel_test::same_bits(y, direct_kernel_order(s, slices, x, w)));
     kernel_test::require_schedule_independent(run, "conv2d direct forward");
     // Under TF32 too (fp32 arithmetic: the bits of fp32).
     kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get(), kernels::Precision::tf32);
     CHECK(kernel_test::same_bits(y_d.to_host(), y));
   }
+  // The channel slices: none at G's output at batch 8 (256 tiles: one wave of 2 blocks on each of
+  // 132 SMs), 8 at batch 1 (32 tiles), 5 and 4 for the two split cases above.
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of({8, 64, 128, 128, 3, 7, 1, 3})) == 1);
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of({1, 64, 128, 128, 3, 7, 1, 3})) == 8);
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of(direct_cases[7])) == 5);
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of(direct_cases[8])) == 4);
   // Where the rule leaves the GEMM tiles.
-  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 33, 33, 3, 3, 2, 1})));  // stride 2
-  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 16, 16, 5, 3, 1, 1})));  // 5 channels
-  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of({1, 3, 24, 24, 3, 9, 1, 4})));  // 9x9
-  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of(conv_cases[5])));  // D's head on a 2x2 map
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of({1, 3, 33, 33, 3, 3, 2, 1})) == 0);  // stride 2
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of({1, 3, 16, 16, 5, 3, 1, 1})) == 0);  // 5 channels
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of({1, 3, 24, 24, 3, 9, 1, 4})) == 0);  // 9x9
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of(conv_cases[5])) == 0);  // D's head on a 2x2 map
   kernels::cuda::set_conv_tile(ConvTile::tall4);  // a forced tile is the GEMM's
-  CHECK_FALSE(kernels::cuda::conv2d_forward_is_direct(shape_of(direct_cases[0])));
+  CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of(direct_cases[0])) == 0);
 }
 
 // Split-K's tiles count their slices in tickets that the last slice returns to zero. Under the
@@ -445,8 +461,9 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
   using kernels::cuda::ConvTile;
   const AutomaticTileAtExit restore;
   // float4 stores; scalar stores; split-K forward (K = 576); D's deep head (K = 864, 6 slices); the
-  // direct kernel (automatic rule) or the GEMM (forced tiles) on G's output conv shape.
-  const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8], direct_cases[0]};
+  // direct kernel (automatic rule; unsplit, then in 5 channel slices, whose summing launch applies
+  // the epilogue) or the GEMM (forced tiles) on G's output conv shape.
+  const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8], direct_cases[0], direct_cases[7]};
   const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,
                             ConvTile::wide,      ConvTile::tall4, ConvTile::wide4};
   for (const ConvCase& c : cases) {

@@ -1,5 +1,5 @@
 // The forward of a stride-1 convolution with at most 4 output channels as a direct convolution
-// (contract: conv2d_direct.cuh; docs/kernels.md, "Direct convolution for few output channels").
+// (contract: conv2d_direct.cuh; docs/kernels.md, "conv2d_direct.cu").
 //
 // Why not the implicit GEMM: with Co <= 4 the GEMM's n side is at most 4 wide, so every x-patch
 // value a tile gathers (a division, a bounds test and an address each) serves at most 4 products
@@ -9,9 +9,9 @@
 // weights (one address for the whole warp: a broadcast) feed 8 x 7 x Co FMAs, 168 for 3 channels.
 //
 // A block is 256 threads over a 16 x 32 tile of one image's output, as 4 groups of 64 threads:
-// group g sums over its quarter of the input channels, ci in [g C4, (g + 1) C4) with C4 =
-// ceil(Ci / 4), so a launch has 4 times the threads that tiling the pixels alone gives (G's output
-// conv at batch 8: 256 blocks of 256 threads). Per step each group stages one input channel: the
+// group g sums over its quarter of the block's input channels (of C, all Ci or a slice: below),
+// ci in [g C4, (g + 1) C4) with C4 = ceil(C / 4), so a launch has 4 times the threads that tiling
+// the pixels alone gives (G's output conv at batch 8: 256 blocks of 256 threads). Per step each group stages one input channel: the
 // 22 x 38 window of x its tile reads (zeros outside the image: the padding) and that channel's
 // Co x Kh x Kw weights, in shared memory; the next step's values are read from global memory into
 // registers while the block computes. At the end groups 1-3 leave their sums in shared memory and

@@ -567,7 +567,8 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  if (conv2d_forward_direct_slices(shape) > 0) return conv2d_direct_forward(shape, x, w, y, epilogue);
+  if (const int slices = conv2d_forward_direct_slices(shape); slices > 0)
+    return conv2d_direct_forward(shape, slices, x, w, y, epilogue);
   StoreNchw store{};
   store.channels = s.c_out, store.pixels = FastDivisor(pixels), store.vec4 = pixels % 4 == 0 && aligned16(y);
   gemm_split_k<ForwardTiles>(precision, 1, m, s.c_out, k, m * s.c_out, InputPatch{s, x},

@@ -11,9 +11,9 @@
 // A block is 256 threads over a 16 x 32 tile of one image's output, as 4 groups of 64 threads:
 // group g sums over its quarter of the block's input channels (of C, all Ci or a slice: below),
 // ci in [g C4, (g + 1) C4) with C4 = ceil(C / 4), so a launch has 4 times the threads that tiling
-// the pixels alone gives (G's output conv at batch 8: 256 blocks of 256 threads). Per step each group stages one input channel: the
-// 22 x 38 window of x its tile reads (zeros outside the image: the padding) and that channel's
-// Co x Kh x Kw weights, in shared memory; the next step's values are read from global memory into
+// the pixels alone gives (G's output conv at batch 8: 256 blocks of 256 threads). Per step each
+// group stages one input channel: the 22 x 38 window of x its tile reads (zeros outside the
+// image: the padding) and that channel's Co x Kh x Kw weights, in shared memory; the next step's values are read from global memory into
 // registers while the block computes. At the end groups 1-3 leave their sums in shared memory and
 // group 0 adds them in group order, ((s0 + s1) + s2) + s3, each s_g one fmaf chain over its
 // (ci, r, q) in order.
@@ -223,15 +223,15 @@ int direct_conv_slices(const Conv2dShape& s) {
   return wave_slices(tiles_of(s), int64_t(blocks_per_sm) * sm_count, most);
 }
 
-void conv2d_direct_forward(const Conv2dShape& s, const float* x, const float* w, float* y,
+void conv2d_direct_forward(const Conv2dShape& s, int slices, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
-  const int slices = direct_conv_slices(s), count = i(s.n * s.c_out * s.h_out * s.w_out);
-  const int slice_channels = i((s.c_in + slices - 1) / slices);
+  const int count = i(s.n * s.c_out * s.h_out * s.w_out), slice_channels = i((s.c_in + slices - 1) / slices);
   float* out = slices > 1 ? slice_scratch.get(size_t(slices) * count) : y;
-  const DirectConv p{x,       w,       out,     i(s.c_in), i(s.h_in),      i(s.w_in),
-                     i(s.h_out), i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad), slices,
-                     slice_channels, (slice_channels + groups - 1) / groups, count, slices > 1 ? ConvEpilogue{} : epilogue};
+  const DirectConv p{x, w, out,
+                     i(s.c_in), i(s.h_in), i(s.w_in), i(s.h_out), i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad),
+                     slices, slice_channels, (slice_channels + groups - 1) / groups, count,
+                     slices > 1 ? ConvEpilogue{} : epilogue};
   const dim3 grid(static_cast<unsigned>((s.w_out + tile_cols - 1) / tile_cols),
                   static_cast<unsigned>((s.h_out + tile_rows - 1) / tile_rows), static_cast<unsigned>(s.n * slices));
   void (*kernel)(DirectConv) = s.c_out == 1   ? conv2d_direct_kernel<1>

@@ -15,9 +15,10 @@ bool direct_conv_fits(const Conv2dShape& shape);
 // round the launch to whole waves of resident blocks (kernels/cuda/wave_slices.h).
 int direct_conv_slices(const Conv2dShape& shape);
 
-// y = conv2d(x, w), then the epilogue, as kernels/conv2d.h's conv2d_forward. `shape` fits
-// (direct_conv_fits) and its tensors index in 32 bits (conv2d.cu's dims_of checked).
-void conv2d_direct_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+// y = conv2d(x, w), then the epilogue, as kernels/conv2d.h's conv2d_forward, in `slices` channel
+// slices (direct_conv_slices). `shape` fits (direct_conv_fits) and its tensors index in 32 bits
+// (conv2d.cu's dims_of checked).
+void conv2d_direct_forward(const Conv2dShape& shape, int slices, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue);
 
 }  // namespace kernels::cuda

@@ -28,6 +28,7 @@ inline nlohmann::json launch_json(const engine::perf::LaunchProfile& p) {
           {"shared_store_requests", p.shared_store_requests},
           {"shared_load_conflicts", p.shared_load_conflicts},
           {"shared_store_conflicts", p.shared_store_conflicts},
+          {"graph_node", p.graph_node},
           {"predicted_h200_ms", p.predicted_h200_ms}};
 }
 

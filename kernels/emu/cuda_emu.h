@@ -59,10 +59,16 @@ struct KernelLaunch {
   dim3 grid;
   dim3 block;
   std::size_t dynamic_shared_bytes;
+  cudaStream_t stream;
   void (*thread_entry)(const void* closure);  // runs one CUDA thread
   const void* closure;
+  // A heap copy of the closure, and its deletion: stream capture keeps the arguments of a
+  // recorded launch for every replay of the graph, as CUDA copies them into the kernel node.
+  void* (*copy_closure)(const void* closure);
+  void (*delete_closure)(void* closure);
 };
-// Validates like the driver, runs every block, returns when all are done (runtime.cpp).
+// Validates like the driver; on a capturing stream records the launch into the stream's graph
+// (graph.cpp), else runs every block and returns when all are done (runtime.cpp).
 cudaError_t launch_kernel(const KernelLaunch& k);
 // Counts a completed launch of `kernel` for kernels::emu::launched_kernels (launch_record.cpp).
 void record_launch(const void* kernel);
@@ -89,10 +95,12 @@ namespace kernels::emu {
 // The emulator's kernel launch (CUDA's triple-chevron launch with grid, block, shared bytes and
 // stream): arguments are
 // converted to the kernel's parameter types once, as CUDA copies them, and every CUDA thread
-// calls the kernel with its own copies. Synchronous; errors through cudaGetLastError.
+// calls the kernel with its own copies. Synchronous (streams order nothing: every launch has
+// completed when it returns), except on a capturing stream, which records it; errors through
+// cudaGetLastError.
 template <class... Params, class... Args>
 cudaError_t launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
-                   cudaStream_t /*stream: launches complete before returning*/, Args&&... args) {
+                   cudaStream_t stream, Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "kernel launched with the wrong number of arguments");
   using Arguments = std::tuple<std::decay_t<Params>...>;
   struct Closure {
@@ -100,15 +108,19 @@ cudaError_t launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t
     Arguments arguments;
   };
   const Closure closure{kernel, Arguments(std::forward<Args>(args)...)};
-  const detail::KernelLaunch k{reinterpret_cast<const void*>(kernel), grid, block, shared_bytes,
+  const detail::KernelLaunch k{reinterpret_cast<const void*>(kernel),
+                               grid,
+                               block,
+                               shared_bytes,
+                               stream,
                                [](const void* p) {
                                  const auto& c = *static_cast<const Closure*>(p);
                                  std::apply(c.kernel, c.arguments);
                                },
-                               &closure};
-  const cudaError_t result = detail::launch_kernel(k);
-  if (result == cudaSuccess) detail::record_launch(k.kernel);
-  return result;
+                               &closure,
+                               [](const void* p) -> void* { return new Closure(*static_cast<const Closure*>(p)); },
+                               [](void* p) { delete static_cast<Closure*>(p); }};
+  return detail::launch_kernel(k);
 }
 
 }  // namespace kernels::emu

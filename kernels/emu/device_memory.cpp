@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "capture.h"
 #include "runtime.h"
 
 namespace kernels::emu {
@@ -48,7 +49,11 @@ cudaError_t check_device_range(const char* call, const char* role, const void* p
   return cudaSuccess;
 }
 
-cudaError_t copy(const char* call, void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+}  // namespace
+
+namespace detail {
+
+cudaError_t check_copy(const char* call, void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
   bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
   if (kind == cudaMemcpyDefault) {  // unified addressing: the pointer says where it lives
@@ -63,19 +68,24 @@ cudaError_t copy(const char* call, void* dst, const void* src, std::size_t bytes
   if (src_device) {
     if (const cudaError_t e = check_device_range(call, "source", src, bytes); e != cudaSuccess) return e;
   }
+  return cudaSuccess;
+}
+
+cudaError_t copy_memory(const char* call, void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  if (const cudaError_t e = check_copy(call, dst, src, bytes, kind); e != cudaSuccess) return e;
   if (bytes != 0) std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
 
-cudaError_t set_memory(const char* call, void* p, int value, std::size_t bytes) {
-  if (const cudaError_t e = check_device_range(call, "destination", p, bytes); e != cudaSuccess) return e;
+cudaError_t check_fill(const char* call, void* p, std::size_t bytes) {
+  return check_device_range(call, "destination", p, bytes);
+}
+
+cudaError_t fill_memory(const char* call, void* p, int value, std::size_t bytes) {
+  if (const cudaError_t e = check_fill(call, p, bytes); e != cudaSuccess) return e;
   if (bytes != 0) std::memset(p, value, bytes);
   return cudaSuccess;
 }
-
-}  // namespace
-
-namespace detail {
 
 std::size_t physical_memory() {
   return static_cast<std::size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -90,12 +100,17 @@ std::vector<std::pair<std::uintptr_t, std::size_t>> allocation_snapshot() {
 }  // namespace kernels::emu
 
 using kernels::emu::detail::fail;
+namespace emu = kernels::emu::detail;
 
 // ---------------------------------------------------------------------------------------------
 // The CUDA runtime API's memory calls (C linkage, from the toolkit's declarations).
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
   if (p == nullptr) return fail(cudaErrorInvalidValue, "cudaMalloc: null result pointer");
+  if (const cudaError_t e = emu::check_unsafe_call("cudaMalloc"); e != cudaSuccess) {
+    *p = nullptr;
+    return e;
+  }
   // Its own heap block per allocation, exactly sized, so ASan reports a kernel's overrun.
   void* memory = std::malloc(bytes);
   if (memory == nullptr && bytes != 0) {
@@ -113,6 +128,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
 
 cudaError_t cudaFree(void* p) {
   if (p == nullptr) return cudaSuccess;
+  if (const cudaError_t e = emu::check_unsafe_call("cudaFree"); e != cudaSuccess) return e;
   {
     std::lock_guard<std::mutex> lock(kernels::emu::g_memory_mutex);
     auto it = kernels::emu::g_allocations.find(reinterpret_cast<std::uintptr_t>(p));
@@ -126,15 +142,27 @@ cudaError_t cudaFree(void* p) {
   return cudaSuccess;
 }
 
+// Synchronous calls run on the legacy stream; asynchronous ones on a capturing stream are
+// recorded (capture.h), on the legacy stream they are as unsafe during a capture as the others.
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
-  return kernels::emu::copy("cudaMemcpy", dst, src, bytes, kind);
+  if (const cudaError_t e = emu::check_unsafe_call("cudaMemcpy"); e != cudaSuccess) return e;
+  return emu::copy_memory("cudaMemcpy", dst, src, bytes, kind);
 }
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
-  return kernels::emu::copy("cudaMemcpyAsync", dst, src, bytes, kind);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
+  if (cudaError_t e = cudaSuccess; emu::capture_copy("cudaMemcpyAsync", stream, dst, src, bytes, kind, &e)) return e;
+  if (const cudaError_t e = emu::check_legacy_stream_work("cudaMemcpyAsync on the legacy stream", stream); e != cudaSuccess)
+    return e;
+  return emu::copy_memory("cudaMemcpyAsync", dst, src, bytes, kind);
 }
-cudaError_t cudaMemset(void* p, int value, size_t bytes) { return kernels::emu::set_memory("cudaMemset", p, value, bytes); }
-cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
-  return kernels::emu::set_memory("cudaMemsetAsync", p, value, bytes);
+cudaError_t cudaMemset(void* p, int value, size_t bytes) {
+  if (const cudaError_t e = emu::check_unsafe_call("cudaMemset"); e != cudaSuccess) return e;
+  return emu::fill_memory("cudaMemset", p, value, bytes);
+}
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t stream) {
+  if (cudaError_t e = cudaSuccess; emu::capture_fill("cudaMemsetAsync", stream, p, value, bytes, &e)) return e;
+  if (const cudaError_t e = emu::check_legacy_stream_work("cudaMemsetAsync on the legacy stream", stream); e != cudaSuccess)
+    return e;
+  return emu::fill_memory("cudaMemsetAsync", p, value, bytes);
 }
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {

@@ -81,7 +81,7 @@ double predict_h200_ms(const LaunchProfile& p, const H200Model& m) {
   const double lsu_s = (requests * m.lsu_request_ns + (p.shared_load_conflicts + p.shared_store_conflicts) * m.shared_wavefront_ns) *
                        1e-9 / (Sm90::sm_count * machine);
   const double busy_s = std::max({compute_s, l2_s, dram_s, lsu_s});
-  return m.launch_us * 1e-3 + busy_s * 1e3;
+  return (p.graph_node ? m.graph_node_us : m.launch_us) * 1e-3 + busy_s * 1e3;
 }
 
 }  // namespace kernels::emu

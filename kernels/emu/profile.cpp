@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture.h"
 #include "kernels/emu_profile.h"
 #include "kernels/h200_prediction.h"
 #include "kernels/profile_flops.h"
@@ -349,6 +350,7 @@ void profile_launch_end(const KernelLaunch& k, bool succeeded) {
         std::min(32.0 * static_cast<double>(t.sectors.size()) * s, 32.0 * (p.global_load_sectors + p.global_store_sectors));
     p.executed_ffma = static_cast<double>(t.ffma) * s;
   }
+  p.graph_node = in_graph_replay();
   p.predicted_h200_ms = predict_h200_ms(p);
   g_record.push_back(std::move(p));
 }

@@ -15,14 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "capture.h"
 #include "kernels/emu_profile.h"
 #include "profile.h"
 #include "runtime.h"
 #include "scheduler.h"
 
-struct CUstream_st {
-  int unused = 0;
-};
 struct CUevent_st {
   std::chrono::steady_clock::time_point time;
   bool recorded = false;
@@ -214,6 +212,14 @@ cudaError_t launch_kernel(const KernelLaunch& k) {
                                          "cudaFuncAttributeMaxDynamicSharedMemorySize, " + bytes + ") (at most 232448)");
   }
 
+  if (cudaError_t captured = cudaSuccess; capture_launch(k, &captured)) return captured;
+  if (const cudaError_t e = check_legacy_stream_work("kernel launch on the legacy stream", k.stream); e != cudaSuccess)
+    return e;
+  return run_launch(k);
+}
+
+cudaError_t run_launch(const KernelLaunch& k) {
+  const dim3 g = k.grid;
   std::lock_guard<std::mutex> lock(g_launch_mutex);
   GridRun run;
   run.kernel = &k;
@@ -226,6 +232,7 @@ cudaError_t launch_kernel(const KernelLaunch& k) {
   pool().run(run, run.settings.worker_threads);
   profile_launch_end(k, !run.failed);
   if (run.failed) return fail(cudaErrorLaunchFailure, "kernel failed in " + run.error);
+  record_launch(k.kernel);
   return cudaSuccess;
 }
 
@@ -237,19 +244,7 @@ using kernels::emu::detail::fail;
 // ---------------------------------------------------------------------------------------------
 // The CUDA runtime API subset (C linkage, from the toolkit's declarations).
 
-// Launches complete before they return, so streams only need to exist.
-cudaError_t cudaStreamCreate(cudaStream_t* stream) {
-  if (stream == nullptr) return fail(cudaErrorInvalidValue, "cudaStreamCreate: null pointer");
-  *stream = new CUstream_st;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-  if (stream == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: the default stream cannot be destroyed");
-  delete stream;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+// Streams, stream capture and graphs: graph.cpp.
 
 cudaError_t cudaEventCreate(cudaEvent_t* event) {
   if (event == nullptr) return fail(cudaErrorInvalidValue, "cudaEventCreate: null pointer");
@@ -261,8 +256,14 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
   delete event;
   return cudaSuccess;
 }
-cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (event == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: null event");
+  if (cudaStreamCaptureStatus status; cudaStreamIsCapturing(stream, &status) == cudaSuccess &&
+                                      status != cudaStreamCaptureStatusNone) {
+    return fail(cudaErrorStreamCaptureUnsupported,
+                "cudaEventRecord on a capturing stream: the emulator does not capture events (time the graph's launch "
+                "from outside it)");
+  }
   event->time = std::chrono::steady_clock::now();
   event->recorded = true;
   return cudaSuccess;
@@ -306,6 +307,14 @@ constexpr ErrorText error_texts[] = {
     {cudaErrorInvalidResourceHandle, "cudaErrorInvalidResourceHandle", "invalid resource handle"},
     {cudaErrorInvalidDeviceFunction, "cudaErrorInvalidDeviceFunction", "invalid device function"},
     {cudaErrorLaunchFailure, "cudaErrorLaunchFailure", "unspecified launch failure"},
+    {cudaErrorIllegalState, "cudaErrorIllegalState", "the operation cannot be performed in the present state"},
+    {cudaErrorStreamCaptureUnsupported, "cudaErrorStreamCaptureUnsupported", "operation not permitted when stream is capturing"},
+    {cudaErrorStreamCaptureInvalidated, "cudaErrorStreamCaptureInvalidated",
+     "operation failed due to a previous error during capture"},
+    {cudaErrorStreamCaptureImplicit, "cudaErrorStreamCaptureImplicit",
+     "operation would make the legacy stream depend on a capturing blocking stream"},
+    {cudaErrorStreamCaptureWrongThread, "cudaErrorStreamCaptureWrongThread",
+     "attempt to terminate a thread-local capture sequence from another thread"},
 };
 const ErrorText* find_error(cudaError_t e) {
   for (const auto& t : error_texts) {

@@ -59,6 +59,9 @@ struct LaunchProfile {
   // built with ENGINE_EMU_COUNT_FFMA (docs/perf.md); 0 otherwise. The model takes
   // max(flops, 2 x executed_ffma): a kernel that multiplies zeros or idle tile columns pays for them.
   double executed_ffma = 0;
+  // A node of a CUDA graph's replay (cudaGraphLaunch), not a launch of its own: the model
+  // charges graph_node_us for it instead of launch_us.
+  bool graph_node = false;
   double predicted_h200_ms = 0;  // the model, filled by predict_h200_ms()
 };
 
@@ -75,6 +78,10 @@ std::vector<LaunchProfile> take_launch_profiles();
 // counters above, never by a kernel's name.
 struct H200Model {
   double launch_us = 2.5;  // per-launch overhead
+  // Per kernel node of a replayed graph. NOT calibrated: no graph has run on the H200 yet. 2 us
+  // is the order NVIDIA reports for back-to-back kernel nodes on Hopper (the launch_us above
+  // also holds the host's per-launch work, which a replay does not repeat); docs/perf.md.
+  double graph_node_us = 2.0;
   double fp32_gflops = 66908;  // peak
   double compute_efficiency = 0.5;  // achieved fraction of peak at full occupancy
   double l2_gbs = 10000;  // sector traffic bandwidth (L1 -> L2)

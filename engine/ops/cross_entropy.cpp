@@ -1,6 +1,7 @@
 // cross_entropy (F.cross_entropy(logits, labels), mean reduction): the per-row losses come from a
 // fused, numerically stable log-softmax kernel, and the mean is the differentiable mean op. The
 // per-row backward, (softmax - onehot) * dloss, is a fused kernel: once-differentiable.
+#include <algorithm>
 #include <memory>
 
 #include "engine/autograd.h"
@@ -29,22 +30,47 @@ Tensor cross_entropy_rows(const Tensor& logits, const std::shared_ptr<Storage>& 
   });
 }
 
-}  // namespace
-
-Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
-  ops::check_rank("cross_entropy", "logits [N,K]", logits, 2);
-  const int64_t n = logits.size(0), k = logits.size(1);
-  ENGINE_CHECK(n > 0 && k > 0, "cross_entropy: expected non-empty logits, got ",
-               shape_str(logits.shape()));
-  ENGINE_CHECK(static_cast<int64_t>(labels.size()) == n, "cross_entropy: expected ", n,
-               " labels for logits ", shape_str(logits.shape()), ", got ", labels.size());
+void check_labels(const std::vector<int64_t>& labels, int64_t k) {
   for (size_t i = 0; i < labels.size(); ++i)
     ENGINE_CHECK(labels[i] >= 0 && labels[i] < k, "cross_entropy: expected labels in [0, ", k,
                  "), got ", labels[i], " at index ", i, " (ignore_index is not supported)");
-  auto device_labels = std::make_shared<Storage>(logits.device(), sizeof(int64_t) * labels.size());
-  device_copy(logits.device(), device_labels->data, Device::cpu(), labels.data(),
-              sizeof(int64_t) * labels.size());
-  return mean(cross_entropy_rows(logits, device_labels));
+}
+
+void check_logits(const Tensor& logits, int64_t labels) {
+  ops::check_rank("cross_entropy", "logits [N,K]", logits, 2);
+  ENGINE_CHECK(logits.size(0) > 0 && logits.size(1) > 0, "cross_entropy: expected non-empty logits, got ",
+               shape_str(logits.shape()));
+  ENGINE_CHECK(labels == logits.size(0), "cross_entropy: expected ", logits.size(0), " labels for logits ",
+               shape_str(logits.shape()), ", got ", labels);
+}
+
+}  // namespace
+
+Labels::Labels(const std::vector<int64_t>& values, int64_t classes, Device device)
+    : storage_(std::make_shared<Storage>(device, sizeof(int64_t) * std::max<size_t>(values.size(), 1))),
+      count_(int64_t(values.size())),
+      classes_(classes) {
+  set(values);
+}
+
+void Labels::set(const std::vector<int64_t>& values) {
+  ENGINE_CHECK(storage_ && int64_t(values.size()) == count_, "Labels::set: expected ", count_, " labels, got ",
+               values.size());
+  check_labels(values, classes_);
+  device_copy(storage_->device, storage_->data, Device::cpu(), values.data(), sizeof(int64_t) * values.size());
+}
+
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
+  check_logits(logits, int64_t(labels.size()));
+  return cross_entropy(logits, Labels(labels, logits.size(1), logits.device()));
+}
+
+Tensor cross_entropy(const Tensor& logits, const Labels& labels) {
+  check_logits(logits, labels.size());
+  ENGINE_CHECK(labels.classes() == logits.size(1) && labels.storage()->device == logits.device(),
+               "cross_entropy: labels of ", labels.classes(), " classes on ", labels.storage()->device.str(),
+               " for logits ", shape_str(logits.shape()), " on ", logits.device().str());
+  return mean(cross_entropy_rows(logits, labels.storage()));
 }
 
 }  // namespace engine

@@ -29,6 +29,31 @@ Adam::Adam(NamedTensors parameters, AdamOptions options)
 
 void Adam::step() {
   ++step_;
+  update(false);
+}
+
+void Adam::begin_step() {
+  ++step_;
+  staged_ = true;
+  const kernels::AdamStepParams p = step_params();
+  const std::vector<float> scalars = {p.step_size, p.bias_correction2_sqrt};
+  for (const auto& [name, param] : parameters_) {
+    if (!param.device().is_cuda()) continue;
+    if (!step_scalars_.defined())
+      step_scalars_ = Tensor::from_vector(scalars, {2}, param.device());
+    else
+      device_copy(step_scalars_.device(), step_scalars_.data(), Device::cpu(), scalars.data(), sizeof(float) * 2);
+    break;
+  }
+}
+
+void Adam::apply_step() {
+  ENGINE_CHECK(staged_, "Adam::apply_step: no begin_step before it");
+  staged_ = false;
+  update(true);
+}
+
+kernels::AdamStepParams Adam::step_params() const {
   const double t = double(step_);
   const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
   const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
@@ -40,7 +65,12 @@ void Adam::step() {
   params.eps = float(options_.eps);
   params.step_size = float(options_.lr / bias_correction1);
   params.bias_correction2_sqrt = float(std::sqrt(bias_correction2));
+  params.device_step_scalars = nullptr;
+  return params;
+}
 
+void Adam::update(bool scalars_on_device) {
+  kernels::AdamStepParams params = step_params();
   struct Batch {
     std::vector<float*> params, exp_avgs, exp_avg_sqs;
     std::vector<const float*> grads;
@@ -69,6 +99,7 @@ void Adam::step() {
   for (Device device : {Device::cpu(), Device::cuda()}) {
     Batch& batch = per_device[int(device.type)];
     if (batch.params.empty()) continue;
+    params.device_step_scalars = device.is_cuda() && scalars_on_device ? step_scalars_.data() : nullptr;
     ENGINE_DISPATCH(device, adam_step, int64_t(batch.params.size()), batch.params.data(),
                     batch.grads.data(), batch.exp_avgs.data(), batch.exp_avg_sqs.data(),
                     batch.sizes.data(), params);

@@ -89,6 +89,20 @@ CachingAllocator& cuda_caching_allocator() {
   return *allocator;
 }
 
+namespace {
+thread_local std::shared_ptr<CachingAllocator> t_capture_pool;
+}
+
+std::shared_ptr<CachingAllocator> make_cuda_graph_pool() {
+#if ENGINE_WITH_CUDA
+  return std::make_shared<CachingAllocator>(kernels::cuda::malloc_bytes, kernels::cuda::free_bytes);
+#else
+  detail::no_cuda_in_build("make_cuda_graph_pool");
+#endif
+}
+const std::shared_ptr<CachingAllocator>& cuda_capture_pool() { return t_capture_pool; }
+void set_cuda_capture_pool(std::shared_ptr<CachingAllocator> pool) { t_capture_pool = std::move(pool); }
+
 CachingAllocator& cpu_caching_allocator() {
   // Blocks are multiples of 512 bytes, so 64-byte (cache line, AVX-512) alignment is valid.
   static auto* allocator =

@@ -1,5 +1,6 @@
 #include "engine/tensor.h"
 
+#include "engine/allocator.h"
 #include "engine/autograd.h"
 #include "engine/check.h"
 #include "engine/ops.h"
@@ -7,10 +8,16 @@
 namespace engine {
 
 Storage::Storage(Device device_, size_t bytes_) : device(device_), bytes(bytes_) {
-  data = device_alloc(device, bytes);
+  if (device.is_cuda()) pool = cuda_capture_pool();
+  data = pool ? pool->allocate(bytes) : device_alloc(device, bytes);
 }
 
-Storage::~Storage() { device_free(device, data, bytes); }
+Storage::~Storage() {
+  if (pool)
+    pool->release(data, bytes);
+  else
+    device_free(device, data, bytes);
+}
 
 Tensor Tensor::empty(const Shape& shape, Device device) {
   for (int64_t size : shape)
@@ -28,6 +35,9 @@ Tensor Tensor::zeros(const Shape& shape, Device device) {
 }
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  // On the cuda device without a host upload, so that a CUDA graph can capture it (the seed of
+  // every backward pass): 0 x 0 + value is exactly value.
+  if (device.is_cuda()) return affine_scalar(zeros(shape, device), 0.f, value);
   return from_vector(std::vector<float>(engine::numel(shape), value), shape, device);
 }
 

@@ -39,6 +39,10 @@ __device__ __forceinline__ void adam_update(float& param, float grad, float& m, 
 }
 
 __global__ void adam_step_kernel(AdamTensorTable table, AdamStepParams p) {
+  if (p.device_step_scalars != nullptr) {
+    p.step_size = p.device_step_scalars[0];
+    p.bias_correction2_sqrt = p.device_step_scalars[1];
+  }
   for (int32_t chunk = blockIdx.x; chunk < table.total_chunks; chunk += gridDim.x) {
     int lo = 0, hi = table.count - 1;  // the last tensor whose first chunk is <= chunk
     while (lo < hi) {

@@ -5,7 +5,9 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <vector>
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_stream.h"
 #include "launch.cuh"
 
@@ -23,16 +25,17 @@ inline unsigned grid_for(int64_t n, int block = elementwise_block) {
 
 // Device scratch memory that only grows and is kept for the process: workspaces of launches issued
 // from one host thread (the engine issues its ops from one). With zero_new, memory it allocates
-// starts as zeros (counters that the kernels using them return to zero).
+// starts as zeros (counters that the kernels using them return to zero). A buffer it outgrows is
+// kept too, never freed: a captured CUDA graph may hold its address.
 template <class T = float>
 class ScratchBuffer {
  public:
   explicit ScratchBuffer(bool zero_new = false) : zero_new_(zero_new) {}
   T* get(size_t count) {
     if (count > capacity_) {
-      if (buffer_) CUDA_CHECK(cudaFree(buffer_));
-      CUDA_CHECK(cudaMalloc(&buffer_, count * sizeof(T)));
-      if (zero_new_) CUDA_CHECK(cudaMemsetAsync(buffer_, 0, count * sizeof(T), stream()));
+      if (buffer_) outgrown_.push_back(buffer_);
+      buffer_ = static_cast<T*>(malloc_bytes(count * sizeof(T)));
+      if (zero_new_) memset_zero(buffer_, count * sizeof(T));
       capacity_ = count;
     }
     return buffer_;
@@ -42,6 +45,7 @@ class ScratchBuffer {
   bool zero_new_;
   T* buffer_ = nullptr;
   size_t capacity_ = 0;
+  std::vector<T*> outgrown_;
 };
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "launch.cuh"
+#include "common.cuh"
 
 namespace kernels::cuda {
 
@@ -33,7 +33,11 @@ std::string device_description() {
 void* malloc_bytes(std::size_t bytes) {
   if (bytes == 0) return nullptr;
   void* p = nullptr;
-  CUDA_CHECK(cudaMalloc(&p, bytes));
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  const cudaError_t result = cudaMalloc(&p, bytes);
+  CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  CUDA_CHECK(result);
   return p;
 }
 
@@ -41,20 +45,23 @@ void free_bytes(void* p) {
   if (p != nullptr) CUDA_CHECK(cudaFree(p));
 }
 
+// From pageable memory, cudaMemcpyAsync returns once the source has been staged.
 void copy_host_to_device(void* device_dst, const void* host_src, std::size_t bytes) {
-  if (bytes != 0) CUDA_CHECK(cudaMemcpy(device_dst, host_src, bytes, cudaMemcpyHostToDevice));
+  if (bytes != 0) CUDA_CHECK(cudaMemcpyAsync(device_dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
 }
 
 void copy_device_to_host(void* host_dst, const void* device_src, std::size_t bytes) {
-  if (bytes != 0) CUDA_CHECK(cudaMemcpy(host_dst, device_src, bytes, cudaMemcpyDeviceToHost));
+  if (bytes == 0) return;
+  CUDA_CHECK(cudaMemcpyAsync(host_dst, device_src, bytes, cudaMemcpyDeviceToHost, stream()));
+  CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 void copy_device_to_device(void* device_dst, const void* device_src, std::size_t bytes) {
-  if (bytes != 0) CUDA_CHECK(cudaMemcpy(device_dst, device_src, bytes, cudaMemcpyDeviceToDevice));
+  if (bytes != 0) CUDA_CHECK(cudaMemcpyAsync(device_dst, device_src, bytes, cudaMemcpyDeviceToDevice, stream()));
 }
 
 void memset_zero(void* device_p, std::size_t bytes) {
-  if (bytes != 0) CUDA_CHECK(cudaMemset(device_p, 0, bytes));
+  if (bytes != 0) CUDA_CHECK(cudaMemsetAsync(device_p, 0, bytes, stream()));
 }
 
 void synchronize() { CUDA_CHECK(cudaDeviceSynchronize()); }

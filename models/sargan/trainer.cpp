@@ -7,6 +7,7 @@
 
 #include "engine/autograd.h"
 #include "engine/check.h"
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/perf.h"
 
@@ -76,6 +77,12 @@ Trainer::Trainer(const TrainConfig& config, engine::Device device, engine::Commu
   d_ = std::make_unique<Discriminator>(discriminator_config(config), rng_);
   g_->to(device);
   d_->to(device);
+  if (config.cuda_graph) {
+    if (!device.is_cuda() || comm_)
+      ENGINE_FAIL("--cuda_graph needs the cuda device and one process (got ", device.str(),
+                  comm_ ? ", several ranks" : "", ")");
+    stream_ = std::make_unique<engine::Stream>();
+  }
   g_opt_ = std::make_unique<engine::Adam>(g_->named_parameters(),
                                           engine::AdamOptions{config.g_lr, config.beta1, config.beta2, 1e-8});
   d_opt_ = std::make_unique<engine::Adam>(d_->named_parameters(),
@@ -88,13 +95,17 @@ void Trainer::set_step(int64_t step) {
   d_opt_->set_lr(scheduled_lr(config_, config_.d_lr, step));
 }
 
-Tensor Trainer::one_hot(const std::vector<int64_t>& labels) const {
+std::vector<float> Trainer::one_hot_values(const std::vector<int64_t>& labels) const {
   std::vector<float> values(labels.size() * size_t(config_.c_dim), 0.f);
   for (size_t n = 0; n < labels.size(); ++n) {
     ENGINE_CHECK(labels[n] >= 0 && labels[n] < config_.c_dim, "label ", labels[n], " outside 0..", config_.c_dim - 1);
     values[n * size_t(config_.c_dim) + size_t(labels[n])] = 1.f;
   }
-  return Tensor::from_vector(values, {int64_t(labels.size()), config_.c_dim}, device_);
+  return values;
+}
+
+Tensor Trainer::one_hot(const std::vector<int64_t>& labels) const {
+  return Tensor::from_vector(one_hot_values(labels), {int64_t(labels.size()), config_.c_dim}, device_);
 }
 
 namespace {
@@ -116,18 +127,75 @@ void check_inputs(const IterationInputs& in) {
                " targets, ", in.alpha.size(), " alphas");
 }
 
+// dst's values from src (same shape), in place.
+void copy_into(const Tensor& dst, const Tensor& src) {
+  ENGINE_CHECK(dst.shape() == src.shape(), "copy_into: shape ", engine::shape_str(src.shape()), " into ",
+               engine::shape_str(dst.shape()));
+  engine::device_copy(dst.device(), dst.data(), src.device(), src.data(), sizeof(float) * size_t(src.numel()));
+}
+
+std::vector<Tensor> detached(const std::vector<Tensor>& terms) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : terms) out.push_back(t.detach());
+  return out;
+}
+
 }  // namespace
+
+Trainer::DeviceInputs Trainer::upload(const IterationInputs& in) const {
+  check_inputs(in);
+  const int64_t n = in.x.size(0);
+  DeviceInputs d;
+  d.x = in.x.detach().to(device_);
+  d.c_org = one_hot(in.labels);
+  d.c_trg = one_hot(in.target_labels);
+  d.alpha = Tensor::from_vector(in.alpha, {n, 1, 1, 1}, device_);
+  d.labels = engine::Labels(in.labels, config_.c_dim, device_);
+  d.target_labels = engine::Labels(in.target_labels, config_.c_dim, device_);
+  return d;
+}
+
+void Trainer::refill(DeviceInputs& d, const IterationInputs& in) const {
+  check_inputs(in);
+  const int64_t n = in.x.size(0);
+  copy_into(d.x, in.x);
+  copy_into(d.c_org, Tensor::from_vector(one_hot_values(in.labels), {n, config_.c_dim}));
+  copy_into(d.c_trg, Tensor::from_vector(one_hot_values(in.target_labels), {n, config_.c_dim}));
+  copy_into(d.alpha, Tensor::from_vector(in.alpha, {n, 1, 1, 1}));
+  d.labels.set(in.labels);
+  d.target_labels.set(in.target_labels);
+}
 
 Tensor Trainer::fake_images(const IterationInputs& in) {
   check_inputs(in);
   return g_->forward(in.x.to(device_), one_hot(in.target_labels));
 }
 
-IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_fake) {
-  check_inputs(in);
-  const int64_t iteration = step_ + 1, n = in.x.size(0);
-  const Tensor x = in.x.to(device_);
+void Trainer::read_d_losses(const std::vector<Tensor>& terms, IterationLosses& losses) {
+  const int64_t iteration = step_ + 1;
+  std::vector<double> values;
+  for (const Tensor& t : terms) values.push_back(t.item());
+  average_losses(values);
+  losses.d_real = finite_value(values[0], "D/loss_real", iteration);
+  losses.d_fake = finite_value(values[1], "D/loss_fake", iteration);
+  losses.d_cls = finite_value(values[2], "D/loss_cls", iteration);
+  losses.d_gp = finite_value(values[3], "D/loss_gp", iteration);
+}
 
+void Trainer::read_g_losses(const std::vector<Tensor>& terms, IterationLosses& losses) {
+  const int64_t iteration = step_ + 1;
+  std::vector<double> values;
+  for (const Tensor& t : terms) values.push_back(t.item());
+  average_losses(values);
+  losses.has_g = true;
+  losses.g_fake = finite_value(values[0], "G/loss_fake", iteration);
+  losses.g_rec = finite_value(values[1], "G/loss_rec", iteration);
+  losses.g_cls = finite_value(values[2], "G/loss_cls", iteration);
+}
+
+std::vector<Tensor> Trainer::d_step_on(const DeviceInputs& in, const Tensor& shared_fake, const LossReader& read,
+                                       bool staged) {
+  const Tensor& x = in.x;
   auto [real_src, real_cls] = d_->forward(x);
   const Tensor loss_real = -engine::mean(real_src);
   const Tensor loss_cls = engine::cross_entropy(real_cls, in.labels);
@@ -136,60 +204,64 @@ IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_
     fake = shared_fake.detach();
   } else {
     engine::NoGradGuard no_grad;
-    fake = g_->forward(x, one_hot(in.target_labels));
+    fake = g_->forward(x, in.c_trg);
   }
   const Tensor loss_fake = engine::mean(d_->forward(fake).first);
-  const Tensor alpha = Tensor::from_vector(in.alpha, {n, 1, 1, 1}, device_);
   Tensor x_hat;
   {
     engine::NoGradGuard no_grad;  // x_hat is a new leaf, as alpha * x.data + (1 - alpha) * fake.data
-    x_hat = alpha * x + (1.f - alpha) * fake;
+    x_hat = in.alpha * x + (1.f - in.alpha) * fake;
   }
   x_hat.set_requires_grad(true);
   const Tensor hat_src = d_->forward(x_hat).first;
   const Tensor g = engine::grad({engine::sum(hat_src)}, {x_hat}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
   const Tensor loss_gp = engine::gradient_penalty(g);
-
-  std::vector<double> values = {loss_real.item(), loss_fake.item(), loss_cls.item(), loss_gp.item()};
-  average_losses(values);
-  IterationLosses losses;
-  losses.d_real = finite_value(values[0], "D/loss_real", iteration);
-  losses.d_fake = finite_value(values[1], "D/loss_fake", iteration);
-  losses.d_cls = finite_value(values[2], "D/loss_cls", iteration);
-  losses.d_gp = finite_value(values[3], "D/loss_gp", iteration);
+  const std::vector<Tensor> terms = {loss_real, loss_fake, loss_cls, loss_gp};
+  if (read) read(terms);
   const Tensor d_loss = loss_real + loss_fake + float(config_.lambda_cls) * loss_cls + float(config_.lambda_gp) * loss_gp;
   g_->zero_grad();
   d_->zero_grad();
   d_loss.backward();
   average_gradients(*d_);
-  d_opt_->step();
-  return losses;
+  if (staged)
+    d_opt_->apply_step();
+  else
+    d_opt_->step();
+  return detached(terms);
 }
 
-void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const Tensor& shared_fake) {
-  check_inputs(in);
-  const int64_t iteration = step_ + 1;
-  const Tensor x = in.x.to(device_);
-  const Tensor fake = shared_fake.defined() ? shared_fake : fake_images(in);
+std::vector<Tensor> Trainer::g_step_on(const DeviceInputs& in, const Tensor& shared_fake, const LossReader& read,
+                                       bool staged) {
+  const Tensor fake = shared_fake.defined() ? shared_fake : g_->forward(in.x, in.c_trg);
   // D's weights are constants here: the authors' backward also computes their gradients, only to
   // zero them before the next D step; not recording them saves D's weight gradients.
   const engine::FrozenParameters frozen_d(*d_);
   auto [src, cls] = d_->forward(fake);
   const Tensor loss_fake = -engine::mean(src);
   const Tensor loss_cls = engine::cross_entropy(cls, in.target_labels);
-  const Tensor loss_rec = engine::l1_loss(x, g_->forward(fake, one_hot(in.labels)));
-  std::vector<double> values = {loss_fake.item(), loss_rec.item(), loss_cls.item()};
-  average_losses(values);
-  losses.has_g = true;
-  losses.g_fake = finite_value(values[0], "G/loss_fake", iteration);
-  losses.g_rec = finite_value(values[1], "G/loss_rec", iteration);
-  losses.g_cls = finite_value(values[2], "G/loss_cls", iteration);
+  const Tensor loss_rec = engine::l1_loss(in.x, g_->forward(fake, in.c_org));
+  const std::vector<Tensor> terms = {loss_fake, loss_rec, loss_cls};
+  if (read) read(terms);
   const Tensor g_loss = loss_fake + float(config_.lambda_rec) * loss_rec + float(config_.lambda_cls) * loss_cls;
   g_->zero_grad();
   d_->zero_grad();  // the D step's, applied already: free them
   g_loss.backward();
   average_gradients(*g_);
-  g_opt_->step();
+  if (staged)
+    g_opt_->apply_step();
+  else
+    g_opt_->step();
+  return detached(terms);
+}
+
+IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_fake) {
+  IterationLosses losses;
+  d_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, false);
+  return losses;
+}
+
+void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const Tensor& shared_fake) {
+  g_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, false);
 }
 
 void Trainer::average_gradients(engine::Module& net) {
@@ -232,12 +304,60 @@ IterationLosses Trainer::iteration(const Batch& batch) {
     }
   }
   const bool with_g_step = (step_ + 1) % config_.n_critic == 0;
-  const Tensor fake = with_g_step ? fake_images(in) : Tensor();
-  IterationLosses losses = d_step(in, fake);
-  if (with_g_step) g_step(in, losses, fake);
+  IterationLosses losses;
+  if (stream_) {
+    const engine::StreamGuard on_stream(*stream_);
+    losses = graphed_iteration(in, with_g_step);
+  } else {
+    losses = eager_iteration(in, with_g_step);
+  }
   set_step(step_ + 1);
   return losses;
 }
+
+IterationLosses Trainer::eager_iteration(const IterationInputs& in, bool with_g_step) {
+  const DeviceInputs d = upload(in);
+  const Tensor fake = with_g_step ? g_->forward(d.x, d.c_trg) : Tensor();
+  IterationLosses losses;
+  d_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, false);
+  if (with_g_step) g_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, false);
+  return losses;
+}
+
+IterationLosses Trainer::graphed_iteration(const IterationInputs& in, bool with_g_step) {
+  GraphedIteration& kind = graphed_[with_g_step ? 1 : 0];
+  // The first iteration of a kind runs as without graphs (lazy set-up happens outside the capture);
+  // so does a batch of another size than the graphs read (the short last batch of an epoch).
+  if (!kind.warmed_up || (graph_inputs_ && graph_inputs_->x.shape() != in.x.shape())) {
+    kind.warmed_up = true;
+    return eager_iteration(in, with_g_step);
+  }
+  if (graph_inputs_) {
+    refill(*graph_inputs_, in);
+  } else {
+    graph_inputs_ = std::make_unique<DeviceInputs>(upload(in));
+    graph_inputs_->x = graph_inputs_->x.clone();  // its own memory (upload may alias a cuda in.x)
+  }
+  d_opt_->begin_step();
+  if (with_g_step) g_opt_->begin_step();
+  if (!kind.graph.captured()) {
+    kind.graph.capture([&] {
+      const DeviceInputs& d = *graph_inputs_;
+      const Tensor fake = with_g_step ? g_->forward(d.x, d.c_trg) : Tensor();
+      kind.d_terms = d_step_on(d, fake, nullptr, true);
+      if (with_g_step) kind.g_terms = g_step_on(d, fake, nullptr, true);
+    });
+  }
+  kind.graph.replay();
+  IterationLosses losses;
+  read_d_losses(kind.d_terms, losses);
+  if (with_g_step) read_g_losses(kind.g_terms, losses);
+  return losses;
+}
+
+int Trainer::cuda_graphs() const { return int(graphed_[0].graph.captured()) + int(graphed_[1].graph.captured()); }
+
+std::size_t Trainer::cuda_graph_nodes() const { return graphed_[0].graph.nodes() + graphed_[1].graph.nodes(); }
 
 std::vector<Tensor> Trainer::translate_all(const Tensor& x_cpu) {
   engine::NoGradGuard no_grad;

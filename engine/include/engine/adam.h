@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/module.h"
+#include "kernels/adam.h"
 
 namespace engine {
 
@@ -24,6 +25,12 @@ class Adam {
  public:
   Adam(NamedTensors parameters, AdamOptions options);
   void step();
+  // step() in two halves, for a CUDA graph (engine/cuda_graph.h) that captures apply_step:
+  // begin_step advances the count and writes this step's bias-corrected scalars (from the
+  // current lr) to a device tensor, outside the graph; apply_step updates the parameters reading
+  // them there. The same values, so the same bits, as step().
+  void begin_step();
+  void apply_step();
   void zero_grad();
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
@@ -37,10 +44,14 @@ class Adam {
   void load_state(const NamedTensors& state);  // throws naming a missing key or a shape mismatch
 
  private:
+  kernels::AdamStepParams step_params() const;  // of step_, from the options
+  void update(bool scalars_on_device);
   NamedTensors parameters_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;
   AdamOptions options_;
   int64_t step_ = 0;
+  Tensor step_scalars_;  // {step_size, bias_correction2_sqrt} on the cuda device, by begin_step
+  bool staged_ = false;  // begin_step ran and no apply_step since
 };
 
 }  // namespace engine

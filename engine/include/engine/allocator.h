@@ -5,6 +5,7 @@
 // too: glibc returns large blocks to the kernel on free, and the fresh pages of the next
 // allocation cost a page fault and a clearing each (about a tenth of a CPU training step).
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -42,5 +43,13 @@ class CachingAllocator {
 
 CachingAllocator& cuda_caching_allocator();
 CachingAllocator& cpu_caching_allocator();
+
+// A private pool for the cuda tensors of a CUDA graph's capture (engine/cuda_graph.h): while one is
+// set on this thread, new cuda Storage comes from it and returns to it, so no block the graph
+// uses is handed to other work while the graph or any of its tensors lives (each Storage holds
+// its pool). Null when none is set.
+std::shared_ptr<CachingAllocator> make_cuda_graph_pool();
+const std::shared_ptr<CachingAllocator>& cuda_capture_pool();
+void set_cuda_capture_pool(std::shared_ptr<CachingAllocator> pool);
 
 }  // namespace engine

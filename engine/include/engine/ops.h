@@ -108,6 +108,24 @@ Tensor attention_gate(const Tensor& x, const Tensor& a);
 // ---- losses ----
 // F.cross_entropy(logits [N,K], labels) with mean reduction (engine/ops/cross_entropy.cpp).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
+// Class indices kept on a device: checked on the host (each in [0, classes)), copied once, and
+// refilled in place by set(), so that a CUDA graph which reads them (engine/cuda_graph.h) sees
+// the new labels at its next replay.
+class Labels {
+ public:
+  Labels() = default;
+  Labels(const std::vector<int64_t>& values, int64_t classes, Device device);
+  void set(const std::vector<int64_t>& values);  // as many values as before
+  int64_t size() const { return count_; }
+  int64_t classes() const { return classes_; }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  int64_t count_ = 0, classes_ = 0;
+};
+// The same on labels already on the logits' device (labels.classes() == K).
+Tensor cross_entropy(const Tensor& logits, const Labels& labels);
 Tensor l1_loss(const Tensor& a, const Tensor& b);  // mean |a - b| (engine/ops/l1_loss.cpp)
 // WGAN-GP's penalty term on a gradient g [N,...]: mean_n (||g_n||_2 - 1)^2, fused; differentiable
 // once w.r.t. g, which is all training needs: g itself carries the graph to the critic's weights

@@ -13,12 +13,14 @@
 namespace engine {
 
 struct Node;
+class CachingAllocator;
 
 // A block of device memory, freed (or returned to the caching allocator) when the last view dies.
 struct Storage {
   Device device;
   void* data = nullptr;
   size_t bytes = 0;
+  std::shared_ptr<CachingAllocator> pool;  // a CUDA graph's pool (allocator.h), or null
   Storage(Device device, size_t bytes);
   ~Storage();
   Storage(const Storage&) = delete;

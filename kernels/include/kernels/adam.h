@@ -21,6 +21,10 @@ struct AdamStepParams {
   float eps;
   float step_size;              // lr / (1 - beta1^t)
   float bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+  // CUDA only, may be null: a device array {step_size, bias_correction2_sqrt} that the kernel
+  // reads instead of the two fields above, so that a replayed CUDA graph takes each step's values
+  // (its launch arguments are those of the capture). The CPU kernel requires null.
+  const float* device_step_scalars;
 };
 
 namespace cpu {

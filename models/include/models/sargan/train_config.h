@@ -37,6 +37,10 @@ struct TrainConfig {
   std::string device = "auto";
   uint64_t seed = 0;
   bool progress_bar = true;  // on train()'s log stream (redrawn in place when it is stderr on a terminal)
+  // Capture each kind of iteration (with a G step, without) in a CUDA graph after one ordinary
+  // run of it, and replay it from then on: one launch instead of hundreds (docs/training.md,
+  // "CUDA graphs"). The cuda device and one process only; the same bits as without.
+  bool cuda_graph = false;
   // Multi-rank runs (docs/distributed.md)
   double dist_timeout = 300;  // seconds a collective may wait for the other ranks before the job stops
   std::string batch_log;      // "": none; else every sample of every step, one line each (per rank: .rank<r>)

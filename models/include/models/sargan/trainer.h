@@ -25,8 +25,11 @@
 
 #include "engine/adam.h"
 #include "engine/communicator.h"
+#include "engine/cuda_graph.h"
 #include "engine/device.h"
+#include "engine/ops.h"
 #include "engine/random.h"
+#include "engine/stream.h"
 #include "models/monitor/monitor.h"
 #include "models/sargan/dataset.h"
 #include "models/sargan/networks.h"
@@ -94,7 +97,15 @@ class Trainer {
   // == 0, advances step() and the lr schedule. Throws when the batch does not split evenly.
   // With a G step, G(x, c_trg) is computed once (fake_images) for both steps: the same bits as
   // computing it in each, one generator forward less, G's activations held through the D step.
+  // With config.cuda_graph, the second iteration of each kind (with a G step, without) is
+  // captured in a CUDA graph and every later one replays it (the first of each kind runs as
+  // without: it sets up workspaces). The same bits; the one difference: a non-finite loss is seen
+  // after the replay, so the parameters in memory have taken that step when the error is thrown
+  // (the checkpoints on disk are untouched either way).
   IterationLosses iteration(const Batch& batch);
+  // CUDA graphs captured so far (0, 1 or 2) and the kernels, copies and memsets in them.
+  int cuda_graphs() const;
+  std::size_t cuda_graph_nodes() const;
 
   // G(x, c_k) for every expression k, no history: the columns of a sample grid (on the cpu).
   std::vector<engine::Tensor> translate_all(const engine::Tensor& x);
@@ -118,6 +129,29 @@ class Trainer {
   const TrainConfig& config() const { return config_; }
 
  private:
+  // The iteration's inputs on the trainer's device: all that the device work of a step reads.
+  struct DeviceInputs {
+    engine::Tensor x;             // [N,3,S,S]
+    engine::Tensor c_org, c_trg;  // one-hot [N,c_dim] of labels and target_labels
+    engine::Tensor alpha;         // [N,1,1,1]
+    engine::Labels labels, target_labels;
+  };
+  DeviceInputs upload(const IterationInputs& in) const;
+  void refill(DeviceInputs& d, const IterationInputs& in) const;  // in place: a graph reads them
+  // The steps' device work. `read` (may be empty) gets the loss terms before the backward pass;
+  // `staged` applies Adam's begin_step/apply_step halves instead of step(). Return the loss terms
+  // (D: real, fake, cls, gp; G: fake, rec, cls), detached.
+  using LossReader = std::function<void(const std::vector<engine::Tensor>&)>;
+  std::vector<engine::Tensor> d_step_on(const DeviceInputs& in, const engine::Tensor& shared_fake,
+                                        const LossReader& read, bool staged);
+  std::vector<engine::Tensor> g_step_on(const DeviceInputs& in, const engine::Tensor& shared_fake,
+                                        const LossReader& read, bool staged);
+  // The loss values (averaged over the ranks), checked finite (iteration = step() + 1).
+  void read_d_losses(const std::vector<engine::Tensor>& terms, IterationLosses& losses);
+  void read_g_losses(const std::vector<engine::Tensor>& terms, IterationLosses& losses);
+  IterationLosses eager_iteration(const IterationInputs& in, bool with_g_step);
+  IterationLosses graphed_iteration(const IterationInputs& in, bool with_g_step);
+  std::vector<float> one_hot_values(const std::vector<int64_t>& labels) const;
   engine::Tensor one_hot(const std::vector<int64_t>& labels) const;
   // With a communicator: the gradients of `net` and the loss values averaged over the ranks.
   void average_gradients(engine::Module& net);
@@ -132,6 +166,16 @@ class Trainer {
   int64_t step_ = 0;
   engine::Communicator* comm_ = nullptr;
   std::ostream* batch_log_ = nullptr;
+  // config.cuda_graph: the stream every iteration runs on, the inputs the graphs read, and per
+  // kind of iteration (index: with a G step) its graph and the loss terms it writes.
+  struct GraphedIteration {
+    bool warmed_up = false;
+    engine::CudaGraph graph;
+    std::vector<engine::Tensor> d_terms, g_terms;
+  };
+  std::unique_ptr<engine::Stream> stream_;
+  std::unique_ptr<DeviceInputs> graph_inputs_;
+  GraphedIteration graphed_[2];
 };
 
 // ---- checkpoints (trainer_checkpoint.cpp) ----

@@ -3,7 +3,7 @@
 // g/d_conv_dim 64, d_repeat_num 6); --demo uses the demo model's (docs/training.md).
 //   bench_train [--batch_size 8] [--image_size 128] [--g_conv_dim 64] [--d_conv_dim 64]
 //               [--d_repeat_num 6] [--demo] [--repeats 3] [--device cpu] [--precision fp32|tf32]
-//               [--profile_json PATH]
+//               [--cuda_graph] [--profile_json PATH]
 // Compare with tools/reference/bench_train_torch.py (PyTorch CPU, same work, same machine). Besides wall
 // time it reports the process CPU time per iteration, which a busy machine disturbs much less.
 // Under mpirun (docs/distributed.md) the batch is the global one, split over the ranks, and rank 0
@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "timed iterations after one warm-up")->capture_default_str();
   app.add_option("--device", c.device, "cpu or cuda")->capture_default_str();
   add_precision_option(app);
+  app.add_flag("--cuda_graph", c.cuda_graph,
+               "cuda: the warm-up runs op by op, the first timed iteration captures a CUDA graph, all replay it");
   app.add_option("--profile_json", profile_json,
                  "emulator, ENGINE_EMU_PROFILE=1 or sampled: write one iteration's launches and their modelled H200 "
                  "times here (docs/perf.md)");
@@ -96,20 +98,22 @@ int main(int argc, char** argv) {
                   "(included below)\n", comm->size(), comm->backend().c_str(), c.batch_size,
                   averaging[averaging.size() / 2]);
     std::printf("sargan training iteration (D step + G step), batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, "
-                "d_repeat_num %lld, G %lld + D %lld parameters, %s: wall median %.3f s, best %.3f s; "
+                "d_repeat_num %lld, G %lld + D %lld parameters, %s%s: wall median %.3f s, best %.3f s; "
                 "CPU median %.3f s, best %.3f s; over %d iterations; peak RSS %.0f MB (%.0f MB after building the "
                 "networks)\n",
                 c.batch_size, c.image_size, c.image_size, (long long)c.g_conv_dim, (long long)c.d_conv_dim,
                 (long long)c.d_repeat_num, (long long)trainer.generator().parameter_count(),
-                (long long)trainer.discriminator().parameter_count(), device.str().c_str(), times[times.size() / 2],
+                (long long)trainer.discriminator().parameter_count(), device.str().c_str(),
+                c.cuda_graph ? " (CUDA graph)" : "", times[times.size() / 2],
                 times[0], cpu_times[cpu_times.size() / 2], cpu_times[0], repeats, peak_rss_mb(), model_mb);
     // Under the emulator with ENGINE_EMU_PROFILE=1: the H200 model's time (docs/perf.md).
     const engine::perf::H200Workload workload = engine::perf::take_h200_workload();
     engine::perf::print_h200_workload(workload, repeats, "iteration");
     char shape[160];
-    std::snprintf(shape, sizeof shape, "batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, d_repeat_num %lld, %s",
+    std::snprintf(shape, sizeof shape, "batch %d at %dx%d, g_conv_dim %lld, d_conv_dim %lld, d_repeat_num %lld, %s%s",
                   c.batch_size, c.image_size, c.image_size, (long long)c.g_conv_dim, (long long)c.d_conv_dim,
-                  (long long)c.d_repeat_num, kernels::precision_name(engine::precision()));
+                  (long long)c.d_repeat_num, kernels::precision_name(engine::precision()),
+                  c.cuda_graph ? ", CUDA graph" : "");
     write_workload_json(profile_json, "sargan training iteration", shape, workload, repeats);
   } catch (const engine::Error& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";

@@ -244,6 +244,7 @@ void write_config_json(const TrainConfig& c, const std::string& device, const st
   j["keep_last"] = c.keep_last;
   j["device"] = device;
   j["seed"] = c.seed;
+  j["cuda_graph"] = c.cuda_graph;
   write_text_atomic(path, j.dump(1) + "\n");
 }
 

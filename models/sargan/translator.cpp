@@ -105,17 +105,43 @@ Image make_grid_row(const Image& input, const std::vector<Image>& outputs) {
   return grid;
 }
 
-Translator::Translator(Generator& g, engine::Device device) : g_(g), device_(device) { g_.to(device); }
+Translator::Translator(Generator& g, engine::Device device, bool cuda_graph) : g_(g), device_(device) {
+  g_.to(device);
+  if (cuda_graph) {
+    ENGINE_CHECK(device.is_cuda(), "--cuda_graph needs the cuda device (got ", device.str(), ")");
+    stream_ = std::make_unique<engine::Stream>();
+  }
+}
+
+Tensor Translator::forward(const Tensor& x) {
+  const int64_t h = x.size(2), w = x.size(3);
+  if (!responses_.defined() || responses_.size(2) != h || responses_.size(3) != w)
+    responses_ = g_.target_responses(h, w);
+  if (!stream_) return g_.forward_all_targets(x, responses_);
+  if (!graph_x_.defined() || graph_x_.shape() != x.shape()) {  // a new shape: run it once op by op
+    graph_.reset();
+    graph_x_ = x.clone();
+    graph_y_ = Tensor();
+    shape_calls_ = 0;
+  }
+  if (++shape_calls_ == 1) return g_.forward_all_targets(x, responses_);
+  engine::device_copy(device_, graph_x_.data(), device_, x.data(), sizeof(float) * size_t(x.numel()));
+  if (!graph_) {
+    graph_ = std::make_unique<engine::CudaGraph>();
+    graph_->capture([&] { graph_y_ = g_.forward_all_targets(graph_x_, responses_); });
+  }
+  graph_->replay();
+  return graph_y_;
+}
 
 std::vector<std::vector<Image>> Translator::translate(const std::vector<Image>& images) {
   const int64_t c_dim = g_.config().c_dim;
   const int64_t count = int64_t(images.size());
   engine::NoGradGuard no_grad;
+  std::unique_ptr<engine::StreamGuard> on_stream;
+  if (stream_) on_stream = std::make_unique<engine::StreamGuard>(*stream_);
   const Tensor x = images_to_tensor(images, 4, device_);
-  const int64_t h = x.size(2), w = x.size(3);
-  if (!responses_.defined() || responses_.size(2) != h || responses_.size(3) != w)
-    responses_ = g_.target_responses(h, w);
-  const Tensor y = g_.forward_all_targets(x, responses_);
+  const Tensor y = forward(x);
   const std::vector<float> y_values = y.to_vector();
   std::vector<std::vector<Image>> out(images.size());
   for (int64_t n = 0; n < count; ++n)

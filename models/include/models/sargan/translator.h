@@ -7,11 +7,14 @@
 // long / short) as torchvision computes it); the input is reflection-padded on the right and bottom
 // to a multiple of 4, which the generator needs, and the outputs are cropped back.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/cuda_graph.h"
 #include "engine/device.h"
 #include "engine/image.h"
+#include "engine/stream.h"
 #include "engine/tensor.h"
 #include "models/sargan/networks.h"
 
@@ -41,15 +44,28 @@ class Translator {
  public:
   // g must stay alive, its weights unchanged while the translator is used (it caches the first
   // layer's response to the targets, see Generator::target_responses); g is moved to `device`.
-  Translator(Generator& g, engine::Device device);
+  // cuda_graph (the cuda device only): the second call with a given batch shape captures the
+  // forward in a CUDA graph, and later calls with that shape replay it (one launch instead of
+  // one per layer); the same bits. A new shape starts over.
+  Translator(Generator& g, engine::Device device, bool cuda_graph = false);
   // Prepared same-sized images -> for each, its c_dim translations (one-hot index order), all in
   // one forward of N * c_dim samples (Generator::forward_all_targets), without autograd history.
   std::vector<std::vector<engine::Image>> translate(const std::vector<engine::Image>& images);
+  bool graph_captured() const { return graph_ && graph_->captured(); }
 
  private:
+  // The forward of a batch already on the device, from the graph when there is one for its shape.
+  engine::Tensor forward(const engine::Tensor& x);
+
   Generator& g_;
   engine::Device device_;
   engine::Tensor responses_;  // for the last image size seen
+  // cuda_graph: the stream the translations run on; the graph of the last batch shape, the input
+  // it reads and the output it writes; calls seen with that shape.
+  std::unique_ptr<engine::Stream> stream_;
+  std::unique_ptr<engine::CudaGraph> graph_;
+  engine::Tensor graph_x_, graph_y_;
+  int shape_calls_ = 0;
 };
 
 }  // namespace models::sargan

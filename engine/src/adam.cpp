@@ -29,7 +29,7 @@ Adam::Adam(NamedTensors parameters, AdamOptions options)
 
 void Adam::step() {
   ++step_;
-  update(false);
+  update(false, Tensor());
 }
 
 void Adam::begin_step() {
@@ -47,10 +47,13 @@ void Adam::begin_step() {
   }
 }
 
-void Adam::apply_step() {
+void Adam::apply_step(const Tensor& finite_guard) {
   ENGINE_CHECK(staged_, "Adam::apply_step: no begin_step before it");
+  ENGINE_CHECK(!finite_guard.defined() || (finite_guard.numel() == 1 && finite_guard.device().is_cuda()),
+               "Adam::apply_step: the finite guard must be one value on the cuda device, got ",
+               shape_str(finite_guard.shape()), " on ", finite_guard.device().str());
   staged_ = false;
-  update(true);
+  update(true, finite_guard);
 }
 
 kernels::AdamStepParams Adam::step_params() const {
@@ -66,10 +69,11 @@ kernels::AdamStepParams Adam::step_params() const {
   params.step_size = float(options_.lr / bias_correction1);
   params.bias_correction2_sqrt = float(std::sqrt(bias_correction2));
   params.device_step_scalars = nullptr;
+  params.device_finite_guard = nullptr;
   return params;
 }
 
-void Adam::update(bool scalars_on_device) {
+void Adam::update(bool scalars_on_device, const Tensor& finite_guard) {
   kernels::AdamStepParams params = step_params();
   struct Batch {
     std::vector<float*> params, exp_avgs, exp_avg_sqs;
@@ -100,6 +104,7 @@ void Adam::update(bool scalars_on_device) {
     Batch& batch = per_device[int(device.type)];
     if (batch.params.empty()) continue;
     params.device_step_scalars = device.is_cuda() && scalars_on_device ? step_scalars_.data() : nullptr;
+    params.device_finite_guard = device.is_cuda() && finite_guard.defined() ? finite_guard.data() : nullptr;
     ENGINE_DISPATCH(device, adam_step, int64_t(batch.params.size()), batch.params.data(),
                     batch.grads.data(), batch.exp_avgs.data(), batch.exp_avg_sqs.data(),
                     batch.sizes.data(), params);

@@ -39,6 +39,7 @@ __device__ __forceinline__ void adam_update(float& param, float grad, float& m, 
 }
 
 __global__ void adam_step_kernel(AdamTensorTable table, AdamStepParams p) {
+  if (p.device_finite_guard != nullptr && !isfinite(*p.device_finite_guard)) return;
   if (p.device_step_scalars != nullptr) {
     p.step_size = p.device_step_scalars[0];
     p.bias_correction2_sqrt = p.device_step_scalars[1];

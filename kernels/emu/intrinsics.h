@@ -34,6 +34,10 @@ inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 inline float __saturatef(float x) { return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f; }  // NaN -> 0, as CUDA
 inline float exp10f(float x) { return std::pow(10.0f, x); }
+// The classification functions CUDA's math headers put in the global namespace for device code.
+using std::isfinite;
+using std::isinf;
+using std::isnan;
 
 // ---- integer min/max with CUDA's overload set ----
 inline int min(int a, int b) { return a < b ? a : b; }

@@ -193,8 +193,18 @@ void Trainer::read_g_losses(const std::vector<Tensor>& terms, IterationLosses& l
   losses.g_cls = finite_value(values[2], "G/loss_cls", iteration);
 }
 
+void Trainer::apply_step(engine::Adam& optimizer, const Tensor& loss, Tensor* staged_guard) {
+  if (!staged_guard) {
+    optimizer.step();
+    return;
+  }
+  // Not finite when this loss or an earlier step's is: the update is then skipped on the device.
+  *staged_guard = staged_guard->defined() ? (*staged_guard + loss).detach() : loss.detach();
+  optimizer.apply_step(*staged_guard);
+}
+
 std::vector<Tensor> Trainer::d_step_on(const DeviceInputs& in, const Tensor& shared_fake, const LossReader& read,
-                                       bool staged) {
+                                       Tensor* staged_guard) {
   const Tensor& x = in.x;
   auto [real_src, real_cls] = d_->forward(x);
   const Tensor loss_real = -engine::mean(real_src);
@@ -223,15 +233,12 @@ std::vector<Tensor> Trainer::d_step_on(const DeviceInputs& in, const Tensor& sha
   d_->zero_grad();
   d_loss.backward();
   average_gradients(*d_);
-  if (staged)
-    d_opt_->apply_step();
-  else
-    d_opt_->step();
+  apply_step(*d_opt_, d_loss, staged_guard);
   return detached(terms);
 }
 
 std::vector<Tensor> Trainer::g_step_on(const DeviceInputs& in, const Tensor& shared_fake, const LossReader& read,
-                                       bool staged) {
+                                       Tensor* staged_guard) {
   const Tensor fake = shared_fake.defined() ? shared_fake : g_->forward(in.x, in.c_trg);
   // D's weights are constants here: the authors' backward also computes their gradients, only to
   // zero them before the next D step; not recording them saves D's weight gradients.
@@ -247,21 +254,18 @@ std::vector<Tensor> Trainer::g_step_on(const DeviceInputs& in, const Tensor& sha
   d_->zero_grad();  // the D step's, applied already: free them
   g_loss.backward();
   average_gradients(*g_);
-  if (staged)
-    g_opt_->apply_step();
-  else
-    g_opt_->step();
+  apply_step(*g_opt_, g_loss, staged_guard);
   return detached(terms);
 }
 
 IterationLosses Trainer::d_step(const IterationInputs& in, const Tensor& shared_fake) {
   IterationLosses losses;
-  d_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, false);
+  d_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, nullptr);
   return losses;
 }
 
 void Trainer::g_step(const IterationInputs& in, IterationLosses& losses, const Tensor& shared_fake) {
-  g_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, false);
+  g_step_on(upload(in), shared_fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, nullptr);
 }
 
 void Trainer::average_gradients(engine::Module& net) {
@@ -319,8 +323,8 @@ IterationLosses Trainer::eager_iteration(const IterationInputs& in, bool with_g_
   const DeviceInputs d = upload(in);
   const Tensor fake = with_g_step ? g_->forward(d.x, d.c_trg) : Tensor();
   IterationLosses losses;
-  d_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, false);
-  if (with_g_step) g_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, false);
+  d_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_d_losses(terms, losses); }, nullptr);
+  if (with_g_step) g_step_on(d, fake, [&](const std::vector<Tensor>& terms) { read_g_losses(terms, losses); }, nullptr);
   return losses;
 }
 
@@ -344,8 +348,9 @@ IterationLosses Trainer::graphed_iteration(const IterationInputs& in, bool with_
     kind.graph.capture([&] {
       const DeviceInputs& d = *graph_inputs_;
       const Tensor fake = with_g_step ? g_->forward(d.x, d.c_trg) : Tensor();
-      kind.d_terms = d_step_on(d, fake, nullptr, true);
-      if (with_g_step) kind.g_terms = g_step_on(d, fake, nullptr, true);
+      Tensor guard;  // D's loss, then D's + G's: a non-finite one skips the Adam updates after it
+      kind.d_terms = d_step_on(d, fake, nullptr, &guard);
+      if (with_g_step) kind.g_terms = g_step_on(d, fake, nullptr, &guard);
     });
   }
   kind.graph.replay();

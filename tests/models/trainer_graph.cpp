@@ -4,6 +4,8 @@
 // another size in between, and the learning-rate schedule moving under the graphs.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "engine/check.h"
 #include "models/sargan/trainer.h"
 #include "test_util.h"
@@ -95,4 +97,46 @@ TEST_CASE("trainer: CUDA graphs need the cuda device", "[trainer]") {
   c.cuda_graph = true;
   CHECK_THROWS_WITH(Trainer(c, engine::Device::cpu()),
                     Catch::Matchers::Contains("--cuda_graph needs the cuda device and one process (got cpu)"));
+}
+
+TEST_CASE("trainer: a non-finite loss in a replayed iteration stops training with nothing updated", "[trainer][cuda]") {
+  if (!engine::cuda_available()) {
+    WARN("no cuda device (real or emulated) in this build: CUDA graph training is not tested here");
+    return;
+  }
+  TrainConfig c = small_config();
+  Trainer eager(c, engine::Device::cuda());
+  c.cuda_graph = true;
+  Trainer graphed(c, engine::Device::cuda());
+  for (int k = 0; k < 5; ++k) {  // both graphs captured by iteration 4
+    const Batch batch = batch_of(3, 50 + k);
+    eager.iteration(batch);
+    graphed.iteration(batch);
+  }
+  REQUIRE(graphed.cuda_graphs() == 2);
+  // Iteration 6 (with a G step) on an image holding a NaN: every loss is NaN. Op by op, the D
+  // step throws before its update; the replay runs both updates guarded, so they change nothing.
+  Batch poisoned = batch_of(3, 60);
+  std::vector<float> values = poisoned.images.to_vector();
+  values[123] = std::nanf("");
+  poisoned.images = Tensor::from_vector(values, poisoned.images.shape());
+  for (Trainer* t : {&eager, &graphed})
+    CHECK_THROWS_WITH(t->iteration(poisoned), Catch::Matchers::Contains("non-finite loss D/loss_real = nan at iteration 6"));
+  for (auto [a, b] : {std::pair<engine::Module*, engine::Module*>{&graphed.generator(), &eager.generator()},
+                      {&graphed.discriminator(), &eager.discriminator()}}) {
+    const auto pa = a->named_parameters(), pb = b->named_parameters();
+    for (size_t i = 0; i < pa.size(); ++i) {
+      INFO(pa[i].first);
+      CHECK(pa[i].second.to_vector() == pb[i].second.to_vector());
+    }
+  }
+  for (auto [a, b] : {std::pair<engine::Adam*, engine::Adam*>{&graphed.g_optimizer(), &eager.g_optimizer()},
+                      {&graphed.d_optimizer(), &eager.d_optimizer()}}) {
+    const auto sa = a->state(), sb = b->state();
+    for (size_t i = 0; i + 1 < sa.size(); ++i) {  // the moments; the last entry, the step count, has advanced
+      INFO(sa[i].first);
+      CHECK(sa[i].second.to_vector() == sb[i].second.to_vector());
+    }
+  }
+  CHECK(graphed.step() == 5);
 }

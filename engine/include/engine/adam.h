@@ -28,9 +28,11 @@ class Adam {
   // step() in two halves, for a CUDA graph (engine/cuda_graph.h) that captures apply_step:
   // begin_step advances the count and writes this step's bias-corrected scalars (from the
   // current lr) to a device tensor, outside the graph; apply_step updates the parameters reading
-  // them there. The same values, so the same bits, as step().
+  // them there. The same values, so the same bits, as step(). With `finite_guard` (a one-element
+  // tensor on the cuda device, e.g. the loss), the update of the cuda parameters is skipped on
+  // the device when its value is not finite: parameters and moments stay as they were.
   void begin_step();
-  void apply_step();
+  void apply_step(const Tensor& finite_guard = Tensor());
   void zero_grad();
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
@@ -45,7 +47,7 @@ class Adam {
 
  private:
   kernels::AdamStepParams step_params() const;  // of step_, from the options
-  void update(bool scalars_on_device);
+  void update(bool scalars_on_device, const Tensor& finite_guard);
   NamedTensors parameters_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;
   AdamOptions options_;

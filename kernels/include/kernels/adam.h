@@ -25,6 +25,10 @@ struct AdamStepParams {
   // reads instead of the two fields above, so that a replayed CUDA graph takes each step's values
   // (its launch arguments are those of the capture). The CPU kernel requires null.
   const float* device_step_scalars;
+  // CUDA only, may be null: a device scalar (a loss). When it is not finite, the launch leaves
+  // every parameter and moment as it was: a graph's guard against applying a diverged step, whose
+  // loss the host reads only after the replay. The CPU kernel requires null.
+  const float* device_finite_guard;
 };
 
 namespace cpu {

@@ -114,3 +114,45 @@ TEST_CASE("adam_step kernel gives the same bits under every emulator schedule", 
       },
       "adam_step");
 }
+
+TEST_CASE("adam_step kernel: the step's scalars from device memory, and the finite guard", "[cuda][kernel]") {
+  REQUIRE_CUDA_DEVICE();
+  const std::vector<int64_t> sizes = {4100, 9};
+  const std::vector<float> p0 = test::random_values(4109, 41), g = test::random_values(4109, 42);
+  const std::vector<float> m0 = test::random_values(4109, 43, -0.1f, 0.1f), v0 = test::random_values(4109, 44, 0.f, 0.01f);
+  DeviceBuffer<float> grad(g);
+  // One step from (p0, m0, v0) on the device with `p`; returns param, m and v, concatenated.
+  auto step_from_start = [&](const kernels::AdamStepParams& p) {
+    DeviceBuffer<float> param(p0), m(m0), v(v0);
+    float* params[] = {param.get(), param.get() + 4100};
+    const float* grads[] = {grad.get(), grad.get() + 4100};
+    float* ms[] = {m.get(), m.get() + 4100};
+    float* vs[] = {v.get(), v.get() + 4100};
+    kernels::cuda::adam_step(2, params, grads, ms, vs, sizes.data(), p);
+    std::vector<float> all = param.to_host(), more = m.to_host(), last = v.to_host();
+    all.insert(all.end(), more.begin(), more.end());
+    all.insert(all.end(), last.begin(), last.end());
+    return all;
+  };
+  const kernels::AdamStepParams by_value = step_params(2);
+  const std::vector<float> expected = step_from_start(by_value);
+  std::vector<float> start = p0;
+  start.insert(start.end(), m0.begin(), m0.end());
+  start.insert(start.end(), v0.begin(), v0.end());
+  REQUIRE(expected != start);
+
+  // The scalars in device memory replace the by-value ones (here those of another step).
+  DeviceBuffer<float> scalars(std::vector<float>{by_value.step_size, by_value.bias_correction2_sqrt});
+  kernels::AdamStepParams from_device = step_params(7);
+  from_device.device_step_scalars = scalars.get();
+  CHECK(step_from_start(from_device) == expected);
+
+  // A finite guard lets the step through; NaN or infinity leaves every value as it was.
+  for (const float guard : {1.5f, -0.f, std::nanf(""), INFINITY, -INFINITY}) {
+    INFO("guard " << guard);
+    DeviceBuffer<float> guard_value(std::vector<float>{guard});
+    kernels::AdamStepParams guarded = from_device;
+    guarded.device_finite_guard = guard_value.get();
+    CHECK(step_from_start(guarded) == (std::isfinite(guard) ? expected : start));
+  }
+}

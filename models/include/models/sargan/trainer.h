@@ -99,9 +99,9 @@ class Trainer {
   // computing it in each, one generator forward less, G's activations held through the D step.
   // With config.cuda_graph, the second iteration of each kind (with a G step, without) is
   // captured in a CUDA graph and every later one replays it (the first of each kind runs as
-  // without: it sets up workspaces). The same bits; the one difference: a non-finite loss is seen
-  // after the replay, so the parameters in memory have taken that step when the error is thrown
-  // (the checkpoints on disk are untouched either way).
+  // without: it sets up workspaces). The same bits, and the same error on a non-finite loss, with
+  // the parameters and Adam moments as they were (the replay skips the updates on the device;
+  // only the optimisers' step counts have advanced).
   IterationLosses iteration(const Batch& batch);
   // CUDA graphs captured so far (0, 1 or 2) and the kernels, copies and memsets in them.
   int cuda_graphs() const;
@@ -138,14 +138,18 @@ class Trainer {
   };
   DeviceInputs upload(const IterationInputs& in) const;
   void refill(DeviceInputs& d, const IterationInputs& in) const;  // in place: a graph reads them
-  // The steps' device work. `read` (may be empty) gets the loss terms before the backward pass;
-  // `staged` applies Adam's begin_step/apply_step halves instead of step(). Return the loss terms
-  // (D: real, fake, cls, gp; G: fake, rec, cls), detached.
+  // The steps' device work. `read` (may be empty) gets the loss terms before the backward pass.
+  // staged_guard null: Adam's step(); else its apply_step half (begin_step ran before), guarded
+  // by apply_step below. Return the loss terms (D: real, fake, cls, gp; G: fake, rec, cls), detached.
   using LossReader = std::function<void(const std::vector<engine::Tensor>&)>;
   std::vector<engine::Tensor> d_step_on(const DeviceInputs& in, const engine::Tensor& shared_fake,
-                                        const LossReader& read, bool staged);
+                                        const LossReader& read, engine::Tensor* staged_guard);
   std::vector<engine::Tensor> g_step_on(const DeviceInputs& in, const engine::Tensor& shared_fake,
-                                        const LossReader& read, bool staged);
+                                        const LossReader& read, engine::Tensor* staged_guard);
+  // step() when staged_guard is null; else *staged_guard becomes loss (+ the guard it held, if
+  // any), on the device, and apply_step skips the update when it is not finite: in a graph, a
+  // diverged step changes nothing, and the host sees the loss after the replay.
+  static void apply_step(engine::Adam& optimizer, const engine::Tensor& loss, engine::Tensor* staged_guard);
   // The loss values (averaged over the ranks), checked finite (iteration = step() + 1).
   void read_d_losses(const std::vector<engine::Tensor>& terms, IterationLosses& losses);
   void read_g_losses(const std::vector<engine::Tensor>& terms, IterationLosses& losses);

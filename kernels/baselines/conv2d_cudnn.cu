@@ -34,16 +34,11 @@ cudnnHandle_t handle() {
   return h;
 }
 
-// Scratch for the chosen algorithms, grown on demand and kept (one host thread issues convs).
+// Scratch for the chosen algorithms, grown on demand and kept (one host thread issues convs;
+// ScratchBuffer never frees a buffer a captured CUDA graph may hold).
 void* workspace(size_t bytes) {
-  static void* buffer = nullptr;
-  static size_t capacity = 0;
-  if (bytes > capacity) {
-    if (buffer) CUDA_CHECK(cudaFree(buffer));
-    CUDA_CHECK(cudaMalloc(&buffer, bytes));
-    capacity = bytes;
-  }
-  return buffer;
+  static cuda::ScratchBuffer<unsigned char> buffer;
+  return buffer.get(bytes);
 }
 
 enum class Op { forward, backward_input, backward_weight };

@@ -87,7 +87,7 @@ TEST_CASE("sargan command line: each flag lands in its command's struct", "[cli]
   CommandLine line;
   line.parse({"--model", "omp", "--mode", "train", "--image_size", "64", "--device", "cpu", "--f", "3",
               "--lamda", "0.5", "--g_conv_dim", "8", "--batch_size", "4", "--num_iters", "7", "--image_dir", "faces",
-              "--model_save_dir", "ckpt", "--crop", "none", "--weights_dir", "w"});
+              "--model_save_dir", "ckpt", "--crop", "none", "--weights_dir", "w", "--cuda_graph"});
   CHECK(models::model_family(line.common.model) == models::ModelFamily::lsrf);
   CHECK(line.common.mode == "train");
   CHECK(line.common.image_size == 64);
@@ -98,6 +98,10 @@ TEST_CASE("sargan command line: each flag lands in its command's struct", "[cli]
   CHECK(line.sargan.config.g_conv_dim == 8);
   CHECK(line.sargan.config.batch_size == 4);
   CHECK(line.sargan.config.num_iters == 7);
+  CHECK(line.sargan.config.cuda_graph);
+  CommandLine defaults;
+  defaults.parse({"--mode", "train"});
+  CHECK_FALSE(defaults.sargan.config.cuda_graph);
   CHECK(line.sargan.image_dir == "faces");
   CHECK(line.sargan.model_save_dir == "ckpt");
   CHECK(line.sargan.crop == "none");

@@ -162,7 +162,7 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
   engine::Philox rng(0);  // the initial values are all overwritten by the checkpoint
   Generator g(job.generator, rng);
   load_generator(g, job.weights);
-  Translator translator(g, job.device);
+  Translator translator(g, job.device, job.cuda_graph);
 
   TranslateReport report;
   const auto start = clock_type::now();
@@ -213,6 +213,7 @@ TranslateReport translate_images(const TranslateJob& job, std::ostream& log) {
   flush();
   progress.finish();
   report.seconds = seconds_since(start);
+  report.cuda_graph = translator.graph_captured();
   return report;
 }
 
@@ -263,10 +264,11 @@ int run(const CommonOptions& common, const Options& o, std::ostream& log, std::o
   job.generator.c_dim = o.config.c_dim;
   job.device = resolve_device(common.device);
   job.batch_size = o.config.batch_size;
+  job.cuda_graph = o.config.cuda_graph;
   const TranslateReport report = translate_images(job, log);
   out << "sargan: translated " << report.translated << " image" << (report.translated == 1 ? "" : "s") << " into "
       << job.generator.c_dim << " expressions in " << std::fixed << std::setprecision(2) << report.seconds << " s on "
-      << job.device.str() << std::defaultfloat;
+      << job.device.str() << (report.cuda_graph ? " (CUDA graph)" : "") << std::defaultfloat;
   if (report.skipped) out << " (" << report.skipped << " skipped)";
   out << " -> " << job.output_dir << "\n";
   return report.translated > 0 ? 0 : 1;

@@ -48,8 +48,9 @@ void add_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--dist_timeout", t.dist_timeout, "SARGAN train under mpirun/srun: seconds a rank waits for the "
                  "others in a collective before the job stops, naming the silent ranks")->capture_default_str();
-  app.add_flag("--cuda_graph", t.cuda_graph, "SARGAN train on the cuda device, one process: replay each kind of "
-               "iteration from a CUDA graph after its first run (same results, far fewer launches)");
+  app.add_flag("--cuda_graph", t.cuda_graph, "SARGAN on the cuda device: replay repeated work from CUDA graphs, "
+               "the same results with far fewer launches (train, one process: each kind of iteration after its first "
+               "run; test: each batch shape's forward after its first)");
   app.add_option("--batch_log", t.batch_log, "SARGAN train: write every sample of every step (file index, flip, "
                  "label, target, alpha) to this file (.rank<r> appended under mpirun)");
 }

@@ -496,3 +496,41 @@ TEST_CASE("sargan translator: forwards replayed from a CUDA graph give the op-by
   CHECK_THROWS_WITH(Translator(g, engine::Device::cpu(), true),
                     Catch::Matchers::Contains("--cuda_graph needs the cuda device (got cpu)"));
 }
+
+TEST_CASE("sargan test mode: --cuda_graph writes the same images", "[sargan][cuda]") {
+  if (!engine::cuda_available()) {
+    WARN("no cuda device (real or emulated) in this build: test mode's CUDA graph is not tested here");
+    return;
+  }
+  // Four images of one size, one a batch: op by op, capture, replay, replay.
+  TempDir out("test_mode_graph");
+  const Image face = engine::load_image(fixture("face_67x50.png"), 3);
+  fs::create_directories(out / "in");
+  for (int i = 0; i < 4; ++i) {
+    Image shifted = face;
+    for (auto& p : shifted.pixels) p = uint8_t(p + 37 * i);
+    engine::save_png(out / ("in/face" + std::to_string(i) + ".png"), shifted);
+  }
+  std::ostringstream log;
+  TranslateJob job;
+  job.input = out / "in";
+  job.weights = fixture("g16.ckpt");
+  job.image_size = 32;
+  job.generator = {16, 7, 8};
+  job.device = engine::Device::cuda();
+  job.output_dir = out / "plain";
+  const TranslateReport plain = translate_images(job, log);
+  CHECK(plain.translated == 4);
+  CHECK_FALSE(plain.cuda_graph);
+  job.cuda_graph = true;
+  job.output_dir = out / "graph";
+  const TranslateReport graphed = translate_images(job, log);
+  CHECK(graphed.translated == 4);
+  CHECK(graphed.cuda_graph);
+  for (int i = 0; i < 4; ++i)
+    for (const char* e : expressions) {
+      const std::string name = "face" + std::to_string(i) + "_SARGAN_" + e + ".png";
+      INFO(name);
+      expect_same_pixels(engine::load_image(out / ("graph/" + name)), engine::load_image(out / ("plain/" + name)), name);
+    }
+}

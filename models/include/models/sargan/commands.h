@@ -53,12 +53,14 @@ struct TranslateJob {
   GeneratorConfig generator;
   engine::Device device = engine::Device::cpu();
   int batch_size = 1;  // images per forward
+  bool cuda_graph = false;  // replay each batch shape's forward from a CUDA graph (Translator)
 };
 
 struct TranslateReport {
   int translated = 0;
   int skipped = 0;
   double seconds = 0.0;
+  bool cuda_graph = false;  // the last batch was replayed from a CUDA graph
 };
 
 // The memory a translation needs, estimated from a measured peak (about 4 KiB per pixel per

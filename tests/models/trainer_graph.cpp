@@ -39,7 +39,9 @@ Batch batch_of(int64_t images, int seed) {
   return b;
 }
 
-void check_same_state(Trainer& graphed, Trainer& eager) {
+// Parameters and Adam moments bit for bit; with `counts`, also the optimisers' step counts and
+// learning rates (and the "step" entry of their state).
+void check_same_state(Trainer& graphed, Trainer& eager, bool counts = true) {
   for (auto [a, b] : {std::pair<engine::Module*, engine::Module*>{&graphed.generator(), &eager.generator()},
                       {&graphed.discriminator(), &eager.discriminator()}}) {
     const auto pa = a->named_parameters(), pb = b->named_parameters();
@@ -51,13 +53,15 @@ void check_same_state(Trainer& graphed, Trainer& eager) {
   }
   for (auto [a, b] : {std::pair<engine::Adam*, engine::Adam*>{&graphed.g_optimizer(), &eager.g_optimizer()},
                       {&graphed.d_optimizer(), &eager.d_optimizer()}}) {
-    CHECK(a->step_count() == b->step_count());
-    CHECK(a->lr() == b->lr());
+    if (counts) {
+      CHECK(a->step_count() == b->step_count());
+      CHECK(a->lr() == b->lr());
+    }
     const auto sa = a->state(), sb = b->state();
     REQUIRE(sa.size() == sb.size());
     for (size_t i = 0; i < sa.size(); ++i) {
       INFO(sa[i].first);
-      CHECK(sa[i].second.to_vector() == sb[i].second.to_vector());
+      if (counts || sa[i].first != "step") CHECK(sa[i].second.to_vector() == sb[i].second.to_vector());
     }
   }
 }
@@ -122,21 +126,9 @@ TEST_CASE("trainer: a non-finite loss in a replayed iteration stops training wit
   poisoned.images = Tensor::from_vector(values, poisoned.images.shape());
   for (Trainer* t : {&eager, &graphed})
     CHECK_THROWS_WITH(t->iteration(poisoned), Catch::Matchers::Contains("non-finite loss D/loss_real = nan at iteration 6"));
-  for (auto [a, b] : {std::pair<engine::Module*, engine::Module*>{&graphed.generator(), &eager.generator()},
-                      {&graphed.discriminator(), &eager.discriminator()}}) {
-    const auto pa = a->named_parameters(), pb = b->named_parameters();
-    for (size_t i = 0; i < pa.size(); ++i) {
-      INFO(pa[i].first);
-      CHECK(pa[i].second.to_vector() == pb[i].second.to_vector());
-    }
-  }
-  for (auto [a, b] : {std::pair<engine::Adam*, engine::Adam*>{&graphed.g_optimizer(), &eager.g_optimizer()},
-                      {&graphed.d_optimizer(), &eager.d_optimizer()}}) {
-    const auto sa = a->state(), sb = b->state();
-    for (size_t i = 0; i + 1 < sa.size(); ++i) {  // the moments; the last entry, the step count, has advanced
-      INFO(sa[i].first);
-      CHECK(sa[i].second.to_vector() == sb[i].second.to_vector());
-    }
-  }
+  // Parameters and moments as before the iteration; the graphed optimisers' step counts advanced.
+  check_same_state(graphed, eager, /*counts=*/false);
+  CHECK(graphed.d_optimizer().step_count() == eager.d_optimizer().step_count() + 1);
+  CHECK(graphed.g_optimizer().step_count() == eager.g_optimizer().step_count() + 1);
   CHECK(graphed.step() == 5);
 }

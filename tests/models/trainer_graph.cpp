@@ -66,17 +66,30 @@ void check_same_state(Trainer& graphed, Trainer& eager, bool counts = true) {
   }
 }
 
+bool cuda_device_or_warn() {
+  if (engine::cuda_available()) return true;
+  WARN("no cuda device (real or emulated) in this build: CUDA graph training is not tested here");
+  return false;
+}
+
+TrainConfig with_graphs(TrainConfig c) {
+  c.cuda_graph = true;
+  return c;
+}
+
+// Two trainers from one configuration (so the same initial weights): op by op, and with graphs.
+struct TrainerPair {
+  const TrainConfig config = small_config();
+  Trainer eager{config, engine::Device::cuda()};
+  Trainer graphed{with_graphs(config), engine::Device::cuda()};
+};
+
 }  // namespace
 
 TEST_CASE("trainer: iterations replayed from CUDA graphs give the op-by-op iterations' bits", "[trainer][cuda]") {
-  if (!engine::cuda_available()) {
-    WARN("no cuda device (real or emulated) in this build: CUDA graph training is not tested here");
-    return;
-  }
-  TrainConfig c = small_config();
-  Trainer eager(c, engine::Device::cuda());
-  c.cuda_graph = true;
-  Trainer graphed(c, engine::Device::cuda());
+  if (!cuda_device_or_warn()) return;
+  TrainerPair pair;
+  Trainer &eager = pair.eager, &graphed = pair.graphed;
   // Iterations 1-2 run op by op (one of each kind), 3 and 4 capture and replay, 5 has a batch of
   // 2 (op by op: the graphs read 3 images), 6-8 replay.
   const int graphs_after[] = {0, 0, 1, 2, 2, 2, 2, 2};
@@ -93,25 +106,18 @@ TEST_CASE("trainer: iterations replayed from CUDA graphs give the op-by-op itera
   CHECK(eager.cuda_graphs() == 0);
   // Both graphs hold the whole iteration: the forward and backward passes of G and D, Adam.
   CHECK(graphed.cuda_graph_nodes() > 200);
-  CHECK(graphed.g_optimizer().lr() < c.g_lr);  // the schedule moved while the graphs replayed
+  CHECK(graphed.g_optimizer().lr() < pair.config.g_lr);  // the schedule moved while the graphs replayed
 }
 
 TEST_CASE("trainer: CUDA graphs need the cuda device", "[trainer]") {
-  TrainConfig c = small_config();
-  c.cuda_graph = true;
-  CHECK_THROWS_WITH(Trainer(c, engine::Device::cpu()),
+  CHECK_THROWS_WITH(Trainer(with_graphs(small_config()), engine::Device::cpu()),
                     Catch::Matchers::Contains("--cuda_graph needs the cuda device and one process (got cpu)"));
 }
 
 TEST_CASE("trainer: a non-finite loss in a replayed iteration stops training with nothing updated", "[trainer][cuda]") {
-  if (!engine::cuda_available()) {
-    WARN("no cuda device (real or emulated) in this build: CUDA graph training is not tested here");
-    return;
-  }
-  TrainConfig c = small_config();
-  Trainer eager(c, engine::Device::cuda());
-  c.cuda_graph = true;
-  Trainer graphed(c, engine::Device::cuda());
+  if (!cuda_device_or_warn()) return;
+  TrainerPair pair;
+  Trainer &eager = pair.eager, &graphed = pair.graphed;
   for (int k = 0; k < 5; ++k) {  // both graphs captured by iteration 4
     const Batch batch = batch_of(3, 50 + k);
     eager.iteration(batch);

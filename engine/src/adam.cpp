@@ -2,6 +2,7 @@
 // the fused kernel, one kernel call per device for all parameters that have a gradient.
 #include "engine/adam.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -37,14 +38,13 @@ void Adam::begin_step() {
   staged_ = true;
   const kernels::AdamStepParams p = step_params();
   const std::vector<float> scalars = {p.step_size, p.bias_correction2_sqrt};
-  for (const auto& [name, param] : parameters_) {
-    if (!param.device().is_cuda()) continue;
-    if (!step_scalars_.defined())
-      step_scalars_ = Tensor::from_vector(scalars, {2}, param.device());
-    else
-      device_copy(step_scalars_.device(), step_scalars_.data(), Device::cpu(), scalars.data(), sizeof(float) * 2);
-    break;
+  if (step_scalars_.defined()) {  // in place: a captured update reads this address
+    device_copy(step_scalars_.device(), step_scalars_.data(), Device::cpu(), scalars.data(), sizeof(float) * 2);
+    return;
   }
+  const auto on_cuda = std::find_if(parameters_.begin(), parameters_.end(),
+                                    [](const auto& named) { return named.second.device().is_cuda(); });
+  if (on_cuda != parameters_.end()) step_scalars_ = Tensor::from_vector(scalars, {2}, on_cuda->second.device());
 }
 
 void Adam::apply_step(const Tensor& finite_guard) {

@@ -13,8 +13,8 @@
 // ci in [g C4, (g + 1) C4) with C4 = ceil(C / 4), so a launch has 4 times the threads that tiling
 // the pixels alone gives (G's output conv at batch 8: 256 blocks of 256 threads). Per step each
 // group stages one input channel: the 22 x 38 window of x its tile reads (zeros outside the
-// image: the padding) and that channel's Co x Kh x Kw weights, in shared memory; the next step's values are read from global memory into
-// registers while the block computes. At the end groups 1-3 leave their sums in shared memory and
+// image: the padding) and that channel's Co x Kh x Kw weights, in shared memory; the next step's
+// values are read from global memory into registers while the block computes. At the end groups 1-3 leave their sums in shared memory and
 // group 0 adds them in group order, ((s0 + s1) + s2) + s3, each s_g one fmaf chain over its
 // (ci, r, q) in order.
 //

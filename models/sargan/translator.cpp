@@ -120,7 +120,7 @@ Tensor Translator::forward(const Tensor& x) {
   if (!stream_) return g_.forward_all_targets(x, responses_);
   if (!graph_x_.defined() || graph_x_.shape() != x.shape()) {  // a new shape: run it once op by op
     graph_.reset();
-    graph_x_ = x.clone();
+    graph_x_ = Tensor::empty(x.shape(), device_);  // filled before each replay
     graph_y_ = Tensor();
     shape_calls_ = 0;
   }

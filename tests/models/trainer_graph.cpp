@@ -9,6 +9,7 @@
 #include "engine/check.h"
 #include "models/sargan/trainer.h"
 #include "test_util.h"
+#include "tiny_networks.h"
 
 using namespace models::sargan;
 using engine::Tensor;
@@ -16,12 +17,7 @@ using engine::Tensor;
 namespace {
 
 TrainConfig small_config() {
-  TrainConfig c;
-  c.image_size = 32;
-  c.g_conv_dim = 4;
-  c.d_conv_dim = 4;
-  c.d_repeat_num = 3;
-  c.hourglass_dim = 4;
+  TrainConfig c = test::tiny_networks();
   c.n_critic = 2;  // iterations with a G step and without: two graphs
   c.batch_size = 3;
   c.g_lr = c.d_lr = 1e-3;

@@ -26,6 +26,7 @@
 #include "models/sargan/trainer.h"
 #include "models/sargan/weights.h"
 #include "test_util.h"
+#include "tiny_networks.h"
 
 using namespace models::sargan;
 using engine::Tensor;
@@ -35,12 +36,7 @@ namespace {
 std::string fixture(const std::string& name) { return test::source_dir("tests/fixtures/trainer/" + name); }
 
 TrainConfig fixture_config() {
-  TrainConfig c;
-  c.image_size = 32;
-  c.g_conv_dim = 4;
-  c.d_conv_dim = 4;
-  c.d_repeat_num = 3;
-  c.hourglass_dim = 4;
+  TrainConfig c = test::tiny_networks();
   c.n_critic = 1;
   c.lambda_cls = 0.7;
   c.lambda_rec = 3;

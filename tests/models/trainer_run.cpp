@@ -19,6 +19,7 @@
 #include "models/sargan/weights.h"
 #include "command_line.h"
 #include "test_util.h"
+#include "tiny_networks.h"
 
 namespace fs = std::filesystem;
 using namespace models::data;
@@ -46,16 +47,11 @@ const std::string& faces_dir() {
 }
 
 TrainConfig tiny_config(const fs::path& root) {
-  TrainConfig c;
+  TrainConfig c = test::tiny_networks();
   c.image_dir = faces_dir();
   c.model_save_dir = (root / "models").string();
   c.sample_dir = (root / "samples").string();
   c.log_dir = (root / "logs").string();
-  c.image_size = 32;
-  c.g_conv_dim = 4;
-  c.d_conv_dim = 4;
-  c.d_repeat_num = 3;
-  c.hourglass_dim = 4;
   c.batch_size = 4;
   c.n_critic = 2;
   c.num_iters = 6;

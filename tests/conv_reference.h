@@ -1,7 +1,9 @@
 #pragma once
 // The convolution by its definition in double, and the comparison of a float result with it
-// against a tolerance scaled per element: the reference of the conv tests (conv2d_test.cpp and
-// the Winograd kernels' conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp).
+// against a tolerance scaled per element: the reference of the conv tests (conv2d_test.cpp, the
+// Winograd kernels' conv2d_winograd_test.cpp, conv2d_winograd_stride2_test.cpp and the CUDA
+// conv2d_kernel_test.cpp).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <sstream>
@@ -67,6 +69,45 @@ inline void expect_within_magnitude(const std::vector<float>& actual, const std:
          << 100 * worst_share << "% of the tolerance " << tolerance;
   INFO(report.str());
   CHECK(worst_share <= 1.0);
+}
+
+// The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
+// output of a 4x4 tile is a combination of the transforms of the tile's whole 6x6 input patch, so
+// its error follows the patch, not its own terms (a corner output next to the padding has one
+// small term, yet the error of its neighbours). Per output: sum over ci of max |x| over the
+// tile's patch times sum |w[co,ci]| over the taps, with weight_abs[co * Ci + ci] that sum; it
+// bounds the sum of |terms| of every output of the tile. (For the CPU's and the CUDA kernels'
+// F(4x4, 3x3), whose tiles start at output (0, 0).)
+inline std::vector<double> winograd_tile_magnitude(const kernels::Conv2dShape& s, const std::vector<float>& x,
+                                                   const std::vector<double>& weight_abs) {
+  std::vector<double> m(s.n * s.c_out * s.h_out * s.w_out);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t oh = 0; oh < s.h_out; ++oh)
+      for (int64_t ow = 0; ow < s.w_out; ++ow)
+        for (int64_t ci = 0; ci < s.c_in; ++ci) {
+          double patch = 0;
+          for (int64_t ih = oh / 4 * 4 - s.pad; ih < oh / 4 * 4 - s.pad + 6; ++ih)
+            for (int64_t iw = ow / 4 * 4 - s.pad; iw < ow / 4 * 4 - s.pad + 6; ++iw)
+              if (ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in)
+                patch = std::max(patch, double(std::fabs(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw])));
+          for (int64_t co = 0; co < s.c_out; ++co)
+            m[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] += patch * weight_abs[co * s.c_in + ci];
+        }
+  return m;
+}
+
+// weight_abs for winograd_tile_magnitude: sum |w[co,ci]| over the 3x3 taps of the forward conv
+// `forward`'s w, as [co][ci]; with `transposed`, as [ci][co], for its input gradient's conv.
+inline std::vector<double> winograd_weight_abs(const kernels::Conv2dShape& forward, const std::vector<float>& w,
+                                               bool transposed) {
+  std::vector<double> sums(forward.c_out * forward.c_in);
+  for (int64_t co = 0; co < forward.c_out; ++co)
+    for (int64_t ci = 0; ci < forward.c_in; ++ci)
+      for (int64_t k = 0; k < 9; ++k) {
+        const double tap = std::fabs(w[(co * forward.c_in + ci) * 9 + k]);
+        sums[transposed ? ci * forward.c_out + co : co * forward.c_in + ci] += tap;
+      }
+  return sums;
 }
 
 }  // namespace test

@@ -26,6 +26,8 @@
 // pixels side by side along grid.x in one launch, each a dense convolution over its own taps.
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -33,9 +35,11 @@
 #include "common.cuh"
 #include "conv2d_direct.cuh"
 #include "conv2d_tiles.cuh"
+#include "conv2d_winograd.cuh"
 #include "fast_divide.cuh"
 #include "wave_slices.h"
 #include "kernels/conv2d.h"
+#include "kernels/profile_flops.h"
 
 namespace kernels::cuda {
 namespace {
@@ -260,10 +264,63 @@ struct StoreDataGrad : SplitKStore<StoreDataGrad> {
   Dims s;
 };
 
-// Whether a GEMM has phases: only the data gradient's operands and store have (the others' tiles
-// are all phase 0, and their kernels do not divide blockIdx.x to find it).
+// Winograd's product (conv2d_winograd.cuh), 36 phases: phase xi multiplies V[xi] as A[t][ci]
+// (contiguous along the tiles t) by U[xi] as B[ci][co] (contiguous along ci) into M[xi][co][t].
+// The phase's offset into V and U is folded into the row and k offsets the loaders form anyway
+// (a 64-bit pointer per phase, hoisted above the k loop, spilled the 128x128 tile).
+struct WinogradTransformedInput {
+  const float* v;
+  int tiles, c_in;
+};
+struct WinogradTransformedWeights {
+  const float* u;
+  int c_in, c_out;
+  bool vec4;  // c_in a multiple of 4, u 16-byte aligned
+};
+struct WinogradInputPhase {  // V[xi] = v + base
+  const float* v;
+  int base, tiles;
+  static constexpr bool m_contiguous = true;
+  using Row = int;  // offset of V[xi][0][t]
+  __device__ __forceinline__ Row row(int t) const { return base + t; }
+  __device__ __forceinline__ float operator()(Row row, int ci) const { return v[row + ci * tiles]; }
+};
+struct WinogradWeightsPhase {  // U[xi] = u + base
+  const float* u;
+  int base, c_in;
+  bool vec4;
+  static constexpr bool m_contiguous = false, has_load4 = true;
+  using K = int;  // offset of U[xi][0][ci]
+  __device__ __forceinline__ K k_at(int ci) const { return base + ci; }
+  __device__ __forceinline__ float operator()(int co, K k) const { return u[co * c_in + k]; }
+  __device__ __forceinline__ float4 load4(int co, K k) const {
+    return *reinterpret_cast<const float4*>(u + co * c_in + k);
+  }
+};
+struct StoreWinograd : SplitKStore<StoreWinograd> {  // C[t][co] -> M[xi][co][t]
+  int tiles, c_out, base;  // base: M[xi]'s offset, bound by for_phase
+  bool vec4;               // tiles a multiple of 4, M and partial 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = true, has_epilogue = false;
+  __device__ __forceinline__ int offset(int t, int co) const { return base + co * tiles + t; }
+};
+
+// Whether a GEMM has phases: only the data gradient's and Winograd's operands and stores have
+// (the others' tiles are all phase 0, and their kernels do not divide blockIdx.x to find it).
 template <class Op>
-constexpr bool phased = std::is_same_v<Op, OutputGradPatch> || std::is_same_v<Op, StoreDataGrad>;
+constexpr bool phased = std::is_same_v<Op, OutputGradPatch> || std::is_same_v<Op, StoreDataGrad> ||
+                        std::is_same_v<Op, WinogradTransformedInput> || std::is_same_v<Op, StoreWinograd>;
+
+__device__ __forceinline__ WinogradInputPhase for_phase(const WinogradTransformedInput& a, int xi) {
+  return {a.v, xi * a.c_in * a.tiles, a.tiles};
+}
+__device__ __forceinline__ WinogradWeightsPhase for_phase(const WinogradTransformedWeights& b, int xi) {
+  return {b.u, xi * b.c_out * b.c_in, b.c_in, b.vec4};
+}
+__device__ __forceinline__ StoreWinograd for_phase(const StoreWinograd& st, int xi) {
+  StoreWinograd bound = st;
+  bound.base = xi * st.c_out * st.tiles;
+  return bound;
+}
 
 __device__ __forceinline__ PhaseGradPatch for_phase(const OutputGradPatch& a, int p) {
   const Phase ph = phase_of(a.s, p);
@@ -505,16 +562,28 @@ struct ForwardTiles {
   using Large = LargeTile;
   using Medium = MediumTile;
   using MmaLarge = MmaTf32LargeTile;
+  static constexpr bool has_tf32 = true;
 };
 struct DataGradTiles {
   using Large = MediumTile;
   using Medium = MediumTile;
   using MmaLarge = MmaTf32LargeTile;
+  static constexpr bool has_tf32 = true;
 };
 struct WeightGradTiles {
   using Large = MediumTile3;
   using Medium = MediumTile3;
   using MmaLarge = MmaTf32MediumTile;
+  static constexpr bool has_tf32 = true;
+};
+// Winograd's product: fp32 only (conv2d_winograd.cuh), so no TF32 instances; its 128x128
+// spilled 36 bytes (the phase's offsets and the A loader's 8 row strides beside 64
+// accumulators), so 64x64 where the rule says 128x128, as the data gradient.
+struct WinogradTiles {
+  using Large = MediumTile;
+  using Medium = MediumTile;
+  using MmaLarge = void;
+  static constexpr bool has_tf32 = false;
 };
 
 template <class Tiles, class A, class B, class Store>
@@ -524,10 +593,12 @@ void gemm_split_k(Precision precision, int phases, int m, int n, int k, int coun
   // TF32 has no narrow tiles: a problem of at most 16 outputs along a side keeps the fp32 narrow
   // tile, which forms far fewer products than a 64-wide one (G's output conv: 1.33 per useful one
   // against 21 on the TF32 64x64).
-  if (precision == Precision::tf32 && tile == ConvTile::large)
-    return gemm_split_k_in<typename Tiles::MmaLarge>(phases, m, n, k, count, a, b, out, store, epilogue);
-  if (precision == Precision::tf32 && tile == ConvTile::medium)
-    return gemm_split_k_in<MmaTf32MediumTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+  if constexpr (Tiles::has_tf32) {
+    if (precision == Precision::tf32 && tile == ConvTile::large)
+      return gemm_split_k_in<typename Tiles::MmaLarge>(phases, m, n, k, count, a, b, out, store, epilogue);
+    if (precision == Precision::tf32 && tile == ConvTile::medium)
+      return gemm_split_k_in<MmaTf32MediumTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+  }
   switch (tile) {
     case ConvTile::large:
       return gemm_split_k_in<typename Tiles::Large>(phases, m, n, k, count, a, b, out, store, epilogue);
@@ -554,9 +625,90 @@ Dims dims_of(const Conv2dShape& s) {
           FastDivisor(std::max(w_out, 1))};
 }
 
+// set_conv_winograd's mode, else ENGINE_CONV_WINOGRAD's (read once).
+std::optional<ConvWinograd> winograd_mode_set;
+
+ConvWinograd winograd_mode() {
+  if (!winograd_mode_set) winograd_mode_set = conv_winograd_from_environment();
+  return *winograd_mode_set;
+}
+
+// What Winograd F(4x4, 3x3) computes: 3x3, stride 1, padding 0-2 (a data gradient's conv has
+// 2 - pad), sizes consistent, U, V and M indexable in 32 bits; fp32 only: TF32 keeps the tensor
+// cores' tiles, since the transforms' constants would amplify TF32's rounding of V and U (2^-11)
+// as they amplify float's (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output.
+bool winograd_supports(const Conv2dShape& s, Precision precision) {
+  if (precision != Precision::fp32 || s.k_h != 3 || s.k_w != 3 || s.stride != 1 || s.pad < 0 || s.pad > 2 ||
+      s.h_out < 1 || s.w_out < 1 || s.h_out != s.h_in + 2 * s.pad - 2 || s.w_out != s.w_in + 2 * s.pad - 2)
+    return false;
+  const int64_t tiles = s.n * ((s.h_out + 3) / 4) * ((s.w_out + 3) / 4);
+  return winograd_positions * std::max({s.c_in * tiles, s.c_out * tiles, s.c_in * s.c_out}) <= INT32_MAX;
+}
+
+// Where it pays (docs/kernels.md, "conv2d_winograd.cu"): it saves 3/4 of the products of whole
+// tiles and adds three launches (the transforms) and their traffic, ~3 x 8 us in the calibrated
+// model. From 2^27 products (2.7e8 FLOPs, 32 us at the model's 8.5 TFLOP/s) the saving is at
+// least that; under 32 channels either way the GEMM's tiles are mostly padding; and at least
+// 60% of the tiles' outputs must be real (an 8x8 output: 100%; 10x10: 69%; 6x6: 56%).
+bool winograd_pays(const Conv2dShape& s) {
+  const int64_t outputs = s.n * s.h_out * s.w_out, tile_outputs = 16 * s.n * ((s.h_out + 3) / 4) * ((s.w_out + 3) / 4);
+  return s.c_in >= 32 && s.c_out >= 32 && 9 * outputs * s.c_in * s.c_out >= (int64_t(1) << 27) &&
+         10 * outputs >= 6 * tile_outputs;
+}
+
+bool winograd_runs(const Conv2dShape& s, Precision precision) {
+  switch (winograd_mode()) {
+    case ConvWinograd::never: return false;
+    case ConvWinograd::always: return winograd_supports(s, precision);
+    default: return forced_tile == ConvTile::automatic && winograd_supports(s, precision) && winograd_pays(s);
+  }
+}
+
+// The conv of a data gradient by Winograd: the stride-1 conv of dy with the flipped kernel.
+bool backward_input_by_winograd(const Conv2dShape& s, Precision precision) {
+  return s.k_h == 3 && s.k_w == 3 && s.stride == 1 && winograd_runs(transposed_stride1(s), precision);
+}
+
+ScratchBuffer<float> winograd_u, winograd_v, winograd_m;
+
+// y = conv2d(x, w) by Winograd (conv2d_winograd.cuh), then the epilogue; `flipped`: w is the
+// kernel of the conv whose data gradient `shape` is (winograd_weights).
+void winograd_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
+                   const ConvEpilogue& epilogue) {
+  const WinogradShape s = winograd_shape(shape);
+  const int tiles = s.tiles(), count = winograd_positions * s.c_out * tiles;
+  float* u = winograd_u.get(size_t(winograd_positions) * s.c_out * s.c_in);
+  float* v = winograd_v.get(size_t(winograd_positions) * s.c_in * tiles);
+  float* m = winograd_m.get(size_t(count));
+  winograd_weights(s, w, flipped, u);
+  winograd_input(s, x, v);
+  StoreWinograd store{};
+  store.tiles = tiles, store.c_out = s.c_out, store.vec4 = tiles % 4 == 0;
+  const FlopScope flops(2.0 * winograd_positions * s.c_in * s.c_out * tiles);  // not the direct conv's count
+  gemm_split_k<WinogradTiles>(Precision::fp32, winograd_positions, tiles, s.c_out, s.c_in, count,
+                             WinogradTransformedInput{v, tiles, s.c_in},
+                             WinogradTransformedWeights{u, s.c_in, s.c_out, s.c_in % 4 == 0}, m, store);
+  winograd_output(s, m, y, epilogue);
+}
+
 }  // namespace
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
+
+void set_conv_winograd(ConvWinograd mode) { winograd_mode_set = mode; }
+
+ConvWinograd conv_winograd_from_environment() {
+  const char* value = std::getenv("ENGINE_CONV_WINOGRAD");
+  const std::string name = value != nullptr ? value : "";
+  if (name.empty() || name == "auto") return ConvWinograd::automatic;
+  if (name == "always") return ConvWinograd::always;
+  if (name == "never") return ConvWinograd::never;
+  throw std::invalid_argument("ENGINE_CONV_WINOGRAD=" + name + ": expected auto, always or never");
+}
+
+bool conv2d_uses_winograd(const Conv2dShape& shape, bool backward_input, Precision precision) {
+  return backward_input ? backward_input_by_winograd(shape, precision) : winograd_runs(shape, precision);
+}
 
 int conv2d_forward_direct_slices(const Conv2dShape& shape) {
   return forced_tile == ConvTile::automatic && direct_conv_fits(shape) ? direct_conv_slices(shape) : 0;
@@ -567,6 +719,7 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
+  if (winograd_runs(shape, precision)) return winograd_conv(shape, x, w, false, y, epilogue);
   if (const int slices = conv2d_forward_direct_slices(shape); slices > 0)
     return conv2d_direct_forward(shape, slices, x, w, y, epilogue);
   StoreNchw store{};
@@ -586,6 +739,8 @@ void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogu
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
   const Dims s = dims_of(shape);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
+  if (backward_input_by_winograd(shape, precision))
+    return winograd_conv(transposed_stride1(shape), dy, w, true, dx, {});
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;

@@ -39,30 +39,6 @@ const WinogradCase cases[] = {
     {"SARGAN hourglass (10x10, pad 0)", 1, 64, 10, 10, 64, 0},
 };
 
-// The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
-// output of a 4x4 tile is a combination of the transforms of the tile's whole 6x6 input patch, so
-// its error follows the patch, not its own terms (a corner output next to the padding has one
-// small term, yet the error of its neighbours). Per output: sum over ci of max |x| over the
-// tile's patch times sum |w[co,ci]| over the taps, with weight_abs[co * Ci + ci] that sum; it
-// bounds the sum of |terms| of every output of the tile.
-std::vector<double> tile_magnitude(const Conv2dShape& s, const std::vector<float>& x,
-                                   const std::vector<double>& weight_abs) {
-  std::vector<double> m(s.n * s.c_out * s.h_out * s.w_out);
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t oh = 0; oh < s.h_out; ++oh)
-      for (int64_t ow = 0; ow < s.w_out; ++ow)
-        for (int64_t ci = 0; ci < s.c_in; ++ci) {
-          double patch = 0;
-          for (int64_t ih = oh / 4 * 4 - s.pad; ih < oh / 4 * 4 - s.pad + 6; ++ih)
-            for (int64_t iw = ow / 4 * 4 - s.pad; iw < ow / 4 * 4 - s.pad + 6; ++iw)
-              if (ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in)
-                patch = std::max(patch, double(std::fabs(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw])));
-          for (int64_t co = 0; co < s.c_out; ++co)
-            m[((n * s.c_out + co) * s.h_out + oh) * s.w_out + ow] += patch * weight_abs[co * s.c_in + ci];
-        }
-  return m;
-}
-
 // The batch through the kernels as a caller would: weights once, then image by image, with the
 // workspace and the output filled with NaN beforehand so that a read of unwritten scratch or an
 // output element left unwritten shows.
@@ -76,7 +52,7 @@ std::vector<float> run_winograd(const Conv2dShape& s, const std::vector<float>& 
   return y;
 }
 
-// F(4x4, 3x3) in float: each output is within this share of its tile_magnitude. Measured worst
+// F(4x4, 3x3) in float: each output is within this share of its winograd_tile_magnitude. Measured worst
 // over these cases: 1.7e-6 (the transforms' constants, up to 8, amplify the rounding of a float
 // dot product 10-30x); one misplaced term of size 0.25 would be 8e-4 even with Ci = 70.
 constexpr double tolerance = 1e-5;
@@ -95,9 +71,9 @@ TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_
     REQUIRE(kernels::cpu::winograd3x3_supports(f));
     std::vector<float> u(kernels::cpu::winograd3x3_weights_size(f));
     kernels::cpu::winograd3x3_transform_weights(f, w.data(), u.data());
-    std::vector<double> weight_abs(f.c_out * f.c_in);  // [co][ci]
-    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 9] += std::fabs(w[i]);
-    test::expect_within_magnitude(run_winograd(f, x, u), ref.y, tile_magnitude(f, x, weight_abs), tolerance, "forward");
+    const std::vector<double> forward_abs = test::winograd_weight_abs(f, w, false);
+    test::expect_within_magnitude(run_winograd(f, x, u), ref.y, test::winograd_tile_magnitude(f, x, forward_abs),
+                                  tolerance, "forward");
 
     if (f.pad > 2) continue;  // the input gradient would need padding 2 - pad < 0
     const Conv2dShape b = kernels::transposed_stride1(f);
@@ -105,11 +81,9 @@ TEST_CASE("winograd3x3 forward and input gradient match direct loops", "[conv2d_
     REQUIRE((b.c_in == f.c_out && b.c_out == f.c_in && b.h_out == f.h_in && b.w_out == f.w_in && b.pad == 2 - f.pad));
     u.assign(kernels::cpu::winograd3x3_weights_size(b), 0.f);
     kernels::cpu::winograd3x3_transform_weights_flipped(b, w.data(), u.data());
-    std::vector<double> flipped_abs(b.c_out * b.c_in);  // [ci][co] of the forward
-    for (int64_t co = 0; co < f.c_out; ++co)
-      for (int64_t ci = 0; ci < f.c_in; ++ci) flipped_abs[ci * f.c_out + co] = weight_abs[co * f.c_in + ci];
-    test::expect_within_magnitude(run_winograd(b, dy, u), ref.dx, tile_magnitude(b, dy, flipped_abs), tolerance,
-                                  "input gradient");
+    const std::vector<double> flipped_abs = test::winograd_weight_abs(f, w, true);
+    test::expect_within_magnitude(run_winograd(b, dy, u), ref.dx, test::winograd_tile_magnitude(b, dy, flipped_abs),
+                                  tolerance, "input gradient");
   }
 }
 

@@ -28,11 +28,14 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 
+#include "conv_reference.h"
 #include "kernel_test_util.h"
 #include "kernels/conv2d.h"
 #if defined(ENGINE_CUDA_EMULATED)
 #include "kernels/emu_profile.h"
+#include "kernels/profile_flops.h"
 #endif
 #include "test_util.h"
 
@@ -124,6 +127,13 @@ const ConvCase direct_cases[] = {
 // Gives the tile choice back to the rule when a test that forces shapes ends, passed or not.
 struct AutomaticTileAtExit {
   ~AutomaticTileAtExit() { kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::automatic); }
+};
+// The same for the Winograd mode and the tile choice.
+struct WinogradModeAtExit {
+  ~WinogradModeAtExit() {
+    kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::automatic);
+    kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::automatic);
+  }
 };
 
 kernels::Conv2dShape shape_of(const ConvCase& c) {
@@ -412,11 +422,14 @@ TEST_CASE("conv2d split-K after a sampled-blocks profile: the tiles' tickets sta
 // 52 slots); in s slices ceil(580 s / 528) / s: 1.5, 1.33, 1.25, 1.2, 1.17, 1.14 (s = 7), ...,
 // least 1.1 (s = 10): 7 is the first within 5%. Its weight gradient at batch 1 (256 x 2304, 4 x
 // 36 = 144 tiles of the 3-blocks-per-SM 64x64, 396 resident, K = 1024): 1/s up to s = 2, then
-// ceil(144 s / 396) / s: least 0.375 (s = 8), so 8 (the former rule, 396 / 144: 2).
+// ceil(144 s / 396) / s: least 0.375 (s = 8), so 8 (the former rule, 396 / 144: 2). (The data
+// gradient's shape runs by Winograd under the automatic rule: this reads the implicit GEMM's.)
 TEST_CASE("conv2d split-K rule: slices round the launch to whole waves of resident blocks",
           "[cuda][kernel][conv2d][profile]") {
   REQUIRE_CUDA_DEVICE();
 #if defined(ENGINE_CUDA_EMULATED)
+  const WinogradModeAtExit restore;
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::never);
   if (!kernels::emu::profile_available()) {
     WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
     return;
@@ -518,4 +531,190 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
       }
     }
   }
+}
+
+// Winograd F(4x4, 3x3) (kernels/cuda/conv2d_winograd.cu): the forward and the data gradient of 3x3
+// stride-1 convs against the convolution in double, within 1e-5 of each output's tile magnitude
+// (test::winograd_tile_magnitude: the bound the CPU's F(4x4, 3x3) is held to, whose rounding
+// this shares; a misplaced term of size 0.25 would be far above it). Forced on (always) for the
+// table: odd sizes and partial tiles, pads 0-2 (the data gradient's conv: 2-0), batch 3, channel
+// counts that are not multiples of 4 (scalar loads) or 64 (partial GEMM tiles), tile counts that
+// are and are not multiples of 4 (float4 stores of M), and a reduction long enough for split-K;
+// then every GEMM tile forced on one case; then the automatic rule end to end on a shape it picks.
+namespace {
+
+const ConvCase winograd_cases[] = {
+    {1, 32, 12, 12, 32, 3, 1, 1},   // 9 tiles
+    {2, 5, 9, 7, 6, 3, 1, 0},       // odd sizes, pad 0: partial tiles; 5 channels: scalar loads of U
+    {1, 8, 6, 7, 4, 3, 1, 2},       // pad 2 (its data gradient's conv: pad 0)
+    {3, 12, 10, 14, 20, 3, 1, 1},   // batch 3, 36 tiles: float4 loads and stores
+    {1, 70, 8, 8, 66, 3, 1, 1},     // 70 -> 66 channels: partial 64-wide tiles both ways
+    {1, 300, 5, 5, 7, 3, 1, 1},     // 4 tiles, K = 300: split-K over the 36 phases
+    {1, 64, 34, 34, 64, 3, 1, 0},   // G's residual conv's shape, 64 channels: 64 tiles
+};
+
+// Forward and data gradient of c by the current mode, which must run them by Winograd, against
+// the convolution in double; the bits under every emulator schedule. Returns them.
+std::vector<float> check_winograd(const ConvCase& c) {
+  const kernels::Conv2dShape s = shape_of(c);
+  INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " pad " << c.pad);
+  REQUIRE(kernels::cuda::conv2d_uses_winograd(s, false));
+  REQUIRE(kernels::cuda::conv2d_uses_winograd(s, true));
+  const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+  const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
+  const auto dy = test::random_values(s.n * s.c_out * s.h_out * s.w_out, 3);
+  const test::ConvReference ref = test::direct_conv(s, x, w, dy);
+  DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(dy.size()), dx_d(x.size());
+  auto run = [&] {
+    kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+    kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
+    std::vector<float> all = y_d.to_host(), dx = dx_d.to_host();
+    all.insert(all.end(), dx.begin(), dx.end());
+    return all;
+  };
+  run();
+  constexpr double tolerance = 1e-5;
+  test::expect_within_magnitude(y_d.to_host(), ref.y,
+                                test::winograd_tile_magnitude(s, x, test::winograd_weight_abs(s, w, false)), tolerance,
+                                "winograd forward");
+  test::expect_within_magnitude(
+      dx_d.to_host(), ref.dx,
+      test::winograd_tile_magnitude(kernels::transposed_stride1(s), dy, test::winograd_weight_abs(s, w, true)),
+      tolerance, "winograd data gradient");
+  kernel_test::require_schedule_independent(run, "conv2d winograd");
+  return run();
+}
+
+}  // namespace
+
+TEST_CASE("conv2d by Winograd F(4x4, 3x3): forward and data gradient against the convolution in double",
+          "[cuda][kernel][conv2d][winograd]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  using kernels::cuda::ConvWinograd;
+  const WinogradModeAtExit restore;
+  kernels::cuda::set_conv_winograd(ConvWinograd::always);
+  for (const ConvCase& c : winograd_cases) check_winograd(c);
+  // The 36-phase GEMM on every tile shape.
+  for (const ConvTile tile : {ConvTile::large, ConvTile::medium, ConvTile::tall, ConvTile::wide, ConvTile::tall4,
+                              ConvTile::wide4}) {
+    INFO("tile " << int(tile));
+    kernels::cuda::set_conv_tile(tile);
+    check_winograd(winograd_cases[3]);
+  }
+  // The automatic rule picks it for a 128-channel residual conv at batch 1 (1.5e8 products).
+  kernels::cuda::set_conv_tile(ConvTile::automatic);
+  kernels::cuda::set_conv_winograd(ConvWinograd::automatic);
+  if (std::getenv("ENGINE_TEST_SMALL") == nullptr) check_winograd({1, 128, 34, 34, 128, 3, 1, 0});
+}
+
+// The epilogue is applied by the output transform with the GEMM store's expressions: the bits of
+// the plain forward followed by the epilogue alone.
+TEST_CASE("conv2d by Winograd applies the forward's epilogue", "[cuda][kernel][conv2d][winograd]") {
+  REQUIRE_CUDA_DEVICE();
+  const WinogradModeAtExit restore;
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
+  const kernels::Conv2dShape s = shape_of(winograd_cases[3]);
+  const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+  const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
+  const auto bias = test::random_values(s.c_out, 4);
+  DeviceBuffer<float> x_d(x), w_d(w), bias_d(bias), y_d(static_cast<size_t>(s.n * s.c_out * s.h_out * s.w_out));
+  kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+  std::vector<float> expected = y_d.to_host();
+  const kernels::ConvEpilogue host{bias.data(), true, 0.2f}, device{bias_d.get(), true, 0.2f};
+  const int64_t pixels = s.h_out * s.w_out;
+  int negative = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    negative += expected[i] + bias[(i / pixels) % s.c_out] < 0.f;
+    expected[i] = kernels::apply_epilogue(host, int((i / pixels) % s.c_out), expected[i]);
+  }
+  CHECK(negative > 0);
+  kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get(), device);
+  CHECK(kernel_test::same_bits(y_d.to_host(), expected));
+}
+
+// Where the rule takes Winograd: G's residual and attention convs from batch 1 (256 -> 256 and
+// 256 -> 64 at 34x34, padding 0) and their data gradients; not the hourglass (64 channels at 18x18:
+// 9.4e6 products an image, under 2^27 until batch 15), stride 2, other kernels, padding past 2,
+// TF32, a forced tile, or the mode never.
+TEST_CASE("conv2d Winograd rule", "[cuda][kernel][conv2d][winograd]") {
+  using kernels::cuda::conv2d_uses_winograd;
+  using kernels::cuda::ConvWinograd;
+  const WinogradModeAtExit restore;
+  const ConvCase residual{1, 256, 34, 34, 256, 3, 1, 0}, attention{1, 256, 34, 34, 64, 3, 1, 0};
+  for (const bool backward : {false, true}) {
+    INFO("data gradient " << backward);
+    CHECK(conv2d_uses_winograd(shape_of(residual), backward));
+    CHECK(conv2d_uses_winograd(shape_of(attention), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 64, 18, 18, 64, 3, 1, 0}), backward));
+    CHECK(conv2d_uses_winograd(shape_of({16, 64, 18, 18, 64, 3, 1, 0}), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 2, 1}), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 5, 1, 2}), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 1, 3}), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of(residual), backward, kernels::Precision::tf32));
+    kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::medium);
+    CHECK_FALSE(conv2d_uses_winograd(shape_of(residual), backward));
+    kernels::cuda::set_conv_winograd(ConvWinograd::always);
+    CHECK(conv2d_uses_winograd(shape_of(residual), backward));
+    CHECK(conv2d_uses_winograd(shape_of(winograd_cases[1]), backward));
+    kernels::cuda::set_conv_winograd(ConvWinograd::never);
+    CHECK_FALSE(conv2d_uses_winograd(shape_of(residual), backward));
+    kernels::cuda::set_conv_winograd(ConvWinograd::automatic);
+    kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::automatic);
+  }
+}
+
+TEST_CASE("conv2d Winograd mode from ENGINE_CONV_WINOGRAD", "[cuda][kernel][conv2d][winograd]") {
+  using kernels::cuda::conv_winograd_from_environment;
+  using kernels::cuda::ConvWinograd;
+  struct Unset {
+    ~Unset() { unsetenv("ENGINE_CONV_WINOGRAD"); }
+  } unset;
+  unsetenv("ENGINE_CONV_WINOGRAD");
+  CHECK(conv_winograd_from_environment() == ConvWinograd::automatic);
+  const std::pair<const char*, ConvWinograd> names[] = {
+      {"", ConvWinograd::automatic}, {"auto", ConvWinograd::automatic}, {"always", ConvWinograd::always},
+      {"never", ConvWinograd::never}};
+  for (const auto& [name, mode] : names) {
+    setenv("ENGINE_CONV_WINOGRAD", name, 1);
+    CHECK(conv_winograd_from_environment() == mode);
+  }
+  setenv("ENGINE_CONV_WINOGRAD", "off", 1);
+  CHECK_THROWS_WITH(conv_winograd_from_environment(),
+                    Catch::Contains("ENGINE_CONV_WINOGRAD=off: expected auto, always or never"));
+}
+
+// What the emulator profiler's H200 model is told of a convolution by Winograd: each of its four
+// launches its own arithmetic (the GEMM 2 x 36 Ci Co T, T the 4x4 tiles; the transforms their
+// counted operations), not a share of the direct convolution's 2 x 9 Ci Co Ho Wo that the op
+// states around it (engine/ops/conv2d.cpp), which would price the GEMM at 4 times its work.
+TEST_CASE("conv2d by Winograd tells the profiler its own FLOPs", "[cuda][kernel][conv2d][winograd][profile]") {
+  REQUIRE_CUDA_DEVICE();
+#if defined(ENGINE_CUDA_EMULATED)
+  if (!kernels::emu::profile_available()) {
+    WARN("SKIPPED: this build has no profiling instrumentation (a sanitizer build)");
+    return;
+  }
+  const WinogradModeAtExit restore;
+  const kernels::Conv2dShape s = shape_of({1, 128, 34, 34, 128, 3, 1, 0});  // 64 tiles
+  REQUIRE(kernels::cuda::conv2d_uses_winograd(s, false));
+  DeviceBuffer<float> x(s.n * s.c_in * s.h_in * s.w_in), w(s.c_out * s.c_in * 9), y(s.n * s.c_out * 32 * 32);
+  kernels::emu::set_profiling(true, /*sampled_blocks_only=*/true);
+  kernels::emu::take_launch_profiles();
+  {
+    const kernels::FlopScope op(2.0 * 9 * s.c_in * s.c_out * s.h_out * s.w_out);  // as the engine's op
+    kernels::cuda::conv2d_forward(s, x.get(), w.get(), y.get());
+  }
+  kernels::emu::set_profiling(false);
+  const std::vector<kernels::emu::LaunchProfile> launches = kernels::emu::take_launch_profiles();
+  REQUIRE(launches.size() == 4);
+  const double expected[] = {9 * 14.0 * 128 * 128, 12 * 19.0 * 128 * 64, 2.0 * 36 * 128 * 128 * 64,
+                             10 * 13.0 * 128 * 64};
+  for (int i = 0; i < 4; ++i) {
+    INFO(launches[i].kernel);
+    CHECK(launches[i].flops == expected[i]);
+  }
+#else
+  WARN("SKIPPED: the FLOPs are the CPU emulator profiler's");
+#endif
 }

@@ -96,18 +96,42 @@ inline std::vector<double> winograd_tile_magnitude(const kernels::Conv2dShape& s
   return m;
 }
 
-// weight_abs for winograd_tile_magnitude: sum |w[co,ci]| over the 3x3 taps of the forward conv
-// `forward`'s w, as [co][ci]; with `transposed`, as [ci][co], for its input gradient's conv.
+// weight_abs for the magnitudes: sum |w[co,ci]| over the taps of the conv `forward`'s w, as
+// [co][ci]; with `transposed`, as [ci][co], for its input gradient.
 inline std::vector<double> winograd_weight_abs(const kernels::Conv2dShape& forward, const std::vector<float>& w,
                                                bool transposed) {
+  const int64_t taps = forward.k_h * forward.k_w;
   std::vector<double> sums(forward.c_out * forward.c_in);
   for (int64_t co = 0; co < forward.c_out; ++co)
     for (int64_t ci = 0; ci < forward.c_in; ++ci)
-      for (int64_t k = 0; k < 9; ++k) {
-        const double tap = std::fabs(w[(co * forward.c_in + ci) * 9 + k]);
+      for (int64_t k = 0; k < taps; ++k) {
+        const double tap = std::fabs(w[(co * forward.c_in + ci) * taps + k]);
         sums[transposed ? ci * forward.c_out + co : co * forward.c_in + ci] += tap;
       }
   return sums;
+}
+
+// The same scale for the 4x4 stride-2 Winograd kernels (CPU and CUDA), whose tiles gather phases
+// of a larger patch: bounded per (image, output channel o) by sum over the input channels i of
+// max |in| over the image's channel i times sum |w| over the taps joining i and o. `in` is the
+// forward's x, or with `backward` the input gradient's dy (o then runs over the forward's Ci).
+inline std::vector<double> winograd_channel_magnitude(const kernels::Conv2dShape& forward,
+                                                      const std::vector<float>& in, const std::vector<float>& w,
+                                                      bool backward) {
+  const int64_t c_in = backward ? forward.c_out : forward.c_in, c_out = backward ? forward.c_in : forward.c_out;
+  const int64_t in_plane = backward ? forward.h_out * forward.w_out : forward.h_in * forward.w_in;
+  const int64_t out_plane = backward ? forward.h_in * forward.w_in : forward.h_out * forward.w_out;
+  const std::vector<double> weight_abs = winograd_weight_abs(forward, w, backward);  // [o][i]
+  std::vector<double> m(forward.n * c_out * out_plane);
+  for (int64_t b = 0; b < forward.n; ++b)
+    for (int64_t i = 0; i < c_in; ++i) {
+      double peak = 0;
+      for (int64_t k = 0; k < in_plane; ++k)
+        peak = std::max(peak, double(std::fabs(in[(b * c_in + i) * in_plane + k])));
+      for (int64_t o = 0; o < c_out; ++o)
+        for (int64_t k = 0; k < out_plane; ++k) m[(b * c_out + o) * out_plane + k] += peak * weight_abs[o * c_in + i];
+    }
+  return m;
 }
 
 }  // namespace test

@@ -579,7 +579,7 @@ struct WeightGradTiles {
 // Winograd's product: fp32 only (conv2d_winograd.cuh), so no TF32 instances; its 128x128
 // spilled 36 bytes (the phase's offsets and the A loader's 8 row strides beside 64
 // accumulators), so 64x64 where the rule says 128x128, as the data gradient.
-struct WinogradTiles {
+struct WinogradProductTiles {
   using Large = MediumTile;
   using Medium = MediumTile;
   using MmaLarge = void;
@@ -633,65 +633,77 @@ ConvWinograd winograd_mode() {
   return *winograd_mode_set;
 }
 
-// What Winograd F(4x4, 3x3) computes: 3x3, stride 1, padding 0-2 (a data gradient's conv has
-// 2 - pad), sizes consistent, U, V and M indexable in 32 bits; fp32 only: TF32 keeps the tensor
-// cores' tiles, since the transforms' constants would amplify TF32's rounding of V and U (2^-11)
-// as they amplify float's (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output.
-bool winograd_supports(const Conv2dShape& s, Precision precision) {
-  if (precision != Precision::fp32 || s.k_h != 3 || s.k_w != 3 || s.stride != 1 || s.pad < 0 || s.pad > 2 ||
-      s.h_out < 1 || s.w_out < 1 || s.h_out != s.h_in + 2 * s.pad - 2 || s.w_out != s.w_in + 2 * s.pad - 2)
-    return false;
-  const int64_t tiles = s.n * ((s.h_out + 3) / 4) * ((s.w_out + 3) / 4);
-  return winograd_positions * std::max({s.c_in * tiles, s.c_out * tiles, s.c_in * s.c_out}) <= INT32_MAX;
+// A Winograd product's size in the checks below: phases GEMMs of rows x inner by inner x tiles.
+bool winograd_indexable(int64_t phases, int64_t rows, int64_t inner, int64_t tiles) {
+  return phases * std::max({inner * tiles, rows * tiles, rows * inner}) <= INT32_MAX;
 }
 
-// Where it pays (docs/kernels.md, "conv2d_winograd.cu"): it saves 3/4 of the products of whole
-// tiles and adds three launches (the transforms) and their traffic, ~3 x 8 us in the calibrated
-// model. From 2^27 products (2.7e8 FLOPs, 32 us at the model's 8.5 TFLOP/s) the saving is at
-// least that; under 32 channels either way the GEMM's tiles are mostly padding; and at least
-// 60% of the tiles' outputs must be real (an 8x8 output: 100%; 10x10: 69%; 6x6: 56%).
-bool winograd_pays(const Conv2dShape& s) {
-  const int64_t outputs = s.n * s.h_out * s.w_out, tile_outputs = 16 * s.n * ((s.h_out + 3) / 4) * ((s.w_out + 3) / 4);
-  return s.c_in >= 32 && s.c_out >= 32 && 9 * outputs * s.c_in * s.c_out >= (int64_t(1) << 27) &&
-         10 * outputs >= 6 * tile_outputs;
+// Where a Winograd product pays (docs/kernels.md, "conv2d_winograd.cu"): it saves 3/4 (F(4x4,
+// 3x3)) or 61% (F(4x4, 2x2)) of the products of whole tiles and adds three launches (the
+// transforms) and their traffic, ~3 x 8 us in the calibrated model. From 2^27 direct products
+// (2.7e8 FLOPs, 32 us at the model's 8.5 TFLOP/s) the saving is at least that; under 32 GEMM rows
+// or reduction channels, or 16 tiles, the GEMM's tiles are mostly padding; and at least 60% of the
+// tiles' outputs must be real (an 8x8 output: 100%; 10x10: 69%; 6x6: 56%; 2x2: 25%).
+bool winograd_pays(int64_t rows, int64_t inner, int64_t tiles, int64_t outputs, int64_t tile_outputs,
+                   int64_t products) {
+  return rows >= 32 && inner >= 32 && tiles >= 16 && products >= (int64_t(1) << 27) && 10 * outputs >= 6 * tile_outputs;
 }
 
-bool winograd_runs(const Conv2dShape& s, Precision precision) {
+bool winograd_runs(bool supported, bool pays) {
   switch (winograd_mode()) {
     case ConvWinograd::never: return false;
-    case ConvWinograd::always: return winograd_supports(s, precision);
-    default: return forced_tile == ConvTile::automatic && winograd_supports(s, precision) && winograd_pays(s);
+    case ConvWinograd::always: return supported;
+    default: return forced_tile == ConvTile::automatic && supported && pays;
   }
 }
 
-// The conv of a data gradient by Winograd: the stride-1 conv of dy with the flipped kernel.
-bool backward_input_by_winograd(const Conv2dShape& s, Precision precision) {
-  return s.k_h == 3 && s.k_w == 3 && s.stride == 1 && winograd_runs(transposed_stride1(s), precision);
+int64_t tiles_of4(int64_t size) { return (size + 3) / 4; }
+
+// F(4x4, 3x3) of the conv s: 3x3, stride 1, padding 0-2 (a data gradient's conv has 2 - pad),
+// sizes consistent; fp32 only: TF32 keeps the tensor cores' tiles, since the transforms'
+// constants would amplify TF32's rounding of V and U (2^-11) as they amplify float's
+// (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output. The same holds for F(4x4, 2x2).
+bool winograd3x3_runs(const Conv2dShape& s, Precision precision) {
+  const int64_t tiles = s.n * tiles_of4(s.h_out) * tiles_of4(s.w_out), outputs = s.n * s.h_out * s.w_out;
+  const bool supported = precision == Precision::fp32 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 && s.pad >= 0 &&
+                         s.pad <= 2 && s.h_out >= 1 && s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 &&
+                         s.w_out == s.w_in + 2 * s.pad - 2 && winograd_indexable(36, s.c_out, s.c_in, tiles);
+  const int64_t products = 9 * outputs * s.c_in * s.c_out;
+  return winograd_runs(supported, winograd_pays(s.c_out, s.c_in, tiles, outputs, 16 * tiles, products));
 }
 
-ScratchBuffer<float> winograd_u, winograd_v, winograd_m;
+// The data gradient of a 3x3 stride-1 conv by F(4x4, 3x3): the conv of dy with the flipped kernel.
+bool backward_input_by_winograd3x3(const Conv2dShape& s, Precision precision) {
+  return s.k_h == 3 && s.k_w == 3 && s.stride == 1 && winograd3x3_runs(transposed_stride1(s), precision);
+}
 
-// y = conv2d(x, w) by Winograd (conv2d_winograd.cuh), then the epilogue; `flipped`: w is the
-// kernel of the conv whose data gradient `shape` is (winograd_weights).
-void winograd_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
-                   const ConvEpilogue& epilogue) {
-  const WinogradShape s = winograd_shape(shape);
-  const int tiles = s.tiles(), count = winograd_positions * s.c_out * tiles;
-  float* u = winograd_u.get(size_t(winograd_positions) * s.c_out * s.c_in);
-  float* v = winograd_v.get(size_t(winograd_positions) * s.c_in * tiles);
-  float* m = winograd_m.get(size_t(count));
-  winograd_weights(s, w, flipped, u);
-  winograd_input(s, x, v);
-  StoreWinograd store{};
-  store.tiles = tiles, store.c_out = s.c_out, store.vec4 = tiles % 4 == 0;
-  const FlopScope flops(2.0 * winograd_positions * s.c_in * s.c_out * tiles);  // not the direct conv's count
-  gemm_split_k<WinogradTiles>(Precision::fp32, winograd_positions, tiles, s.c_out, s.c_in, count,
-                             WinogradTransformedInput{v, tiles, s.c_in},
-                             WinogradTransformedWeights{u, s.c_in, s.c_out, s.c_in % 4 == 0}, m, store);
-  winograd_output(s, m, y, epilogue);
+// F(4x4, 2x2) of a 4x4 stride-2 conv s, pad >= 0 (conv2d_winograd_stride2.cu), forward (GEMM rows
+// Co, reduction 4 Ci, the output's tiles) or data gradient (rows Ci, reduction Co, dx's phase
+// (0, 0)'s tiles, four groups).
+bool winograd4x4s2_runs(const Conv2dShape& s, bool backward, Precision precision) {
+  const int64_t tiles = backward ? s.n * tiles_of4((s.h_in + 1) / 2) * tiles_of4((s.w_in + 1) / 2)
+                                 : s.n * tiles_of4(s.h_out) * tiles_of4(s.w_out);
+  const int64_t rows = backward ? s.c_in : s.c_out, inner = backward ? s.c_out : 4 * s.c_in;
+  const int64_t outputs = backward ? s.n * s.h_in * s.w_in : s.n * s.h_out * s.w_out;
+  const int64_t tile_outputs = (backward ? 4 : 1) * 16 * tiles;
+  const bool supported = precision == Precision::fp32 && s.k_h == 4 && s.k_w == 4 && s.stride == 2 && s.pad >= 0 &&
+                         s.h_out >= 1 && s.w_out >= 1 && s.h_out == (s.h_in + 2 * s.pad - 4) / 2 + 1 &&
+                         s.w_out == (s.w_in + 2 * s.pad - 4) / 2 + 1 && s.h_in + 2 * s.pad >= 4 &&
+                         s.w_in + 2 * s.pad >= 4 && winograd_indexable((backward ? 4 : 1) * 25, rows, inner, tiles);
+  const int64_t products = 16 * s.n * s.h_out * s.w_out * s.c_in * s.c_out;
+  return winograd_runs(supported, winograd_pays(rows, inner, tiles, outputs, tile_outputs, products));
 }
 
 }  // namespace
+
+void winograd_product(const WinogradProduct& p, const float* v, const float* u, float* m) {
+  StoreWinograd store{};
+  store.tiles = p.tiles, store.c_out = p.rows, store.vec4 = p.tiles % 4 == 0;
+  const FlopScope flops(2.0 * p.phases * p.inner * p.rows * p.tiles);  // not the direct conv's count
+  gemm_split_k<WinogradProductTiles>(Precision::fp32, p.phases, p.tiles, p.rows, p.inner, p.phases * p.rows * p.tiles,
+                              WinogradTransformedInput{v, p.tiles, p.inner},
+                              WinogradTransformedWeights{u, p.inner, p.rows, p.inner % 4 == 0}, m, store);
+}
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
@@ -707,7 +719,8 @@ ConvWinograd conv_winograd_from_environment() {
 }
 
 bool conv2d_uses_winograd(const Conv2dShape& shape, bool backward_input, Precision precision) {
-  return backward_input ? backward_input_by_winograd(shape, precision) : winograd_runs(shape, precision);
+  return backward_input ? backward_input_by_winograd3x3(shape, precision) || winograd4x4s2_runs(shape, true, precision)
+                        : winograd3x3_runs(shape, precision) || winograd4x4s2_runs(shape, false, precision);
 }
 
 int conv2d_forward_direct_slices(const Conv2dShape& shape) {
@@ -719,7 +732,8 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  if (winograd_runs(shape, precision)) return winograd_conv(shape, x, w, false, y, epilogue);
+  if (winograd3x3_runs(shape, precision)) return winograd3x3_conv(shape, x, w, false, y, epilogue);
+  if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_forward(shape, x, w, y, epilogue);
   if (const int slices = conv2d_forward_direct_slices(shape); slices > 0)
     return conv2d_direct_forward(shape, slices, x, w, y, epilogue);
   StoreNchw store{};
@@ -739,8 +753,9 @@ void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogu
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
   const Dims s = dims_of(shape);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
-  if (backward_input_by_winograd(shape, precision))
-    return winograd_conv(transposed_stride1(shape), dy, w, true, dx, {});
+  if (backward_input_by_winograd3x3(shape, precision))
+    return winograd3x3_conv(transposed_stride1(shape), dy, w, true, dx, {});
+  if (winograd4x4s2_runs(shape, true, precision)) return winograd4x4s2_backward_input(shape, dy, w, dx);
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;

@@ -1,6 +1,7 @@
-// Winograd F(4x4, 3x3)'s three transforms (contract: conv2d_winograd.cuh; docs/kernels.md,
-// "conv2d_winograd.cu"). The GEMM between them is conv2d.cu's implicit GEMM, the 36 positions as
-// its phases: there the products are on the tuned tiles, split-K and all.
+// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: three transforms around the product
+// (contract: conv2d_winograd.cuh; docs/kernels.md, "conv2d_winograd.cu"), and the workspaces
+// that both Winograd files share. The GEMM between the transforms is conv2d.cu's implicit GEMM,
+// the 36 positions as its phases: there the products are on the tuned tiles, split-K and all.
 //
 // Why Winograd on the GPU: the product of a 3x3 convolution with 256 channels (G's residual
 // block, 2 convs of 6.8e10 FLOPs each in a batch-8 translation) is FMA-bound on any tile; F(4x4,
@@ -18,28 +19,26 @@
 // first, then rows. No sums across threads: the bits do not depend on the schedule.
 #include "common.cuh"
 #include "conv2d_winograd.cuh"
-#include "fast_divide.cuh"
 #include "kernels/profile_flops.h"
 
 namespace kernels::cuda {
 namespace {
 
-constexpr int tile = 4, alpha = tile + 2;
+constexpr int tile = 4, alpha = tile + 2, positions = alpha * alpha;
 
-// t = (n, th, tw) over the output's tiles, and a channel c before it: i = c T + t.
-struct TileIndex {
-  FastDivisor all, per_image, across;  // T, tiles_h tiles_w, tiles_w
-  explicit TileIndex(const WinogradShape& s)
-      : all(s.tiles()), per_image(s.tiles_h * s.tiles_w), across(s.tiles_w) {}
-  struct At {
-    int channel, t, n, th, tw;
-  };
-  __device__ __forceinline__ At at(int i) const {
-    const int c = all.quotient(i), t = i - c * all.divisor, n = per_image.quotient(t);
-    const int r = t - n * per_image.divisor, th = across.quotient(r);
-    return {c, t, n, th, r - th * across.divisor};
-  }
+// The conv in the tiles it is computed in.
+struct Shape3x3 {
+  int n, c_in, h_in, w_in, c_out, pad, h_out, w_out;
+  int tiles_h, tiles_w;  // ceil(h_out / 4), ceil(w_out / 4)
+  int tiles() const { return n * tiles_h * tiles_w; }
 };
+
+Shape3x3 shape_of(const Conv2dShape& s) {
+  auto i = [](int64_t v) { return static_cast<int>(v); };
+  const int h_out = i(s.h_out), w_out = i(s.w_out);
+  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out,
+          (h_out + tile - 1) / tile, (w_out + tile - 1) / tile};
+}
 
 // B^T: 6 -> 6.
 __device__ __forceinline__ void input_1d(float d0, float d1, float d2, float d3, float d4, float d5, float* out) {
@@ -102,11 +101,11 @@ __global__ void __launch_bounds__(elementwise_block) winograd_weights_kernel(Fas
 }
 
 // Thread i = ci T + t: v[xi][ci][t].
-__global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(WinogradShape s, TileIndex index,
+__global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(Shape3x3 s, WinogradTiles index,
                                                                            const float* x, float* v) {
   const int plane = s.c_in * index.all.divisor;  // of one position in v; a thread per element
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
-    const TileIndex::At at = index.at(i);
+    const WinogradTiles::At at = index.at(i);
     const float* image = x + (at.n * s.c_in + at.channel) * s.h_in * s.w_in;
     const int ih0 = at.th * tile - s.pad, iw0 = at.tw * tile - s.pad;
     float d[alpha][alpha];
@@ -134,12 +133,12 @@ __global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(Winog
 }
 
 // Thread i = co T + t: the tile's outputs that lie inside y.
-__global__ void __launch_bounds__(elementwise_block) winograd_output_kernel(WinogradShape s, TileIndex index,
+__global__ void __launch_bounds__(elementwise_block) winograd_output_kernel(Shape3x3 s, WinogradTiles index,
                                                                             const float* m, float* y,
                                                                             ConvEpilogue epilogue) {
   const int plane = s.c_out * index.all.divisor;  // of one position in m; a thread per tile of y
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
-    const TileIndex::At at = index.at(i);
+    const WinogradTiles::At at = index.at(i);
     float half[tile][alpha], row[tile];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {
@@ -163,36 +162,48 @@ __global__ void __launch_bounds__(elementwise_block) winograd_output_kernel(Wino
   }
 }
 
-}  // namespace
-
-WinogradShape winograd_shape(const Conv2dShape& s) {
-  auto i = [](int64_t v) { return static_cast<int>(v); };
-  const int h_out = i(s.h_out), w_out = i(s.w_out);
-  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out,
-          (h_out + tile - 1) / tile, (w_out + tile - 1) / tile};
-}
-
 // Each launch tells the emulator profiler its own arithmetic (kernels/profile_flops.h), which
 // the op's FLOP count, that of the direct convolution, would overstate: per thread 9 1-D
 // transforms G of 14 operations (weights), 12 of B^T's 19 (input), 10 of A^T's 13 (output),
 // counted from the expressions above.
-void winograd_weights(const WinogradShape& s, const float* w, bool flipped, float* u) {
+void transform_weights(const Shape3x3& s, const float* w, bool flipped, float* u) {
   const FlopScope flops(9 * 14.0 * s.c_out * s.c_in);
   const int co_stride = flipped ? 9 : s.c_in * 9, ci_stride = flipped ? s.c_out * 9 : 9;
   launch(winograd_weights_kernel, {dim3(grid_for(int64_t(s.c_out) * s.c_in)), dim3(elementwise_block), 0, stream()},
          FastDivisor(s.c_in), s.c_out, w, co_stride, ci_stride, flipped, u);
 }
 
-void winograd_input(const WinogradShape& s, const float* x, float* v) {
+void transform_input(const Shape3x3& s, const float* x, float* v) {
   const FlopScope flops(12 * 19.0 * s.c_in * s.tiles());
   launch(winograd_input_kernel, {dim3(grid_for(int64_t(s.c_in) * s.tiles())), dim3(elementwise_block), 0, stream()},
-         s, TileIndex(s), x, v);
+         s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), x, v);
 }
 
-void winograd_output(const WinogradShape& s, const float* m, float* y, const ConvEpilogue& epilogue) {
+void transform_output(const Shape3x3& s, const float* m, float* y, const ConvEpilogue& epilogue) {
   const FlopScope flops(10 * 13.0 * s.c_out * s.tiles());
   launch(winograd_output_kernel, {dim3(grid_for(int64_t(s.c_out) * s.tiles())), dim3(elementwise_block), 0, stream()},
-         s, TileIndex(s), m, y, epilogue);
+         s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), m, y, epilogue);
+}
+
+ScratchBuffer<float> workspace_u, workspace_v, workspace_m;
+
+}  // namespace
+
+WinogradWorkspace winograd_workspace(const WinogradProduct& p) {
+  const size_t phases = size_t(p.phases);
+  return {workspace_u.get(phases * p.rows * p.inner), workspace_v.get(phases * p.inner * p.tiles),
+          workspace_m.get(phases * p.rows * p.tiles)};
+}
+
+void winograd3x3_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
+                      const ConvEpilogue& epilogue) {
+  const Shape3x3 s = shape_of(shape);
+  const WinogradProduct product{positions, s.tiles(), s.c_out, s.c_in};
+  const WinogradWorkspace work = winograd_workspace(product);
+  transform_weights(s, w, flipped, work.u);
+  transform_input(s, x, work.v);
+  winograd_product(product, work.v, work.u, work.m);
+  transform_output(s, work.m, y, epilogue);
 }
 
 }  // namespace kernels::cuda

@@ -1,36 +1,61 @@
 #pragma once
-// Winograd F(4x4, 3x3) for conv2d.cu (design: conv2d_winograd.cu; docs/kernels.md,
-// "conv2d_winograd.cu"): a 3x3 stride-1 convolution as three transforms around 36 GEMMs, which
-// conv2d.cu runs on its implicit-GEMM tiles as 36 phases of one launch. With t = (n, th, tw) a
-// 4x4 output tile and xi = (i, j) one of the 36 positions of a transformed 6x6 tile:
-//   U[xi][co][ci] = (G w[co][ci] G^T)[xi]                      winograd_weights
-//   V[xi][ci][t]  = (B^T d[n][ci] B)[xi], d the tile's 6x6 patch   winograd_input
-//   M[xi][co][t]  = sum_ci V[xi][ci][t] U[xi][co][ci]         conv2d.cu (the GEMM, ci in order)
-//   y tile        = A^T M[.][co][t] A, cropped, then the epilogue    winograd_output
-// B^T, G and A^T are kernels/cpu/conv2d_winograd.cpp's (docs/ops/conv2d.md). 36 multiplications
-// per channel pair and tile instead of 9 x 16: 4x fewer on whole tiles.
+// Winograd convolutions for conv2d.cu (designs: conv2d_winograd.cu, conv2d_winograd_stride2.cu;
+// docs/kernels.md): a convolution as three transforms around batched GEMMs, which conv2d.cu runs
+// on its implicit-GEMM tiles, one phase of one launch per GEMM. With t = (n, th, tw) a 4x4 tile
+// of outputs and xi one of the positions of a transformed tile:
+//   U[xi][row][k] = (G w G^T)[xi]          the weights, per (row, k)
+//   V[xi][k][t]   = (B^T d B)[xi]          d the tile's input patch, per (k, t)
+//   M[xi][row][t] = sum_k V[xi][k][t] U[xi][row][k]     winograd_product (conv2d.cu), k in order
+//   out tile      = A^T M[.][row][t] A, cropped (then the forward's epilogue)
+// The matrices are the CPU kernels' (kernels/cpu/conv2d_winograd*.cpp, docs/ops/conv2d.md).
+// Every function here runs on the current stream; every tensor, U, V and M included, indexes in
+// 32 bits (conv2d.cu's rules check).
+#include "fast_divide.cuh"
 #include "kernels/conv2d.h"
 
 namespace kernels::cuda {
 
-constexpr int winograd_positions = 36;
+// F(4x4, 3x3) of a 3x3 stride-1 conv, padding 0-2: y = conv2d(x, w), then the epilogue. With
+// `flipped`, `shape` is the data gradient's conv (transposed_stride1 of the forward's) and w the
+// forward's kernel, read with its channels swapped and its taps flipped (conv2d_winograd.cu).
+void winograd3x3_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
+                      const ConvEpilogue& epilogue);
 
-// A conv2d of 3x3, stride 1, padding `pad` (>= 0), in the tiles it is computed in. Every tensor,
-// U, V and M included, indexes in 32 bits (the caller checks).
-struct WinogradShape {
-  int n, c_in, h_in, w_in, c_out, pad, h_out, w_out;
-  int tiles_h, tiles_w;  // ceil(h_out / 4), ceil(w_out / 4)
-  int tiles() const { return n * tiles_h * tiles_w; }
+// F(4x4, 2x2) of a 4x4 stride-2 conv `shape` (conv2d_winograd_stride2.cu): its forward, then the
+// epilogue, and its data gradient (which is also conv_transpose2d's forward).
+void winograd4x4s2_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
+                           const ConvEpilogue& epilogue);
+void winograd4x4s2_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
+
+// ---- shared by the two files ----
+
+// The GEMMs: `phases` of them, each M[phase] (rows x tiles) = U[phase] (rows x inner) V[phase]
+// (inner x tiles), laid out as above. Defined in conv2d.cu, which owns the tiles.
+struct WinogradProduct {
+  int phases, tiles, rows, inner;
 };
-WinogradShape winograd_shape(const Conv2dShape& s);
+void winograd_product(const WinogradProduct& p, const float* v, const float* u, float* m);
 
-// U = the transform of w [c_out][c_in][3][3]; with `flipped`, of the input gradient's kernel:
-// w is the forward's [c_in][c_out][3][3] (this shape is the transposed conv, transposed_stride1),
-// read with its channels swapped and its taps flipped, without a copy.
-void winograd_weights(const WinogradShape& s, const float* w, bool flipped, float* u);
-// V = the transform of every tile's input patch of x [n][c_in][h_in][w_in] (zeros outside it).
-void winograd_input(const WinogradShape& s, const float* x, float* v);
-// y [n][c_out][h_out][w_out] = the inverse transform of M, then the epilogue.
-void winograd_output(const WinogradShape& s, const float* m, float* y, const ConvEpilogue& epilogue);
+// U, V and M of a product, in workspaces kept for the process (ScratchBuffer: a captured CUDA
+// graph may hold their addresses).
+struct WinogradWorkspace {
+  float *u, *v, *m;
+};
+WinogradWorkspace winograd_workspace(const WinogradProduct& p);
+
+// i = c T + t over the 4x4 output tiles t = (n, th, tw) of a grid, and a channel c before them.
+struct WinogradTiles {
+  FastDivisor all, per_image, across;  // T, tiles_h tiles_w, tiles_w
+  WinogradTiles(int n, int tiles_h, int tiles_w)
+      : all(n * tiles_h * tiles_w), per_image(tiles_h * tiles_w), across(tiles_w) {}
+  struct At {
+    int channel, t, n, th, tw;
+  };
+  __device__ __forceinline__ At at(int i) const {
+    const int c = all.quotient(i), t = i - c * all.divisor, n = per_image.quotient(t);
+    const int r = t - n * per_image.divisor, th = across.quotient(r);
+    return {c, t, n, th, r - th * across.divisor};
+  }
+};
 
 }  // namespace kernels::cuda

@@ -42,24 +42,6 @@ const Stride2Case cases[] = {
     {"SARGAN D 3 (128 -> 256 at 32x32), channels cut to 32 -> 40", 1, 32, 32, 32, 40, 1},
 };
 
-// The scale of the rounding error of an output: every output of a tile is a combination of the
-// transforms of the tile's whole input patch, so its error follows the patch rather than its own
-// terms. Bounded per (image, output channel o) by sum over the input channels i of max |in| over
-// the image's channel i times sum |w| over the taps joining i and o (weight_abs[o][i]).
-std::vector<double> magnitude(int64_t n, int64_t c_in, int64_t in_plane, const std::vector<float>& in, int64_t c_out,
-                              int64_t out_plane, const std::vector<double>& weight_abs) {
-  std::vector<double> m(n * c_out * out_plane);
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t i = 0; i < c_in; ++i) {
-      double peak = 0;
-      for (int64_t k = 0; k < in_plane; ++k)
-        peak = std::max(peak, double(std::fabs(in[(b * c_in + i) * in_plane + k])));
-      for (int64_t o = 0; o < c_out; ++o)
-        for (int64_t k = 0; k < out_plane; ++k) m[(b * c_out + o) * out_plane + k] += peak * weight_abs[o * c_in + i];
-    }
-  return m;
-}
-
 // The batch through the kernels as a caller would: weights once, then image by image, each image
 // in two ranges of panels (the second empty when there is one panel), with the workspace and the
 // output filled with NaN beforehand so that a read of unwritten scratch or an output element left
@@ -96,17 +78,12 @@ TEST_CASE("winograd4x4s2 forward and input gradient match direct loops", "[conv2
     const auto w = test::random_values(s.c_out * s.c_in * 16, 2);
     const auto dy = test::random_values(s.n * s.c_out * out_plane, 3);
     const test::ConvReference ref = test::direct_conv(s, x, w, dy);
-    std::vector<double> weight_abs(s.c_out * s.c_in), transposed_abs(s.c_in * s.c_out);  // [co][ci], [ci][co]
-    for (size_t i = 0; i < w.size(); ++i) weight_abs[i / 16] += std::fabs(w[i]);
-    for (int64_t co = 0; co < s.c_out; ++co)
-      for (int64_t ci = 0; ci < s.c_in; ++ci) transposed_abs[ci * s.c_out + co] = weight_abs[co * s.c_in + ci];
-
     test::expect_within_magnitude(
         run_winograd(s, Winograd4x4s2Pass::forward, w, x, s.c_in * in_plane, s.c_out * out_plane), ref.y,
-        magnitude(s.n, s.c_in, in_plane, x, s.c_out, out_plane, weight_abs), tolerance, "forward");
+        test::winograd_channel_magnitude(s, x, w, false), tolerance, "forward");
     test::expect_within_magnitude(
         run_winograd(s, Winograd4x4s2Pass::backward_input, w, dy, s.c_out * out_plane, s.c_in * in_plane), ref.dx,
-        magnitude(s.n, s.c_out, out_plane, dy, s.c_in, in_plane, transposed_abs), tolerance, "input gradient");
+        test::winograd_channel_magnitude(s, dy, w, true), tolerance, "input gradient");
   }
 }
 

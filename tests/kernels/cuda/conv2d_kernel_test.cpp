@@ -533,14 +533,16 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
   }
 }
 
-// Winograd F(4x4, 3x3) (kernels/cuda/conv2d_winograd.cu): the forward and the data gradient of 3x3
-// stride-1 convs against the convolution in double, within 1e-5 of each output's tile magnitude
-// (test::winograd_tile_magnitude: the bound the CPU's F(4x4, 3x3) is held to, whose rounding
-// this shares; a misplaced term of size 0.25 would be far above it). Forced on (always) for the
-// table: odd sizes and partial tiles, pads 0-2 (the data gradient's conv: 2-0), batch 3, channel
-// counts that are not multiples of 4 (scalar loads) or 64 (partial GEMM tiles), tile counts that
-// are and are not multiples of 4 (float4 stores of M), and a reduction long enough for split-K;
-// then every GEMM tile forced on one case; then the automatic rule end to end on a shape it picks.
+// Winograd F(4x4, 3x3) and F(4x4, 2x2) (kernels/cuda/conv2d_winograd.cu, conv2d_winograd_stride2.cu):
+// the forward and the data gradient of 3x3 stride-1 and 4x4 stride-2 convs against the
+// convolution in double, within 1e-5 of each output's magnitude (test::winograd_tile_magnitude
+// and winograd_channel_magnitude: the bounds the CPU's Winograd kernels are held to, whose
+// rounding these share; a misplaced term of size 0.25 would be far above them). Forced on
+// (always) for the tables: odd sizes and partial tiles (and for stride 2, dx phases of unequal
+// sizes and input rows no tap reaches), pads 0-3, batch 3, channel counts that are not multiples
+// of 4 (scalar loads) or 64 (partial GEMM tiles), tile counts that are and are not multiples of
+// 4 (float4 stores of M), and a reduction long enough for split-K; then every GEMM tile forced on
+// one case of each; then the automatic rule end to end on shapes it picks.
 namespace {
 
 const ConvCase winograd_cases[] = {
@@ -553,6 +555,17 @@ const ConvCase winograd_cases[] = {
     {1, 64, 34, 34, 64, 3, 1, 0},   // G's residual conv's shape, 64 channels: 64 tiles
 };
 
+const ConvCase winograd_stride2_cases[] = {
+    {1, 3, 9, 7, 5, 4, 2, 1},       // odd sizes: dx phases of 5x4, 5x3, 4x4, 4x3; 12 forward channels
+    {2, 5, 13, 9, 4, 4, 2, 1},      // batch 2, partial tiles
+    {1, 4, 11, 6, 7, 4, 2, 2},      // pad 2, H != W
+    {1, 4, 9, 10, 5, 4, 2, 0},      // pad 0, odd H: the last input row no tap reaches (dx 0 there)
+    {1, 6, 5, 4, 3, 4, 2, 3},       // pad 3
+    {1, 70, 12, 14, 66, 4, 2, 1},   // 70 -> 66 channels: partial 64-wide tiles both ways, split-K
+    {3, 16, 16, 16, 20, 4, 2, 1},   // batch 3, 12 tiles both ways: float4 loads and stores
+    {1, 32, 32, 32, 40, 4, 2, 1},   // D 3's shape, channels cut to 32 -> 40: 64 and 16 x 4 tiles
+};
+
 // Forward and data gradient of c by the current mode, which must run them by Winograd, against
 // the convolution in double; the bits under every emulator schedule. Returns them.
 std::vector<float> check_winograd(const ConvCase& c) {
@@ -561,9 +574,10 @@ std::vector<float> check_winograd(const ConvCase& c) {
   REQUIRE(kernels::cuda::conv2d_uses_winograd(s, false));
   REQUIRE(kernels::cuda::conv2d_uses_winograd(s, true));
   const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
-  const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
+  const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
   const auto dy = test::random_values(s.n * s.c_out * s.h_out * s.w_out, 3);
   const test::ConvReference ref = test::direct_conv(s, x, w, dy);
+  const bool stride2 = c.k == 4;
   DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(dy.size()), dx_d(x.size());
   auto run = [&] {
     kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
@@ -574,38 +588,46 @@ std::vector<float> check_winograd(const ConvCase& c) {
   };
   run();
   constexpr double tolerance = 1e-5;
-  test::expect_within_magnitude(y_d.to_host(), ref.y,
-                                test::winograd_tile_magnitude(s, x, test::winograd_weight_abs(s, w, false)), tolerance,
-                                "winograd forward");
-  test::expect_within_magnitude(
-      dx_d.to_host(), ref.dx,
-      test::winograd_tile_magnitude(kernels::transposed_stride1(s), dy, test::winograd_weight_abs(s, w, true)),
-      tolerance, "winograd data gradient");
+  const std::vector<double> y_magnitude =
+      stride2 ? test::winograd_channel_magnitude(s, x, w, false)
+              : test::winograd_tile_magnitude(s, x, test::winograd_weight_abs(s, w, false));
+  const std::vector<double> dx_magnitude =
+      stride2 ? test::winograd_channel_magnitude(s, dy, w, true)
+              : test::winograd_tile_magnitude(kernels::transposed_stride1(s), dy, test::winograd_weight_abs(s, w, true));
+  test::expect_within_magnitude(y_d.to_host(), ref.y, y_magnitude, tolerance, "winograd forward");
+  test::expect_within_magnitude(dx_d.to_host(), ref.dx, dx_magnitude, tolerance, "winograd data gradient");
   kernel_test::require_schedule_independent(run, "conv2d winograd");
   return run();
 }
 
 }  // namespace
 
-TEST_CASE("conv2d by Winograd F(4x4, 3x3): forward and data gradient against the convolution in double",
-          "[cuda][kernel][conv2d][winograd]") {
+TEST_CASE("conv2d by Winograd F(4x4, 3x3) and F(4x4, 2x2): forward and data gradient against the convolution in "
+          "double", "[cuda][kernel][conv2d][winograd]") {
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;
   using kernels::cuda::ConvWinograd;
   const WinogradModeAtExit restore;
   kernels::cuda::set_conv_winograd(ConvWinograd::always);
   for (const ConvCase& c : winograd_cases) check_winograd(c);
-  // The 36-phase GEMM on every tile shape.
+  for (const ConvCase& c : winograd_stride2_cases) check_winograd(c);
+  // The phased GEMM (36 phases; 25 forward, 100 data gradient) on every tile shape.
   for (const ConvTile tile : {ConvTile::large, ConvTile::medium, ConvTile::tall, ConvTile::wide, ConvTile::tall4,
                               ConvTile::wide4}) {
     INFO("tile " << int(tile));
     kernels::cuda::set_conv_tile(tile);
     check_winograd(winograd_cases[3]);
+    check_winograd(winograd_stride2_cases[6]);
   }
-  // The automatic rule picks it for a 128-channel residual conv at batch 1 (1.5e8 products).
+  // The automatic rule picks them for a 128-channel residual conv at batch 1 (1.5e8 products)
+  // and G's second down-sampling conv with its channels halved (64 -> 128 at 64x64: 64 tiles
+  // forward, 256 in each of dx's phases).
   kernels::cuda::set_conv_tile(ConvTile::automatic);
   kernels::cuda::set_conv_winograd(ConvWinograd::automatic);
-  if (std::getenv("ENGINE_TEST_SMALL") == nullptr) check_winograd({1, 128, 34, 34, 128, 3, 1, 0});
+  if (std::getenv("ENGINE_TEST_SMALL") == nullptr) {
+    check_winograd({1, 128, 34, 34, 128, 3, 1, 0});
+    check_winograd({1, 64, 64, 64, 128, 4, 2, 1});
+  }
 }
 
 // The epilogue is applied by the output transform with the GEMM store's expressions: the bits of
@@ -635,8 +657,11 @@ TEST_CASE("conv2d by Winograd applies the forward's epilogue", "[cuda][kernel][c
 
 // Where the rule takes Winograd: G's residual and attention convs from batch 1 (256 -> 256 and
 // 256 -> 64 at 34x34, padding 0) and their data gradients; not the hourglass (64 channels at 18x18:
-// 9.4e6 products an image, under 2^27 until batch 15), stride 2, other kernels, padding past 2,
-// TF32, a forced tile, or the mode never.
+// 9.4e6 products an image, under 2^27 until batch 15), 3x3 stride 2, other kernels, padding past
+// 2, TF32, a forced tile, or the mode never. For 4x4 stride 2: G's down-sampling convs (and so its
+// transposed convs, their data gradients) from batch 1; not D's first (3 channels: 12 forward
+// channels, 3 GEMM rows backward), D 4 at batch 1 (an 8x8 output: 4 tiles) but at batch 8, D 5
+// (one tile an image) or D 6 (a 2x2 output: a quarter of each tile).
 TEST_CASE("conv2d Winograd rule", "[cuda][kernel][conv2d][winograd]") {
   using kernels::cuda::conv2d_uses_winograd;
   using kernels::cuda::ConvWinograd;
@@ -651,6 +676,13 @@ TEST_CASE("conv2d Winograd rule", "[cuda][kernel][conv2d][winograd]") {
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 2, 1}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 5, 1, 2}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 1, 3}), backward));
+    CHECK(conv2d_uses_winograd(shape_of({1, 64, 128, 128, 128, 4, 2, 1}), backward));    // G down 1
+    CHECK(conv2d_uses_winograd(shape_of({1, 128, 64, 64, 256, 4, 2, 1}), backward));     // G down 2
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({8, 3, 128, 128, 64, 4, 2, 1}), backward));  // D 1
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 16, 16, 512, 4, 2, 1}), backward));  // D 4
+    CHECK(conv2d_uses_winograd(shape_of({8, 256, 16, 16, 512, 4, 2, 1}), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({8, 512, 8, 8, 1024, 4, 2, 1}), backward));  // D 5
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({16, 1024, 4, 4, 2048, 4, 2, 1}), backward));  // D 6
     CHECK_FALSE(conv2d_uses_winograd(shape_of(residual), backward, kernels::Precision::tf32));
     kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::medium);
     CHECK_FALSE(conv2d_uses_winograd(shape_of(residual), backward));

@@ -134,4 +134,25 @@ inline std::vector<double> winograd_channel_magnitude(const kernels::Conv2dShape
   return m;
 }
 
+// The scale of the rounding error of a weight gradient by Winograd (the CUDA kernels': dU summed
+// over the tiles of each image's transforms of x and dy): per (co, ci) and tap, sum over the
+// images of sum |dy[n,co]| times max |x[n,ci]|.
+inline std::vector<double> winograd_weight_grad_magnitude(const kernels::Conv2dShape& s, const std::vector<float>& x,
+                                                          const std::vector<float>& dy) {
+  const int64_t in_plane = s.h_in * s.w_in, out_plane = s.h_out * s.w_out, taps = s.k_h * s.k_w;
+  std::vector<double> m(s.c_out * s.c_in * taps);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t co = 0; co < s.c_out; ++co) {
+      double dy_sum = 0;
+      for (int64_t k = 0; k < out_plane; ++k) dy_sum += std::fabs(dy[(n * s.c_out + co) * out_plane + k]);
+      for (int64_t ci = 0; ci < s.c_in; ++ci) {
+        double peak = 0;
+        for (int64_t k = 0; k < in_plane; ++k)
+          peak = std::max(peak, double(std::fabs(x[(n * s.c_in + ci) * in_plane + k])));
+        for (int64_t k = 0; k < taps; ++k) m[(co * s.c_in + ci) * taps + k] += dy_sum * peak;
+      }
+    }
+  return m;
+}
+
 }  // namespace test

@@ -264,18 +264,15 @@ struct StoreDataGrad : SplitKStore<StoreDataGrad> {
   Dims s;
 };
 
-// Winograd's product (conv2d_winograd.cuh), 36 phases: phase xi multiplies V[xi] as A[t][ci]
-// (contiguous along the tiles t) by U[xi] as B[ci][co] (contiguous along ci) into M[xi][co][t].
-// The phase's offset into V and U is folded into the row and k offsets the loaders form anyway
-// (a 64-bit pointer per phase, hoisted above the k loop, spilled the 128x128 tile).
+// Winograd's products (conv2d_winograd.cuh), one GEMM a phase. The forward's: phase xi
+// multiplies V[xi] as A[t][k] (contiguous along the tiles t) by U[xi] as B[k][row] (contiguous
+// along k) into M[xi][row][t]. The weight gradient's: dM[xi] as A[row][t] by V[xi] as B[t][col]
+// (both contiguous along the tiles, the reduction) into dU[xi][row][col]. The phase's offset into
+// each operand is folded into the row and k offsets the loaders form anyway (a 64-bit pointer
+// per phase, hoisted above the k loop, spilled the 128x128 tile).
 struct WinogradTransformedInput {
   const float* v;
   int tiles, c_in;
-};
-struct WinogradTransformedWeights {
-  const float* u;
-  int c_in, c_out;
-  bool vec4;  // c_in a multiple of 4, u 16-byte aligned
 };
 struct WinogradInputPhase {  // V[xi] = v + base
   const float* v;
@@ -285,40 +282,58 @@ struct WinogradInputPhase {  // V[xi] = v + base
   __device__ __forceinline__ Row row(int t) const { return base + t; }
   __device__ __forceinline__ float operator()(Row row, int ci) const { return v[row + ci * tiles]; }
 };
-struct WinogradWeightsPhase {  // U[xi] = u + base
-  const float* u;
-  int base, c_in;
+// Phases of rows x k matrices, contiguous along k: U, and the weight gradient's dM and V.
+struct PhaseMatrices {
+  const float* p;
+  int rows, k_total;
+  bool vec4;  // k_total a multiple of 4, p 16-byte aligned
+};
+struct PhaseMatrix {  // phase xi's, at p + base
+  const float* p;
+  int base, k_total;
   bool vec4;
   static constexpr bool m_contiguous = false, has_load4 = true;
-  using K = int;  // offset of U[xi][0][ci]
-  __device__ __forceinline__ K k_at(int ci) const { return base + ci; }
-  __device__ __forceinline__ float operator()(int co, K k) const { return u[co * c_in + k]; }
-  __device__ __forceinline__ float4 load4(int co, K k) const {
-    return *reinterpret_cast<const float4*>(u + co * c_in + k);
+  using K = int;  // offset of [xi][0][k]
+  __device__ __forceinline__ K k_at(int k) const { return base + k; }
+  __device__ __forceinline__ float operator()(int row, K k) const { return p[row * k_total + k]; }
+  __device__ __forceinline__ float4 load4(int row, K k) const {
+    return *reinterpret_cast<const float4*>(p + row * k_total + k);
   }
 };
-struct StoreWinograd : SplitKStore<StoreWinograd> {  // C[t][co] -> M[xi][co][t]
+struct StoreWinograd : SplitKStore<StoreWinograd> {  // C[t][row] -> M[xi][row][t]
   int tiles, c_out, base;  // base: M[xi]'s offset, bound by for_phase
   bool vec4;               // tiles a multiple of 4, M and partial 16-byte aligned
   static constexpr bool has_store4 = true, along_m = true, has_epilogue = false;
   __device__ __forceinline__ int offset(int t, int co) const { return base + co * tiles + t; }
+};
+struct StoreWinogradWeights : SplitKStore<StoreWinogradWeights> {  // C[row][col] -> dU[xi][row][col]
+  int rows, cols, base;  // base: dU[xi]'s offset, bound by for_phase
+  bool vec4;             // cols a multiple of 4, dU and partial 16-byte aligned
+  static constexpr bool has_store4 = true, along_m = false, has_epilogue = false;
+  __device__ __forceinline__ int offset(int row, int col) const { return base + row * cols + col; }
 };
 
 // Whether a GEMM has phases: only the data gradient's and Winograd's operands and stores have
 // (the others' tiles are all phase 0, and their kernels do not divide blockIdx.x to find it).
 template <class Op>
 constexpr bool phased = std::is_same_v<Op, OutputGradPatch> || std::is_same_v<Op, StoreDataGrad> ||
-                        std::is_same_v<Op, WinogradTransformedInput> || std::is_same_v<Op, StoreWinograd>;
+                        std::is_same_v<Op, WinogradTransformedInput> || std::is_same_v<Op, PhaseMatrices> ||
+                        std::is_same_v<Op, StoreWinograd> || std::is_same_v<Op, StoreWinogradWeights>;
 
 __device__ __forceinline__ WinogradInputPhase for_phase(const WinogradTransformedInput& a, int xi) {
   return {a.v, xi * a.c_in * a.tiles, a.tiles};
 }
-__device__ __forceinline__ WinogradWeightsPhase for_phase(const WinogradTransformedWeights& b, int xi) {
-  return {b.u, xi * b.c_out * b.c_in, b.c_in, b.vec4};
+__device__ __forceinline__ PhaseMatrix for_phase(const PhaseMatrices& b, int xi) {
+  return {b.p, xi * b.rows * b.k_total, b.k_total, b.vec4};
 }
 __device__ __forceinline__ StoreWinograd for_phase(const StoreWinograd& st, int xi) {
   StoreWinograd bound = st;
   bound.base = xi * st.c_out * st.tiles;
+  return bound;
+}
+__device__ __forceinline__ StoreWinogradWeights for_phase(const StoreWinogradWeights& st, int xi) {
+  StoreWinogradWeights bound = st;
+  bound.base = xi * st.rows * st.cols;
   return bound;
 }
 
@@ -585,6 +600,14 @@ struct WinogradProductTiles {
   using MmaLarge = void;
   static constexpr bool has_tf32 = false;
 };
+// The weight gradient's product: its 64x64 at 4 blocks per SM spilled 4 bytes at sm_80 (two
+// operands formed along k); 3 blocks per SM give it 85 registers, as the implicit GEMM's.
+struct WinogradWeightProductTiles {
+  using Large = MediumTile3;
+  using Medium = MediumTile3;
+  using MmaLarge = void;
+  static constexpr bool has_tf32 = false;
+};
 
 template <class Tiles, class A, class B, class Store>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,
@@ -640,13 +663,15 @@ bool winograd_indexable(int64_t phases, int64_t rows, int64_t inner, int64_t til
 
 // Where a Winograd product pays (docs/kernels.md, "conv2d_winograd.cu"): it saves 3/4 (F(4x4,
 // 3x3)) or 61% (F(4x4, 2x2)) of the products of whole tiles and adds three launches (the
-// transforms) and their traffic, ~3 x 8 us in the calibrated model. From 2^27 direct products
-// (2.7e8 FLOPs, 32 us at the model's 8.5 TFLOP/s) the saving is at least that; under 32 GEMM rows
-// or reduction channels, or 16 tiles, the GEMM's tiles are mostly padding; and at least 60% of the
-// tiles' outputs must be real (an 8x8 output: 100%; 10x10: 69%; 6x6: 56%; 2x2: 25%).
+// transforms) and their traffic, ~3 x 8 us in the calibrated model. From 2^28 direct products
+// (5.4e8 FLOPs, 63 us at the model's 8.5 TFLOP/s) the saving, 38 us or more, exceeds that (at
+// 2^27 the batch-1 training iteration was 0.4 ms slower in the model than with fewer Winograd
+// launches); under 32 GEMM rows or reduction channels, or 16 tiles, the GEMM's tiles are mostly
+// padding; and at least 60% of the tiles' outputs must be real (an 8x8 output: 100%; 10x10:
+// 69%; 6x6: 56%; 2x2: 25%).
 bool winograd_pays(int64_t rows, int64_t inner, int64_t tiles, int64_t outputs, int64_t tile_outputs,
                    int64_t products) {
-  return rows >= 32 && inner >= 32 && tiles >= 16 && products >= (int64_t(1) << 27) && 10 * outputs >= 6 * tile_outputs;
+  return rows >= 32 && inner >= 32 && tiles >= 16 && products >= (int64_t(1) << 28) && 10 * outputs >= 6 * tile_outputs;
 }
 
 bool winograd_runs(bool supported, bool pays) {
@@ -665,7 +690,7 @@ int64_t tiles_of4(int64_t size) { return (size + 3) / 4; }
 // (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output. The same holds for F(4x4, 2x2).
 bool winograd3x3_runs(const Conv2dShape& s, Precision precision) {
   const int64_t tiles = s.n * tiles_of4(s.h_out) * tiles_of4(s.w_out), outputs = s.n * s.h_out * s.w_out;
-  const bool supported = precision == Precision::fp32 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 && s.pad >= 0 &&
+  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 && s.pad >= 0 &&
                          s.pad <= 2 && s.h_out >= 1 && s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 &&
                          s.w_out == s.w_in + 2 * s.pad - 2 && winograd_indexable(36, s.c_out, s.c_in, tiles);
   const int64_t products = 9 * outputs * s.c_in * s.c_out;
@@ -686,7 +711,7 @@ bool winograd4x4s2_runs(const Conv2dShape& s, bool backward, Precision precision
   const int64_t rows = backward ? s.c_in : s.c_out, inner = backward ? s.c_out : 4 * s.c_in;
   const int64_t outputs = backward ? s.n * s.h_in * s.w_in : s.n * s.h_out * s.w_out;
   const int64_t tile_outputs = (backward ? 4 : 1) * 16 * tiles;
-  const bool supported = precision == Precision::fp32 && s.k_h == 4 && s.k_w == 4 && s.stride == 2 && s.pad >= 0 &&
+  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 4 && s.k_w == 4 && s.stride == 2 && s.pad >= 0 &&
                          s.h_out >= 1 && s.w_out >= 1 && s.h_out == (s.h_in + 2 * s.pad - 4) / 2 + 1 &&
                          s.w_out == (s.w_in + 2 * s.pad - 4) / 2 + 1 && s.h_in + 2 * s.pad >= 4 &&
                          s.w_in + 2 * s.pad >= 4 && winograd_indexable((backward ? 4 : 1) * 25, rows, inner, tiles);
@@ -702,7 +727,18 @@ void winograd_product(const WinogradProduct& p, const float* v, const float* u, 
   const FlopScope flops(2.0 * p.phases * p.inner * p.rows * p.tiles);  // not the direct conv's count
   gemm_split_k<WinogradProductTiles>(Precision::fp32, p.phases, p.tiles, p.rows, p.inner, p.phases * p.rows * p.tiles,
                               WinogradTransformedInput{v, p.tiles, p.inner},
-                              WinogradTransformedWeights{u, p.inner, p.rows, p.inner % 4 == 0}, m, store);
+                              PhaseMatrices{u, p.rows, p.inner, p.inner % 4 == 0}, m, store);
+}
+
+void winograd_weight_product(const WinogradProduct& p, const float* m, const float* v, float* u) {
+  StoreWinogradWeights store{};
+  store.rows = p.rows, store.cols = p.inner, store.vec4 = p.inner % 4 == 0;
+  const FlopScope flops(2.0 * p.phases * p.inner * p.rows * p.tiles);  // not the direct conv's count
+  const bool vec4 = p.tiles % 4 == 0;
+  gemm_split_k<WinogradWeightProductTiles>(Precision::fp32, p.phases, p.rows, p.inner, p.tiles,
+                                           p.phases * p.rows * p.inner,
+                                           PhaseMatrices{m, p.rows, p.tiles, vec4},
+                                           PhaseMatrices{v, p.inner, p.tiles, vec4}, u, store);
 }
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
@@ -771,6 +807,8 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
+  if (winograd3x3_runs(shape, precision)) return winograd3x3_backward_weight(shape, x, dy, dw);
+  if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_backward_weight(shape, x, dy, dw);
   StoreRowMajor store{};
   store.cols = cols, store.vec4 = cols % 4 == 0 && aligned16(dw);
   gemm_split_k<WeightGradTiles>(precision, 1, rows, cols, reduction, rows * cols, OutputGradRows{s, dy},

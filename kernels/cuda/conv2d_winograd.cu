@@ -72,6 +72,27 @@ __device__ __forceinline__ void output_1d(float m0, float m1, float m2, float m3
   out[3] = diff12 + 8.f * diff34 + m5;
 }
 
+// The weight gradient's transposed transforms. A: 4 -> 6, the adjoint of A^T (dM = A dy A^T).
+__device__ __forceinline__ void output_grad_1d(float g0, float g1, float g2, float g3, float* out) {
+  const float even = g0 + g2, odd = g1 + g3, even4 = g0 + 4.f * g2, odd2 = 2.f * g1 + 8.f * g3;
+  out[0] = g0;
+  out[1] = even + odd;
+  out[2] = even - odd;
+  out[3] = even4 + odd2;
+  out[4] = even4 - odd2;
+  out[5] = g3;
+}
+
+// G^T: 6 -> 3, the adjoint of G (dw = G^T dU G).
+__device__ __forceinline__ void weight_grad_1d(float u0, float u1, float u2, float u3, float u4, float u5,
+                                               float* out) {
+  constexpr float sixth = 1.f / 6, twelfth = 1.f / 12, twenty_fourth = 1.f / 24;  // products: no division
+  const float sum12 = u1 + u2, diff12 = u2 - u1, sum34 = u3 + u4, diff34 = u3 - u4;
+  out[0] = 0.25f * u0 - sixth * sum12 + twenty_fourth * sum34;
+  out[1] = sixth * diff12 + twelfth * diff34;
+  out[2] = -sixth * sum12 + sixth * sum34 + u5;
+}
+
 // Thread i = co c_in + ci: u[xi][co][ci]. w[co][ci] is w[co co_stride + ci ci_stride + tap],
 // tap k or 8 - k (flipped).
 __global__ void __launch_bounds__(elementwise_block) winograd_weights_kernel(FastDivisor c_in, int c_out,
@@ -162,6 +183,60 @@ __global__ void __launch_bounds__(elementwise_block) winograd_output_kernel(Shap
   }
 }
 
+// Thread i = co T + t: dM[xi][co][t] = (A dy_tile A^T)[xi], dy's 4x4 tile with zeros past the output.
+__global__ void __launch_bounds__(elementwise_block) winograd_output_grad_kernel(Shape3x3 s, WinogradTiles index,
+                                                                                 const float* dy, float* dm) {
+  const int plane = s.c_out * index.all.divisor;  // of one position in dm; a thread per element
+  for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
+    const WinogradTiles::At at = index.at(i);
+    const float* image = dy + (at.n * s.c_out + at.channel) * s.h_out * s.w_out;
+    const int oh0 = at.th * tile, ow0 = at.tw * tile;
+    float g[tile][tile];
+#pragma unroll
+    for (int a = 0; a < tile; ++a)
+#pragma unroll
+      for (int b = 0; b < tile; ++b)
+        g[a][b] = oh0 + a < s.h_out && ow0 + b < s.w_out ? image[(oh0 + a) * s.w_out + ow0 + b] : 0.f;
+    float half[alpha][tile], row[alpha];
+#pragma unroll
+    for (int b = 0; b < tile; ++b) {
+      output_grad_1d(g[0][b], g[1][b], g[2][b], g[3][b], row);
+#pragma unroll
+      for (int a = 0; a < alpha; ++a) half[a][b] = row[a];
+    }
+#pragma unroll
+    for (int a = 0; a < alpha; ++a) {
+      output_grad_1d(half[a][0], half[a][1], half[a][2], half[a][3], row);
+#pragma unroll
+      for (int b = 0; b < alpha; ++b) dm[(a * alpha + b) * plane + i] = row[b];
+    }
+  }
+}
+
+// Thread i = co c_in + ci: dw[co][ci] = G^T dU[.][co][ci] G.
+__global__ void __launch_bounds__(elementwise_block) winograd_weight_grad_kernel(int count, const float* du,
+                                                                                 float* dw) {
+  const int plane = count;  // of one position in du: c_out c_in, a thread per element
+  for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
+    float half[3][alpha], row[3];
+#pragma unroll
+    for (int b = 0; b < alpha; ++b) {
+      float column[alpha];
+#pragma unroll
+      for (int a = 0; a < alpha; ++a) column[a] = du[(a * alpha + b) * plane + i];
+      weight_grad_1d(column[0], column[1], column[2], column[3], column[4], column[5], row);
+#pragma unroll
+      for (int a = 0; a < 3; ++a) half[a][b] = row[a];
+    }
+#pragma unroll
+    for (int a = 0; a < 3; ++a) {
+      weight_grad_1d(half[a][0], half[a][1], half[a][2], half[a][3], half[a][4], half[a][5], row);
+#pragma unroll
+      for (int b = 0; b < 3; ++b) dw[i * 9 + a * 3 + b] = row[b];
+    }
+  }
+}
+
 // Each launch tells the emulator profiler its own arithmetic (kernels/profile_flops.h), which
 // the op's FLOP count, that of the direct convolution, would overstate: per thread 9 1-D
 // transforms G of 14 operations (weights), 12 of B^T's 19 (input), 10 of A^T's 13 (output),
@@ -185,6 +260,20 @@ void transform_output(const Shape3x3& s, const float* m, float* y, const ConvEpi
          s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), m, y, epilogue);
 }
 
+// The weight gradient's: A (4 -> 6) of 11 operations, 10 of them (dy's tiles); G^T (6 -> 3) of 16,
+// 9 of them (the weights).
+void transform_output_grad(const Shape3x3& s, const float* dy, float* dm) {
+  const FlopScope flops(10 * 11.0 * s.c_out * s.tiles());
+  launch(winograd_output_grad_kernel, {dim3(grid_for(int64_t(s.c_out) * s.tiles())), dim3(elementwise_block), 0, stream()},
+         s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), dy, dm);
+}
+
+void transform_weight_grad(const Shape3x3& s, const float* du, float* dw) {
+  const FlopScope flops(9 * 16.0 * s.c_out * s.c_in);
+  launch(winograd_weight_grad_kernel, {dim3(grid_for(int64_t(s.c_out) * s.c_in)), dim3(elementwise_block), 0, stream()},
+         s.c_out * s.c_in, du, dw);
+}
+
 ScratchBuffer<float> workspace_u, workspace_v, workspace_m;
 
 }  // namespace
@@ -204,6 +293,16 @@ void winograd3x3_conv(const Conv2dShape& shape, const float* x, const float* w, 
   transform_input(s, x, work.v);
   winograd_product(product, work.v, work.u, work.m);
   transform_output(s, work.m, y, epilogue);
+}
+
+void winograd3x3_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
+  const Shape3x3 s = shape_of(shape);
+  const WinogradProduct product{positions, s.tiles(), s.c_out, s.c_in};
+  const WinogradWorkspace work = winograd_workspace(product);
+  transform_input(s, x, work.v);
+  transform_output_grad(s, dy, work.m);
+  winograd_weight_product(product, work.m, work.v, work.u);
+  transform_weight_grad(s, work.u, dw);
 }
 
 }  // namespace kernels::cuda

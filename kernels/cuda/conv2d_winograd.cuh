@@ -20,12 +20,18 @@ namespace kernels::cuda {
 // forward's kernel, read with its channels swapped and its taps flipped (conv2d_winograd.cu).
 void winograd3x3_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
                       const ConvEpilogue& epilogue);
+// Its weight gradient dw = d<conv2d(x, w), dy>/dw (of the forward conv `shape`): with dM = A dy A^T
+// the transform of each tile of dy (zeros past the output), dU = sum over the tiles of dM V^T,
+// and dw = G^T dU G.
+void winograd3x3_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
 
 // F(4x4, 2x2) of a 4x4 stride-2 conv `shape` (conv2d_winograd_stride2.cu): its forward, then the
 // epilogue, and its data gradient (which is also conv_transpose2d's forward).
 void winograd4x4s2_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue);
 void winograd4x4s2_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
+// Its weight gradient, the same way, per phase (p, q) of the kernel: w[co][ci][2a + p][2b + q].
+void winograd4x4s2_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
 
 // ---- shared by the two files ----
 
@@ -35,6 +41,9 @@ struct WinogradProduct {
   int phases, tiles, rows, inner;
 };
 void winograd_product(const WinogradProduct& p, const float* v, const float* u, float* m);
+// The weight gradient's: dU[phase] (rows x inner) = dM[phase] (rows x tiles) V[phase]^T, summed
+// over the tiles (in order within a split-K slice, the slices in order), with dM laid out as M.
+void winograd_weight_product(const WinogradProduct& p, const float* m, const float* v, float* u);
 
 // U, V and M of a product, in workspaces kept for the process (ScratchBuffer: a captured CUDA
 // graph may hold their addresses).

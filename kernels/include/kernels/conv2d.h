@@ -107,12 +107,13 @@ void set_conv_tile(ConvTile tile);
 // either precision, like the narrow tiles. 0 where it does not; else the slices its input
 // channels are split into across blocks (1: none; the order of its sums depends on it).
 int conv2d_forward_direct_slices(const Conv2dShape& shape);
-// Winograd F(4x4, 3x3) (kernels/cuda/conv2d_winograd.cu) for 3x3 stride-1 convolutions with
-// padding 0 to 2, fp32 only: the forward, and the data gradient as the conv of dy with the flipped
-// kernel. Its rounding differs from the implicit GEMM's (about 1e-5 of the output's magnitude,
-// as the CPU's F(4x4, 3x3)). automatic: where the rule says it pays (conv2d.cu, winograd_pays: 32
-// channels or more each way and 2^27 products or more) with the tile choice automatic; always:
-// wherever supported, its GEMM on the tile set_conv_tile forces (tests); never. The mode is
+// Winograd, fp32 only, for the forward, the data gradient and the weight gradient of 3x3 stride-1
+// convolutions with padding 0 to 2 (F(4x4, 3x3), kernels/cuda/conv2d_winograd.cu) and of 4x4
+// stride-2 ones (F(4x4, 2x2), conv2d_winograd_stride2.cu). Its rounding differs from the implicit
+// GEMM's (about 1e-5 of the output's magnitude, as the CPU's Winograd kernels). automatic: where
+// the rule says it pays (conv2d.cu, winograd_pays: 32 GEMM rows and reduction channels, 16
+// tiles, 2^28 products and 60% of the tiles' outputs real) with the tile choice automatic;
+// always: wherever supported, its GEMMs on the tile set_conv_tile forces (tests); never. The mode is
 // set_conv_winograd's, else conv_winograd_from_environment()'s, read on first use.
 enum class ConvWinograd { automatic, always, never };
 void set_conv_winograd(ConvWinograd mode);
@@ -120,7 +121,7 @@ void set_conv_winograd(ConvWinograd mode);
 // std::invalid_argument naming it. For timing one path against the other on a GPU.
 ConvWinograd conv_winograd_from_environment();
 // Whether conv2d_forward (backward_input false) or conv2d_backward_input (true) runs `shape`, the
-// forward conv's shape in both cases, by Winograd.
+// forward conv's shape in both cases, by Winograd; conv2d_backward_weight follows the forward.
 bool conv2d_uses_winograd(const Conv2dShape& shape, bool backward_input, Precision precision = Precision::fp32);
 }  // namespace cuda
 

@@ -578,12 +578,14 @@ std::vector<float> check_winograd(const ConvCase& c) {
   const auto dy = test::random_values(s.n * s.c_out * s.h_out * s.w_out, 3);
   const test::ConvReference ref = test::direct_conv(s, x, w, dy);
   const bool stride2 = c.k == 4;
-  DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(dy.size()), dx_d(x.size());
+  DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(dy.size()), dx_d(x.size()), dw_d(w.size());
   auto run = [&] {
     kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
     kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
-    std::vector<float> all = y_d.to_host(), dx = dx_d.to_host();
+    kernels::cuda::conv2d_backward_weight(s, x_d.get(), dy_d.get(), dw_d.get());
+    std::vector<float> all = y_d.to_host(), dx = dx_d.to_host(), dw = dw_d.to_host();
     all.insert(all.end(), dx.begin(), dx.end());
+    all.insert(all.end(), dw.begin(), dw.end());
     return all;
   };
   run();
@@ -596,6 +598,8 @@ std::vector<float> check_winograd(const ConvCase& c) {
               : test::winograd_tile_magnitude(kernels::transposed_stride1(s), dy, test::winograd_weight_abs(s, w, true));
   test::expect_within_magnitude(y_d.to_host(), ref.y, y_magnitude, tolerance, "winograd forward");
   test::expect_within_magnitude(dx_d.to_host(), ref.dx, dx_magnitude, tolerance, "winograd data gradient");
+  test::expect_within_magnitude(dw_d.to_host(), ref.dw, test::winograd_weight_grad_magnitude(s, x, dy), tolerance,
+                                "winograd weight gradient");
   kernel_test::require_schedule_independent(run, "conv2d winograd");
   return run();
 }
@@ -619,14 +623,14 @@ TEST_CASE("conv2d by Winograd F(4x4, 3x3) and F(4x4, 2x2): forward and data grad
     check_winograd(winograd_cases[3]);
     check_winograd(winograd_stride2_cases[6]);
   }
-  // The automatic rule picks them for a 128-channel residual conv at batch 1 (1.5e8 products)
-  // and G's second down-sampling conv with its channels halved (64 -> 128 at 64x64: 64 tiles
-  // forward, 256 in each of dx's phases).
+  // The automatic rule picks them for a 128-channel residual conv at batch 2 (3.0e8 products)
+  // and G's second down-sampling conv with its channels halved at batch 2 (64 -> 128 at 64x64:
+  // 2.7e8 products; 128 tiles forward, 512 in each of dx's phases).
   kernels::cuda::set_conv_tile(ConvTile::automatic);
   kernels::cuda::set_conv_winograd(ConvWinograd::automatic);
   if (std::getenv("ENGINE_TEST_SMALL") == nullptr) {
-    check_winograd({1, 128, 34, 34, 128, 3, 1, 0});
-    check_winograd({1, 64, 64, 64, 128, 4, 2, 1});
+    check_winograd({2, 128, 34, 34, 128, 3, 1, 0});
+    check_winograd({2, 64, 64, 64, 128, 4, 2, 1});
   }
 }
 
@@ -655,30 +659,37 @@ TEST_CASE("conv2d by Winograd applies the forward's epilogue", "[cuda][kernel][c
   CHECK(kernel_test::same_bits(y_d.to_host(), expected));
 }
 
-// Where the rule takes Winograd: G's residual and attention convs from batch 1 (256 -> 256 and
-// 256 -> 64 at 34x34, padding 0) and their data gradients; not the hourglass (64 channels at 18x18:
-// 9.4e6 products an image, under 2^27 until batch 15), 3x3 stride 2, other kernels, padding past
-// 2, TF32, a forced tile, or the mode never. For 4x4 stride 2: G's down-sampling convs (and so its
-// transposed convs, their data gradients) from batch 1; not D's first (3 channels: 12 forward
-// channels, 3 GEMM rows backward), D 4 at batch 1 (an 8x8 output: 4 tiles) but at batch 8, D 5
-// (one tile an image) or D 6 (a 2x2 output: a quarter of each tile).
+// Where the rule takes Winograd: G's residual convs from batch 1 (256 -> 256 at 34x34, padding 0:
+// 6.0e8 products an image) and its attention conv from batch 2 (256 -> 64: 1.5e8 an image, under
+// 2^28 at batch 1), both ways; not the hourglass (64 channels at 18x18: 9.4e6 products an image,
+// under 2^28 until batch 29), 3x3 stride 2, other kernels, padding past 2, TF32, a forced tile,
+// or the mode never. For 4x4 stride 2: G's down-sampling convs (and so its transposed convs,
+// their data gradients) from batch 1; not D's first (3 channels: 12 forward channels, 3 GEMM rows
+// backward), D 3 at batch 1 (1.3e8 products) but at batch 2, D 4 at batch 1 (an 8x8 output: 4
+// tiles) but at batch 8, D 5 (one tile an image) or D 6 (a 2x2 output: a quarter of each tile).
 TEST_CASE("conv2d Winograd rule", "[cuda][kernel][conv2d][winograd]") {
   using kernels::cuda::conv2d_uses_winograd;
   using kernels::cuda::ConvWinograd;
   const WinogradModeAtExit restore;
   const ConvCase residual{1, 256, 34, 34, 256, 3, 1, 0}, attention{1, 256, 34, 34, 64, 3, 1, 0};
+  // The hourglass at batch 28: 2.6e8 products forward, 3.3e8 in its data gradient (an 18x18 output).
+  CHECK_FALSE(conv2d_uses_winograd(shape_of({28, 64, 18, 18, 64, 3, 1, 0}), false));
+  CHECK(conv2d_uses_winograd(shape_of({28, 64, 18, 18, 64, 3, 1, 0}), true));
   for (const bool backward : {false, true}) {
     INFO("data gradient " << backward);
     CHECK(conv2d_uses_winograd(shape_of(residual), backward));
-    CHECK(conv2d_uses_winograd(shape_of(attention), backward));
+    CHECK_FALSE(conv2d_uses_winograd(shape_of(attention), backward));
+    CHECK(conv2d_uses_winograd(shape_of({2, 256, 34, 34, 64, 3, 1, 0}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 64, 18, 18, 64, 3, 1, 0}), backward));
-    CHECK(conv2d_uses_winograd(shape_of({16, 64, 18, 18, 64, 3, 1, 0}), backward));
+    CHECK(conv2d_uses_winograd(shape_of({29, 64, 18, 18, 64, 3, 1, 0}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 2, 1}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 5, 1, 2}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 34, 34, 256, 3, 1, 3}), backward));
     CHECK(conv2d_uses_winograd(shape_of({1, 64, 128, 128, 128, 4, 2, 1}), backward));    // G down 1
     CHECK(conv2d_uses_winograd(shape_of({1, 128, 64, 64, 256, 4, 2, 1}), backward));     // G down 2
     CHECK_FALSE(conv2d_uses_winograd(shape_of({8, 3, 128, 128, 64, 4, 2, 1}), backward));  // D 1
+    CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 128, 32, 32, 256, 4, 2, 1}), backward));  // D 3
+    CHECK(conv2d_uses_winograd(shape_of({2, 128, 32, 32, 256, 4, 2, 1}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({1, 256, 16, 16, 512, 4, 2, 1}), backward));  // D 4
     CHECK(conv2d_uses_winograd(shape_of({8, 256, 16, 16, 512, 4, 2, 1}), backward));
     CHECK_FALSE(conv2d_uses_winograd(shape_of({8, 512, 8, 8, 1024, 4, 2, 1}), backward));  // D 5
@@ -728,7 +739,7 @@ TEST_CASE("conv2d by Winograd tells the profiler its own FLOPs", "[cuda][kernel]
     return;
   }
   const WinogradModeAtExit restore;
-  const kernels::Conv2dShape s = shape_of({1, 128, 34, 34, 128, 3, 1, 0});  // 64 tiles
+  const kernels::Conv2dShape s = shape_of({2, 128, 34, 34, 128, 3, 1, 0});  // 128 tiles
   REQUIRE(kernels::cuda::conv2d_uses_winograd(s, false));
   DeviceBuffer<float> x(s.n * s.c_in * s.h_in * s.w_in), w(s.c_out * s.c_in * 9), y(s.n * s.c_out * 32 * 32);
   kernels::emu::set_profiling(true, /*sampled_blocks_only=*/true);
@@ -740,8 +751,8 @@ TEST_CASE("conv2d by Winograd tells the profiler its own FLOPs", "[cuda][kernel]
   kernels::emu::set_profiling(false);
   const std::vector<kernels::emu::LaunchProfile> launches = kernels::emu::take_launch_profiles();
   REQUIRE(launches.size() == 4);
-  const double expected[] = {9 * 14.0 * 128 * 128, 12 * 19.0 * 128 * 64, 2.0 * 36 * 128 * 128 * 64,
-                             10 * 13.0 * 128 * 64};
+  const double expected[] = {9 * 14.0 * 128 * 128, 12 * 19.0 * 128 * 128, 2.0 * 36 * 128 * 128 * 128,
+                             10 * 13.0 * 128 * 128};
   for (int i = 0; i < 4; ++i) {
     INFO(launches[i].kernel);
     CHECK(launches[i].flops == expected[i]);

@@ -591,23 +591,21 @@ struct WeightGradTiles {
   using MmaLarge = MmaTf32MediumTile;
   static constexpr bool has_tf32 = true;
 };
-// Winograd's product: fp32 only (conv2d_winograd.cuh), so no TF32 instances; its 128x128
-// spilled 36 bytes (the phase's offsets and the A loader's 8 row strides beside 64
-// accumulators), so 64x64 where the rule says 128x128, as the data gradient.
-struct WinogradProductTiles {
-  using Large = MediumTile;
-  using Medium = MediumTile;
+// Winograd's products: fp32 only (conv2d_winograd.cuh), so no TF32 instances, on one tile where
+// the rule says 128x128 or 64x64. The forward's (and the data gradient's): 64x64, as the data
+// gradient, since its 128x128 spilled 36 bytes (the phase offsets and the A loader's 8 row
+// strides beside 64 accumulators). The weight gradient's: its 64x64 at 4 blocks per SM spilled 4
+// bytes at sm_80 (two operands formed along k); 3 blocks per SM give it 85 registers, as the
+// implicit GEMM's weight gradient.
+template <class Tile>
+struct Fp32Tiles {
+  using Large = Tile;
+  using Medium = Tile;
   using MmaLarge = void;
   static constexpr bool has_tf32 = false;
 };
-// The weight gradient's product: its 64x64 at 4 blocks per SM spilled 4 bytes at sm_80 (two
-// operands formed along k); 3 blocks per SM give it 85 registers, as the implicit GEMM's.
-struct WinogradWeightProductTiles {
-  using Large = MediumTile3;
-  using Medium = MediumTile3;
-  using MmaLarge = void;
-  static constexpr bool has_tf32 = false;
-};
+using WinogradProductTiles = Fp32Tiles<MediumTile>;
+using WinogradWeightProductTiles = Fp32Tiles<MediumTile3>;
 
 template <class Tiles, class A, class B, class Store>
 void gemm_split_k(Precision precision, int phases, int m, int n, int k, int count, const A& a, const B& b,

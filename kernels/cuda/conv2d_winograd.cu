@@ -83,6 +83,16 @@ __device__ __forceinline__ void output_grad_1d(float g0, float g1, float g2, flo
   out[5] = g3;
 }
 
+// F(4x4, 2x2)'s A: 4 -> 5, the adjoint of conv2d_winograd_stride2.cu's A^T.
+__device__ __forceinline__ void output_grad_1d_stride2(float g0, float g1, float g2, float g3, float* out) {
+  const float even = g0 + g2, odd = g1 + g3;
+  out[0] = g0;
+  out[1] = even + odd;
+  out[2] = even - odd;
+  out[3] = g0 + 0.5f * g1 + 0.25f * g2 + 0.125f * g3;
+  out[4] = g3;
+}
+
 // G^T: 6 -> 3, the adjoint of G (dw = G^T dU G).
 __device__ __forceinline__ void weight_grad_1d(float u0, float u1, float u2, float u3, float u4, float u5,
                                                float* out) {
@@ -183,32 +193,35 @@ __global__ void __launch_bounds__(elementwise_block) winograd_output_kernel(Shap
   }
 }
 
-// Thread i = co T + t: dM[xi][co][t] = (A dy_tile A^T)[xi], dy's 4x4 tile with zeros past the output.
-__global__ void __launch_bounds__(elementwise_block) winograd_output_grad_kernel(Shape3x3 s, WinogradTiles index,
-                                                                                 const float* dy, float* dm) {
-  const int plane = s.c_out * index.all.divisor;  // of one position in dm; a thread per element
+// Thread i = c T + t: dM[xi][c][t] = (A dy_tile A^T)[xi], xi < Alpha x Alpha, dy's 4x4 tile with
+// zeros past its edges; A given by its 1-D form Grad1d (4 values -> Alpha), applied down the
+// columns, then along the rows.
+template <int Alpha, void (*Grad1d)(float, float, float, float, float*)>
+__global__ void __launch_bounds__(elementwise_block) winograd_output_grad_kernel(WinogradTiles index, int channels,
+                                                                                 int h, int w, const float* dy,
+                                                                                 float* dm) {
+  const int plane = channels * index.all.divisor;  // of one position in dm; a thread per element
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
     const WinogradTiles::At at = index.at(i);
-    const float* image = dy + (at.n * s.c_out + at.channel) * s.h_out * s.w_out;
+    const float* image = dy + (at.n * channels + at.channel) * h * w;
     const int oh0 = at.th * tile, ow0 = at.tw * tile;
     float g[tile][tile];
 #pragma unroll
     for (int a = 0; a < tile; ++a)
 #pragma unroll
-      for (int b = 0; b < tile; ++b)
-        g[a][b] = oh0 + a < s.h_out && ow0 + b < s.w_out ? image[(oh0 + a) * s.w_out + ow0 + b] : 0.f;
-    float half[alpha][tile], row[alpha];
+      for (int b = 0; b < tile; ++b) g[a][b] = oh0 + a < h && ow0 + b < w ? image[(oh0 + a) * w + ow0 + b] : 0.f;
+    float half[Alpha][tile], row[Alpha];
 #pragma unroll
     for (int b = 0; b < tile; ++b) {
-      output_grad_1d(g[0][b], g[1][b], g[2][b], g[3][b], row);
+      Grad1d(g[0][b], g[1][b], g[2][b], g[3][b], row);
 #pragma unroll
-      for (int a = 0; a < alpha; ++a) half[a][b] = row[a];
+      for (int a = 0; a < Alpha; ++a) half[a][b] = row[a];
     }
 #pragma unroll
-    for (int a = 0; a < alpha; ++a) {
-      output_grad_1d(half[a][0], half[a][1], half[a][2], half[a][3], row);
+    for (int a = 0; a < Alpha; ++a) {
+      Grad1d(half[a][0], half[a][1], half[a][2], half[a][3], row);
 #pragma unroll
-      for (int b = 0; b < alpha; ++b) dm[(a * alpha + b) * plane + i] = row[b];
+      for (int b = 0; b < Alpha; ++b) dm[(a * Alpha + b) * plane + i] = row[b];
     }
   }
 }
@@ -260,14 +273,7 @@ void transform_output(const Shape3x3& s, const float* m, float* y, const ConvEpi
          s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), m, y, epilogue);
 }
 
-// The weight gradient's: A (4 -> 6) of 11 operations, 10 of them (dy's tiles); G^T (6 -> 3) of 16,
-// 9 of them (the weights).
-void transform_output_grad(const Shape3x3& s, const float* dy, float* dm) {
-  const FlopScope flops(10 * 11.0 * s.c_out * s.tiles());
-  launch(winograd_output_grad_kernel, {dim3(grid_for(int64_t(s.c_out) * s.tiles())), dim3(elementwise_block), 0, stream()},
-         s, WinogradTiles(s.n, s.tiles_h, s.tiles_w), dy, dm);
-}
-
+// The weight gradient's G^T (6 -> 3) is of 16 operations, 9 of them a weight.
 void transform_weight_grad(const Shape3x3& s, const float* du, float* dw) {
   const FlopScope flops(9 * 16.0 * s.c_out * s.c_in);
   launch(winograd_weight_grad_kernel, {dim3(grid_for(int64_t(s.c_out) * s.c_in)), dim3(elementwise_block), 0, stream()},
@@ -277,6 +283,16 @@ void transform_weight_grad(const Shape3x3& s, const float* du, float* dw) {
 ScratchBuffer<float> workspace_u, workspace_v, workspace_m;
 
 }  // namespace
+
+// A's 1-D forms are of 11 (side 6) and 10 (side 5) operations, 10 and 9 of them a tile.
+void winograd_output_grad(int side, const WinogradTiles& grid, int channels, int h, int w, const float* dy,
+                          float* dm) {
+  const int64_t threads = int64_t(channels) * grid.all.divisor;
+  const FlopScope flops((side == alpha ? 10 * 11.0 : 9 * 10.0) * threads);
+  const auto kernel = side == alpha ? winograd_output_grad_kernel<alpha, output_grad_1d>
+                                    : winograd_output_grad_kernel<alpha - 1, output_grad_1d_stride2>;
+  launch(kernel, {dim3(grid_for(threads)), dim3(elementwise_block), 0, stream()}, grid, channels, h, w, dy, dm);
+}
 
 WinogradWorkspace winograd_workspace(const WinogradProduct& p) {
   const size_t phases = size_t(p.phases);
@@ -300,7 +316,7 @@ void winograd3x3_backward_weight(const Conv2dShape& shape, const float* x, const
   const WinogradProduct product{positions, s.tiles(), s.c_out, s.c_in};
   const WinogradWorkspace work = winograd_workspace(product);
   transform_input(s, x, work.v);
-  transform_output_grad(s, dy, work.m);
+  winograd_output_grad(alpha, WinogradTiles(s.n, s.tiles_h, s.tiles_w), s.c_out, s.h_out, s.w_out, dy, work.m);
   winograd_weight_product(product, work.m, work.v, work.u);
   transform_weight_grad(s, work.u, dw);
 }

@@ -67,4 +67,10 @@ struct WinogradTiles {
   }
 };
 
+// The weight gradients' transform of dy, shared by both files: dM[xi][c][t] = (A dy_tile A^T)[xi]
+// for every channel c < channels and tile t of `grid` of dy [n][channels][h][w] (zeros past its
+// edges), with F(4x4, 3x3)'s A (side 6: transformed tiles of 6x6) or F(4x4, 2x2)'s (side 5).
+void winograd_output_grad(int side, const WinogradTiles& grid, int channels, int h, int w, const float* dy,
+                          float* dm);
+
 }  // namespace kernels::cuda

@@ -88,16 +88,7 @@ __device__ __forceinline__ void output_1d(float m0, float m1, float m2, float m3
   out[3] = diff12 + 0.125f * m3 + m4;
 }
 
-// The weight gradient's transposed transforms. A: 4 -> 5, the adjoint of A^T (dM = A dy A^T).
-__device__ __forceinline__ void output_grad_1d(float g0, float g1, float g2, float g3, float* out) {
-  const float even = g0 + g2, odd = g1 + g3;
-  out[0] = g0;
-  out[1] = even + odd;
-  out[2] = even - odd;
-  out[3] = g0 + 0.5f * g1 + 0.25f * g2 + 0.125f * g3;
-  out[4] = g3;
-}
-
+// The weight gradient's transposed transforms (A's is conv2d_winograd.cu's, winograd_output_grad).
 // G^T: 5 -> 2, the adjoint of G (dw = G^T dU G).
 __device__ __forceinline__ void weight_grad_1d(float u0, float u1, float u2, float u3, float u4, float* out) {
   constexpr float sixth = 1.f / 6, eight_thirds = 8.f / 3, four_thirds = 4.f / 3;  // products: no division
@@ -229,38 +220,8 @@ __global__ void __launch_bounds__(elementwise_block) winograd4x4s2_output_kernel
   }
 }
 
-// The forward's weight gradient. Thread i = co T + t: dM[xi][co][t] = (A dy_tile A^T)[xi], dy's
-// 4x4 tile with zeros past the output.
-__global__ void __launch_bounds__(elementwise_block) winograd4x4s2_output_grad_kernel(ShapeS2 s, WinogradTiles index,
-                                                                                      const float* dy, float* dm) {
-  const int plane = s.c_out * index.all.divisor;  // of one position in dm; a thread per element
-  for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
-    const WinogradTiles::At at = index.at(i);
-    const float* image = dy + (at.n * s.c_out + at.channel) * s.h_out * s.w_out;
-    const int oh0 = at.th * tile, ow0 = at.tw * tile;
-    float g[tile][tile];
-#pragma unroll
-    for (int a = 0; a < tile; ++a)
-#pragma unroll
-      for (int b = 0; b < tile; ++b)
-        g[a][b] = oh0 + a < s.h_out && ow0 + b < s.w_out ? image[(oh0 + a) * s.w_out + ow0 + b] : 0.f;
-    float half[alpha][tile], row[alpha];
-#pragma unroll
-    for (int b = 0; b < tile; ++b) {
-      output_grad_1d(g[0][b], g[1][b], g[2][b], g[3][b], row);
-#pragma unroll
-      for (int a = 0; a < alpha; ++a) half[a][b] = row[a];
-    }
-#pragma unroll
-    for (int a = 0; a < alpha; ++a) {
-      output_grad_1d(half[a][0], half[a][1], half[a][2], half[a][3], row);
-#pragma unroll
-      for (int b = 0; b < alpha; ++b) dm[(a * alpha + b) * plane + i] = row[b];
-    }
-  }
-}
-
-// Thread i = co (4 Ci) + k, k = 4 ci + 2 p + q: dw[co][ci][2a + p][2b + q] = (G^T dU[.][co][k] G)[a][b].
+// The forward's weight gradient. Thread i = co (4 Ci) + k, k = 4 ci + 2 p + q: dw[co][ci][2a + p][2b
+// + q] = (G^T dU[.][co][k] G)[a][b].
 __global__ void __launch_bounds__(elementwise_block) winograd4x4s2_weight_grad_kernel(int count, const float* du,
                                                                                       float* dw) {
   const int plane = count;  // of one position in du: c_out 4 c_in, a thread per element
@@ -320,20 +281,15 @@ void winograd4x4s2_backward_input(const Conv2dShape& shape, const float* dy, con
   run(shape_of(shape, true), w, dy, dx, {});
 }
 
-// The weight gradient's transforms: A (4 -> 5) of 10 operations, 9 of them a tile; G^T (5 -> 2) of
-// 13, 7 of them a weight pair.
+// The weight gradient's G^T (5 -> 2) is of 13 operations, 7 of them a weight pair.
 void winograd4x4s2_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw) {
   const ShapeS2 s = shape_of(shape, false);
   const WinogradProduct product{positions, s.tiles(), s.rows, s.inner};
   const WinogradWorkspace work = winograd_workspace(product);
   const WinogradTiles grid(s.n, s.tiles_h, s.tiles_w);
   transform_input(s, grid, x, work.v);
-  const int64_t tile_threads = int64_t(s.c_out) * s.tiles(), weight_threads = int64_t(s.c_out) * s.inner;
-  {
-    const FlopScope flops(9 * 10.0 * tile_threads);
-    launch(winograd4x4s2_output_grad_kernel, {dim3(grid_for(tile_threads)), dim3(elementwise_block), 0, stream()}, s,
-           grid, dy, work.m);
-  }
+  const int64_t weight_threads = int64_t(s.c_out) * s.inner;
+  winograd_output_grad(alpha, grid, s.c_out, s.h_out, s.w_out, dy, work.m);
   winograd_weight_product(product, work.m, work.v, work.u);
   const FlopScope flops(7 * 13.0 * weight_threads);
   launch(winograd4x4s2_weight_grad_kernel, {dim3(grid_for(weight_threads)), dim3(elementwise_block), 0, stream()},

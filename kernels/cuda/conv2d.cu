@@ -520,13 +520,16 @@ ConvTile forced_tile = ConvTile::automatic;
 // one side (G's last conv: 3 channels; D's source head: 1): the 4-wide tiles, at most 4 times
 // the needed products. 16 or fewer (D's class head: 7; G's input conv's data gradient: 10): a
 // 64-wide tile would compute 4 to 64 times the needed products; the 16-wide tiles at most 16
-// times. 128x128 when it pads each side by at most 1/8 and gives at least 128 tiles (about one
-// per SM: fewer would leave SMs idle that 64x64 tiles, four times as many, fill): it reads half
-// the operand bytes per product of 64x64 and holds 4 times the outputs per thread. Else 64x64.
+// times. 32 or fewer (D 6 at batch 8: 32 output pixels forward, 32 a phase in its data
+// gradient): the 32-wide tiles, where a 64-wide one computes up to twice the products. 128x128
+// when it pads each side by at most 1/8 and gives at least 128 tiles (about one per SM: fewer
+// would leave SMs idle that 64x64 tiles, four times as many, fill): it reads half the operand
+// bytes per product of 64x64 and holds 4 times the outputs per thread. Else 64x64.
 ConvTile tile_shape_for(int phases, int m, int n) {
   if (forced_tile != ConvTile::automatic) return forced_tile;
   if (n <= 4 || m <= 4) return n <= m ? ConvTile::tall4 : ConvTile::wide4;
   if (n <= 16 || m <= 16) return n <= m ? ConvTile::tall : ConvTile::wide;
+  if (n <= 32 || m <= 32) return n <= m ? ConvTile::tall32 : ConvTile::wide32;
   auto padded = [](int size) { return (size + 127) / 128 * 128 * 8 <= size * 9; };
   if (padded(m) && padded(n) && tiles_of<LargeTile>(phases, m, n) >= 128) return ConvTile::large;
   return ConvTile::medium;
@@ -613,11 +616,13 @@ void gemm_split_k(Precision precision, int phases, int m, int n, int k, int coun
   const ConvTile tile = tile_shape_for(phases, m, n);
   // TF32 has no narrow tiles: a problem of at most 16 outputs along a side keeps the fp32 narrow
   // tile, which forms far fewer products than a 64-wide one (G's output conv: 1.33 per useful one
-  // against 21 on the TF32 64x64).
+  // against 21 on the TF32 64x64). One of 17 to 32 runs the TF32 64x64, as before the 32-wide
+  // tiles: at most twice the products, on the tensor cores.
   if constexpr (Tiles::has_tf32) {
     if (precision == Precision::tf32 && tile == ConvTile::large)
       return gemm_split_k_in<typename Tiles::MmaLarge>(phases, m, n, k, count, a, b, out, store, epilogue);
-    if (precision == Precision::tf32 && tile == ConvTile::medium)
+    if (precision == Precision::tf32 &&
+        (tile == ConvTile::medium || tile == ConvTile::tall32 || tile == ConvTile::wide32))
       return gemm_split_k_in<MmaTf32MediumTile>(phases, m, n, k, count, a, b, out, store, epilogue);
   }
   switch (tile) {
@@ -627,6 +632,8 @@ void gemm_split_k(Precision precision, int phases, int m, int n, int k, int coun
     case ConvTile::wide4: return gemm_split_k_in<WideNarrowTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::tall: return gemm_split_k_in<TallTile>(phases, m, n, k, count, a, b, out, store, epilogue);
     case ConvTile::wide: return gemm_split_k_in<WideTile>(phases, m, n, k, count, a, b, out, store, epilogue);
+    case ConvTile::tall32: return gemm_split_k_in<TallTile32>(phases, m, n, k, count, a, b, out, store, epilogue);
+    case ConvTile::wide32: return gemm_split_k_in<WideTile32>(phases, m, n, k, count, a, b, out, store, epilogue);
     default: return gemm_split_k_in<typename Tiles::Medium>(phases, m, n, k, count, a, b, out, store, epilogue);
   }
 }

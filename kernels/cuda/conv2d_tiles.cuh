@@ -40,6 +40,8 @@ using MediumTile = TileShape<64, 64, 4, 4, 4>;
 using MediumTile3 = TileShape<64, 64, 4, 4, 3>;
 using TallTile = TileShape<256, 16, 4, 4, 2>;  // few output columns (n <= 16)
 using WideTile = TileShape<16, 256, 4, 4, 2>;  // few output rows (m <= 16)
+using TallTile32 = TileShape<128, 32, 4, 4, 2>;  // 17 to 32 output columns
+using WideTile32 = TileShape<32, 128, 4, 4, 2>;  // 17 to 32 output rows (D 6's outputs at batch 8)
 
 // At most 4 output columns (tall) or rows (wide): G's output conv (3 channels) and its weight
 // gradient, D's source head (1). A 256x4 or 4x256 tile: 64 threads of 4x4 outputs cover it, so

@@ -99,7 +99,7 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
 // "Tile shapes"): chosen per problem (automatic), or forced, for the tests, which run every shape
 // on every case. Precision::tf32 runs large and medium on the tensor cores (128x128, 64x64) and
 // the narrow shapes on the fp32 tiles.
-enum class ConvTile { automatic, large, medium, tall, wide, tall4, wide4 };
+enum class ConvTile { automatic, large, medium, tall, wide, tall4, wide4, tall32, wide32 };
 void set_conv_tile(ConvTile tile);
 // Whether conv2d_forward runs `shape` as a direct convolution instead of the implicit GEMM
 // (kernels/cuda/conv2d_direct.cu): stride 1, 1 to 4 output channels, kernels of at most 7x7 and an

@@ -244,7 +244,8 @@ TEST_CASE("conv2d kernels match the CPU with every tile shape, float4 paths on a
   // The gradients have no fp32 128x128 instance (conv2d.cu, DataGradTiles): forced large, they run 64x64.
   const std::pair<ConvTile, const char*> tiles[] = {
       {ConvTile::large, "128x128"}, {ConvTile::medium, "64x64"}, {ConvTile::tall, "256x16"}, {ConvTile::wide, "16x256"},
-      {ConvTile::tall4, "256x4"},   {ConvTile::wide4, "4x256"}};
+      {ConvTile::tall4, "256x4"},   {ConvTile::wide4, "4x256"},   {ConvTile::tall32, "128x32"},
+      {ConvTile::wide32, "32x128"}};
   for (const auto& [tile, name] : tiles) {
     INFO("tile " << name);
     kernels::cuda::set_conv_tile(tile);
@@ -451,6 +452,11 @@ TEST_CASE("conv2d split-K rule: slices round the launch to whole waves of reside
   };
   CHECK(slices_of(shape_of({8, 256, 34, 34, 256, 3, 1, 0}), false) == std::array<unsigned, 3>{145, 4, 7});
   CHECK(slices_of(shape_of({1, 256, 34, 34, 256, 3, 1, 0}), true) == std::array<unsigned, 3>{4, 36, 8});
+  // D 6's data gradient at batch 8: 32 pixels a phase (dx 4x4) by 1024 channels, on the 32x128
+  // tile (4 phases x 1 along m, 8 along n), where 64x64 tiles would compute twice the products.
+  const std::array<unsigned, 3> d6 = slices_of(shape_of({8, 1024, 4, 4, 2048, 4, 2, 1}), false);
+  CHECK(d6[0] == 4);
+  CHECK(d6[1] == 8);
 #else
   WARN("SKIPPED: the launches' grids are read from the CPU emulator's profiler");
 #endif
@@ -480,8 +486,8 @@ TEST_CASE("conv2d forward epilogue: bias and leaky ReLU as the output is stored"
   // The direct shapes run the automatic rule only: forced, they would run the GEMM tiles, which
   // the other cases cover (and at 7x7, under the sanitizers, for minutes).
   const ConvCase cases[] = {tile_cases[0], tile_cases[1], tile_cases[5], conv_cases[8], direct_cases[0], direct_cases[9]};
-  const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,
-                            ConvTile::wide,      ConvTile::tall4, ConvTile::wide4};
+  const ConvTile tiles[] = {ConvTile::automatic, ConvTile::large, ConvTile::medium, ConvTile::tall,  ConvTile::wide,
+                            ConvTile::tall4,     ConvTile::wide4, ConvTile::tall32, ConvTile::wide32};
   for (const ConvCase& c : cases) {
     const kernels::Conv2dShape s = shape_of(c);
     kernels::cuda::set_conv_tile(ConvTile::automatic);
@@ -617,7 +623,7 @@ TEST_CASE("conv2d by Winograd F(4x4, 3x3) and F(4x4, 2x2): forward and data grad
   for (const ConvCase& c : winograd_stride2_cases) check_winograd(c);
   // The phased GEMM (36 phases; 25 forward, 100 data gradient) on every tile shape.
   for (const ConvTile tile : {ConvTile::large, ConvTile::medium, ConvTile::tall, ConvTile::wide, ConvTile::tall4,
-                              ConvTile::wide4}) {
+                              ConvTile::wide4, ConvTile::tall32, ConvTile::wide32}) {
     INFO("tile " << int(tile));
     kernels::cuda::set_conv_tile(tile);
     check_winograd(winograd_cases[3]);

@@ -695,9 +695,10 @@ int64_t tiles_of4(int64_t size) { return (size + 3) / 4; }
 // (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output. The same holds for F(4x4, 2x2).
 bool winograd3x3_runs(const Conv2dShape& s, Precision precision) {
   const int64_t tiles = s.n * tiles_of4(s.h_out) * tiles_of4(s.w_out), outputs = s.n * s.h_out * s.w_out;
-  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 && s.pad >= 0 &&
-                         s.pad <= 2 && s.h_out >= 1 && s.w_out >= 1 && s.h_out == s.h_in + 2 * s.pad - 2 &&
-                         s.w_out == s.w_in + 2 * s.pad - 2 && winograd_indexable(36, s.c_out, s.c_in, tiles);
+  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 &&
+                         s.pad >= 0 && s.pad <= 2 && s.h_out >= 1 && s.w_out >= 1 &&
+                         s.h_out == s.h_in + 2 * s.pad - 2 && s.w_out == s.w_in + 2 * s.pad - 2 &&
+                         winograd_indexable(36, s.c_out, s.c_in, tiles);
   const int64_t products = 9 * outputs * s.c_in * s.c_out;
   return winograd_runs(supported, winograd_pays(s.c_out, s.c_in, tiles, outputs, 16 * tiles, products));
 }
@@ -716,8 +717,8 @@ bool winograd4x4s2_runs(const Conv2dShape& s, bool backward, Precision precision
   const int64_t rows = backward ? s.c_in : s.c_out, inner = backward ? s.c_out : 4 * s.c_in;
   const int64_t outputs = backward ? s.n * s.h_in * s.w_in : s.n * s.h_out * s.w_out;
   const int64_t tile_outputs = (backward ? 4 : 1) * 16 * tiles;
-  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 4 && s.k_w == 4 && s.stride == 2 && s.pad >= 0 &&
-                         s.h_out >= 1 && s.w_out >= 1 && s.h_out == (s.h_in + 2 * s.pad - 4) / 2 + 1 &&
+  const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 4 && s.k_w == 4 && s.stride == 2 &&
+                         s.pad >= 0 && s.h_out >= 1 && s.w_out >= 1 && s.h_out == (s.h_in + 2 * s.pad - 4) / 2 + 1 &&
                          s.w_out == (s.w_in + 2 * s.pad - 4) / 2 + 1 && s.h_in + 2 * s.pad >= 4 &&
                          s.w_in + 2 * s.pad >= 4 && winograd_indexable((backward ? 4 : 1) * 25, rows, inner, tiles);
   const int64_t products = 16 * s.n * s.h_out * s.w_out * s.c_in * s.c_out;

@@ -71,23 +71,24 @@ inline void expect_within_magnitude(const std::vector<float>& actual, const std:
   CHECK(worst_share <= 1.0);
 }
 
-// The scale of the rounding error of an output of the conv s computed by F(4x4, 3x3): every
-// output of a 4x4 tile is a combination of the transforms of the tile's whole 6x6 input patch, so
-// its error follows the patch, not its own terms (a corner output next to the padding has one
-// small term, yet the error of its neighbours). Per output: sum over ci of max |x| over the
-// tile's patch times sum |w[co,ci]| over the taps, with weight_abs[co * Ci + ci] that sum; it
-// bounds the sum of |terms| of every output of the tile. (For the CPU's and the CUDA kernels'
-// F(4x4, 3x3), whose tiles start at output (0, 0).)
+// The scale of the rounding error of an output of the conv s computed by F(tile x tile, 3x3):
+// every output of a tile is a combination of the transforms of the tile's whole (tile + 2)^2
+// input patch, so its error follows the patch, not its own terms (a corner output next to the
+// padding has one small term, yet the error of its neighbours). Per output: sum over ci of max |x|
+// over the tile's patch times sum |w[co,ci]| over the taps, with weight_abs[co * Ci + ci] that
+// sum; it bounds the sum of |terms| of every output of the tile. (For the CPU's and the CUDA
+// kernels' F(4x4, 3x3) and the CUDA kernels' F(6x6, 3x3), whose tiles start at output (0, 0).)
 inline std::vector<double> winograd_tile_magnitude(const kernels::Conv2dShape& s, const std::vector<float>& x,
-                                                   const std::vector<double>& weight_abs) {
+                                                   const std::vector<double>& weight_abs, int64_t tile = 4) {
   std::vector<double> m(s.n * s.c_out * s.h_out * s.w_out);
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t oh = 0; oh < s.h_out; ++oh)
       for (int64_t ow = 0; ow < s.w_out; ++ow)
         for (int64_t ci = 0; ci < s.c_in; ++ci) {
           double patch = 0;
-          for (int64_t ih = oh / 4 * 4 - s.pad; ih < oh / 4 * 4 - s.pad + 6; ++ih)
-            for (int64_t iw = ow / 4 * 4 - s.pad; iw < ow / 4 * 4 - s.pad + 6; ++iw)
+          const int64_t ih0 = oh / tile * tile - s.pad, iw0 = ow / tile * tile - s.pad;
+          for (int64_t ih = ih0; ih < ih0 + tile + 2; ++ih)
+            for (int64_t iw = iw0; iw < iw0 + tile + 2; ++iw)
               if (ih >= 0 && ih < s.h_in && iw >= 0 && iw < s.w_in)
                 patch = std::max(patch, double(std::fabs(x[((n * s.c_in + ci) * s.h_in + ih) * s.w_in + iw])));
           for (int64_t co = 0; co < s.c_out; ++co)

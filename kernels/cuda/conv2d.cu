@@ -689,23 +689,46 @@ bool winograd_runs(bool supported, bool pays) {
 
 int64_t tiles_of4(int64_t size) { return (size + 3) / 4; }
 
-// F(4x4, 3x3) of the conv s: 3x3, stride 1, padding 0-2 (a data gradient's conv has 2 - pad),
-// sizes consistent; fp32 only: TF32 keeps the tensor cores' tiles, since the transforms'
-// constants would amplify TF32's rounding of V and U (2^-11) as they amplify float's
-// (docs/ops/conv2d.md: 10-30x), to ~1e-2 of the output. The same holds for F(4x4, 2x2).
+// set_winograd3x3_tile's setting, else ENGINE_CONV_WINOGRAD_TILE's (read once).
+std::optional<Winograd3x3Tile> winograd3x3_tile_set;
+
+Winograd3x3Tile winograd3x3_tile_setting() {
+  if (!winograd3x3_tile_set) winograd3x3_tile_set = winograd3x3_tile_from_environment();
+  return *winograd3x3_tile_set;
+}
+
+// Winograd 3x3 (F(4x4, 3x3) or F(6x6, 3x3)) of the conv s: 3x3, stride 1, padding 0-2 (a data
+// gradient's conv has 2 - pad), sizes consistent, where it pays on F(4x4, 3x3)'s tiles; fp32
+// only: TF32 keeps the tensor cores' tiles, since the transforms' constants would amplify TF32's
+// rounding of V and U (2^-11) as they amplify float's (docs/ops/conv2d.md: 10-30x), to ~1e-2 of
+// the output. The same holds for F(4x4, 2x2).
 bool winograd3x3_runs(const Conv2dShape& s, Precision precision) {
   const int64_t tiles = s.n * tiles_of4(s.h_out) * tiles_of4(s.w_out), outputs = s.n * s.h_out * s.w_out;
   const bool supported = precision == Precision::fp32 && s.n >= 1 && s.k_h == 3 && s.k_w == 3 && s.stride == 1 &&
                          s.pad >= 0 && s.pad <= 2 && s.h_out >= 1 && s.w_out >= 1 &&
                          s.h_out == s.h_in + 2 * s.pad - 2 && s.w_out == s.w_in + 2 * s.pad - 2 &&
-                         winograd_indexable(36, s.c_out, s.c_in, tiles);
+                         winograd_indexable(64, s.c_out, s.c_in, tiles);  // F(6x6)'s tiles are fewer
   const int64_t products = 9 * outputs * s.c_in * s.c_out;
   return winograd_runs(supported, winograd_pays(s.c_out, s.c_in, tiles, outputs, 16 * tiles, products));
 }
 
-// The data gradient of a 3x3 stride-1 conv by F(4x4, 3x3): the conv of dy with the flipped kernel.
+// The data gradient of a 3x3 stride-1 conv by Winograd: the conv of dy with the flipped kernel.
 bool backward_input_by_winograd3x3(const Conv2dShape& s, Precision precision) {
   return s.k_h == 3 && s.k_w == 3 && s.stride == 1 && winograd3x3_runs(transposed_stride1(s), precision);
+}
+
+// The output tile of a 3x3 conv s that winograd3x3_runs (include/kernels/conv2d.h): 6 where F(6x6,
+// 3x3)'s tiles, 64 positions each, form at most 90% of the products of F(4x4, 3x3)'s 36 (the
+// transforms' traffic, V and M, shrinks with them).
+int winograd3x3_tile(const Conv2dShape& s) {
+  switch (winograd3x3_tile_setting()) {
+    case Winograd3x3Tile::four: return 4;
+    case Winograd3x3Tile::six: return 6;
+    default: break;
+  }
+  auto tiles_of6 = [](int64_t size) { return (size + 5) / 6; };
+  const int64_t four = 36 * tiles_of4(s.h_out) * tiles_of4(s.w_out), six = 64 * tiles_of6(s.h_out) * tiles_of6(s.w_out);
+  return 10 * six <= 9 * four ? 6 : 4;
 }
 
 // F(4x4, 2x2) of a 4x4 stride-2 conv s, pad >= 0 (conv2d_winograd_stride2.cu), forward (GEMM rows
@@ -751,6 +774,23 @@ void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
 void set_conv_winograd(ConvWinograd mode) { winograd_mode_set = mode; }
 
+void set_winograd3x3_tile(Winograd3x3Tile tile) { winograd3x3_tile_set = tile; }
+
+Winograd3x3Tile winograd3x3_tile_from_environment() {
+  const char* value = std::getenv("ENGINE_CONV_WINOGRAD_TILE");
+  const std::string name = value != nullptr ? value : "";
+  if (name.empty() || name == "auto") return Winograd3x3Tile::automatic;
+  if (name == "4") return Winograd3x3Tile::four;
+  if (name == "6") return Winograd3x3Tile::six;
+  throw std::invalid_argument("ENGINE_CONV_WINOGRAD_TILE=" + name + ": expected auto, 4 or 6");
+}
+
+int conv2d_winograd3x3_tile(const Conv2dShape& shape, bool backward_input, Precision precision) {
+  if (backward_input)
+    return backward_input_by_winograd3x3(shape, precision) ? winograd3x3_tile(transposed_stride1(shape)) : 0;
+  return winograd3x3_runs(shape, precision) ? winograd3x3_tile(shape) : 0;
+}
+
 ConvWinograd conv_winograd_from_environment() {
   const char* value = std::getenv("ENGINE_CONV_WINOGRAD");
   const std::string name = value != nullptr ? value : "";
@@ -774,7 +814,8 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  if (winograd3x3_runs(shape, precision)) return winograd3x3_conv(shape, x, w, false, y, epilogue);
+  if (winograd3x3_runs(shape, precision))
+    return winograd3x3_conv(winograd3x3_tile(shape), shape, x, w, false, y, epilogue);
   if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_forward(shape, x, w, y, epilogue);
   if (const int slices = conv2d_forward_direct_slices(shape); slices > 0)
     return conv2d_direct_forward(shape, slices, x, w, y, epilogue);
@@ -795,8 +836,10 @@ void conv2d_apply_epilogue(const Conv2dShape& shape, float* y, const ConvEpilogu
 void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx, Precision precision) {
   const Dims s = dims_of(shape);
   if (s.n * s.h_in * s.w_in == 0 || s.c_in == 0) return;
-  if (backward_input_by_winograd3x3(shape, precision))
-    return winograd3x3_conv(transposed_stride1(shape), dy, w, true, dx, {});
+  if (backward_input_by_winograd3x3(shape, precision)) {
+    const Conv2dShape transposed = transposed_stride1(shape);
+    return winograd3x3_conv(winograd3x3_tile(transposed), transposed, dy, w, true, dx, {});
+  }
   if (winograd4x4s2_runs(shape, true, precision)) return winograd4x4s2_backward_input(shape, dy, w, dx);
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
@@ -813,7 +856,7 @@ void conv2d_backward_weight(const Conv2dShape& shape, const float* x, const floa
   const Dims s = dims_of(shape);
   const int rows = s.c_out, cols = s.c_in * s.k_h * s.k_w, reduction = s.n * s.h_out * s.w_out;
   if (rows == 0 || cols == 0) return;
-  if (winograd3x3_runs(shape, precision)) return winograd3x3_backward_weight(shape, x, dy, dw);
+  if (winograd3x3_runs(shape, precision)) return winograd3x3_backward_weight(winograd3x3_tile(shape), shape, x, dy, dw);
   if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_backward_weight(shape, x, dy, dw);
   StoreRowMajor store{};
   store.cols = cols, store.vec4 = cols % 4 == 0 && aligned16(dw);

@@ -1,13 +1,14 @@
 #pragma once
 // Winograd convolutions for conv2d.cu (designs: conv2d_winograd.cu, conv2d_winograd_stride2.cu;
 // docs/kernels.md): a convolution as three transforms around batched GEMMs, which conv2d.cu runs
-// on its implicit-GEMM tiles, one phase of one launch per GEMM. With t = (n, th, tw) a 4x4 tile
-// of outputs and xi one of the positions of a transformed tile:
+// on its implicit-GEMM tiles, one phase of one launch per GEMM. With t = (n, th, tw) a tile of
+// outputs (4x4 or 6x6) and xi one of the positions of a transformed tile:
 //   U[xi][row][k] = (G w G^T)[xi]          the weights, per (row, k)
 //   V[xi][k][t]   = (B^T d B)[xi]          d the tile's input patch, per (k, t)
 //   M[xi][row][t] = sum_k V[xi][k][t] U[xi][row][k]     winograd_product (conv2d.cu), k in order
 //   out tile      = A^T M[.][row][t] A, cropped (then the forward's epilogue)
-// The matrices are the CPU kernels' (kernels/cpu/conv2d_winograd*.cpp, docs/ops/conv2d.md).
+// The matrices of F(4x4, 3x3) and F(4x4, 2x2) are the CPU kernels' (kernels/cpu/conv2d_winograd*.cpp,
+// docs/ops/conv2d.md); F(6x6, 3x3) runs on the GPU only (conv2d_winograd.cu gives its matrices).
 // Every function here runs on the current stream; every tensor, U, V and M included, indexes in
 // 32 bits (conv2d.cu's rules check).
 #include "fast_divide.cuh"
@@ -15,15 +16,16 @@
 
 namespace kernels::cuda {
 
-// F(4x4, 3x3) of a 3x3 stride-1 conv, padding 0-2: y = conv2d(x, w), then the epilogue. With
-// `flipped`, `shape` is the data gradient's conv (transposed_stride1 of the forward's) and w the
-// forward's kernel, read with its channels swapped and its taps flipped (conv2d_winograd.cu).
-void winograd3x3_conv(const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
+// F(tile x tile, 3x3), tile 4 or 6, of a 3x3 stride-1 conv, padding 0-2: y = conv2d(x, w), then
+// the epilogue. With `flipped`, `shape` is the data gradient's conv (transposed_stride1 of the
+// forward's) and w the forward's kernel, read with its channels swapped and its taps flipped
+// (conv2d_winograd.cu).
+void winograd3x3_conv(int tile, const Conv2dShape& shape, const float* x, const float* w, bool flipped, float* y,
                       const ConvEpilogue& epilogue);
 // Its weight gradient dw = d<conv2d(x, w), dy>/dw (of the forward conv `shape`): with dM = A dy A^T
 // the transform of each tile of dy (zeros past the output), dU = sum over the tiles of dM V^T,
 // and dw = G^T dU G.
-void winograd3x3_backward_weight(const Conv2dShape& shape, const float* x, const float* dy, float* dw);
+void winograd3x3_backward_weight(int tile, const Conv2dShape& shape, const float* x, const float* dy, float* dw);
 
 // F(4x4, 2x2) of a 4x4 stride-2 conv `shape` (conv2d_winograd_stride2.cu): its forward, then the
 // epilogue, and its data gradient (which is also conv_transpose2d's forward).
@@ -52,7 +54,7 @@ struct WinogradWorkspace {
 };
 WinogradWorkspace winograd_workspace(const WinogradProduct& p);
 
-// i = c T + t over the 4x4 output tiles t = (n, th, tw) of a grid, and a channel c before them.
+// i = c T + t over the output tiles t = (n, th, tw) of a grid, and a channel c before them.
 struct WinogradTiles {
   FastDivisor all, per_image, across;  // T, tiles_h tiles_w, tiles_w
   WinogradTiles(int n, int tiles_h, int tiles_w)
@@ -67,10 +69,10 @@ struct WinogradTiles {
   }
 };
 
-// The weight gradients' transform of dy, shared by both files: dM[xi][c][t] = (A dy_tile A^T)[xi]
-// for every channel c < channels and tile t of `grid` of dy [n][channels][h][w] (zeros past its
-// edges), with F(4x4, 3x3)'s A (side 6: transformed tiles of 6x6) or F(4x4, 2x2)'s (side 5).
-void winograd_output_grad(int side, const WinogradTiles& grid, int channels, int h, int w, const float* dy,
-                          float* dm);
+// The stride-2 weight gradient's transform of dy (defined beside F(4x4, 3x3)'s in
+// conv2d_winograd.cu, whose kernel it shares): dM[xi][c][t] = (A dy_tile A^T)[xi] with F(4x4,
+// 2x2)'s A, for every channel c < channels and 4x4 tile t of `grid` of dy [n][channels][h][w]
+// (zeros past its edges).
+void winograd_output_grad_stride2(const WinogradTiles& grid, int channels, int h, int w, const float* dy, float* dm);
 
 }  // namespace kernels::cuda

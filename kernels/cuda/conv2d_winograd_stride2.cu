@@ -88,7 +88,7 @@ __device__ __forceinline__ void output_1d(float m0, float m1, float m2, float m3
   out[3] = diff12 + 0.125f * m3 + m4;
 }
 
-// The weight gradient's transposed transforms (A's is conv2d_winograd.cu's, winograd_output_grad).
+// The weight gradient's transposed transforms (A's is conv2d_winograd.cu's, winograd_output_grad_stride2).
 // G^T: 5 -> 2, the adjoint of G (dw = G^T dU G).
 __device__ __forceinline__ void weight_grad_1d(float u0, float u1, float u2, float u3, float u4, float* out) {
   constexpr float sixth = 1.f / 6, eight_thirds = 8.f / 3, four_thirds = 4.f / 3;  // products: no division
@@ -289,7 +289,7 @@ void winograd4x4s2_backward_weight(const Conv2dShape& shape, const float* x, con
   const WinogradTiles grid(s.n, s.tiles_h, s.tiles_w);
   transform_input(s, grid, x, work.v);
   const int64_t weight_threads = int64_t(s.c_out) * s.inner;
-  winograd_output_grad(alpha, grid, s.c_out, s.h_out, s.w_out, dy, work.m);
+  winograd_output_grad_stride2(grid, s.c_out, s.h_out, s.w_out, dy, work.m);
   winograd_weight_product(product, work.m, work.v, work.u);
   const FlopScope flops(7 * 13.0 * weight_threads);
   launch(winograd4x4s2_weight_grad_kernel, {dim3(grid_for(weight_threads)), dim3(elementwise_block), 0, stream()},

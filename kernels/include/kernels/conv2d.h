@@ -108,7 +108,7 @@ void set_conv_tile(ConvTile tile);
 // channels are split into across blocks (1: none; the order of its sums depends on it).
 int conv2d_forward_direct_slices(const Conv2dShape& shape);
 // Winograd, fp32 only, for the forward, the data gradient and the weight gradient of 3x3 stride-1
-// convolutions with padding 0 to 2 (F(4x4, 3x3), kernels/cuda/conv2d_winograd.cu) and of 4x4
+// convolutions with padding 0 to 2 (F(4x4, 3x3) or F(6x6, 3x3), kernels/cuda/conv2d_winograd.cu) and of 4x4
 // stride-2 ones (F(4x4, 2x2), conv2d_winograd_stride2.cu). Its rounding differs from the implicit
 // GEMM's (about 1e-5 of the output's magnitude, as the CPU's Winograd kernels). automatic: where
 // the rule says it pays (conv2d.cu, winograd_pays: 32 GEMM rows and reduction channels, 16
@@ -120,6 +120,20 @@ void set_conv_winograd(ConvWinograd mode);
 // ENGINE_CONV_WINOGRAD=auto|always|never (unset or empty: automatic); another value throws
 // std::invalid_argument naming it. For timing one path against the other on a GPU.
 ConvWinograd conv_winograd_from_environment();
+// The output tile of Winograd's 3x3 convolutions: F(6x6, 3x3) (64 products per 36 outputs) where
+// its tiles form at least 10% fewer products than F(4x4, 3x3)'s (36 per 16), as on outputs of
+// 64x64 (16% fewer) and 128x128; F(4x4, 3x3), which rounds about 1.6x less, elsewhere (32x32 and
+// 16x16: as many products). four and six force one (tests, timing). The setting is
+// set_winograd3x3_tile's, else winograd3x3_tile_from_environment()'s, read on first use.
+enum class Winograd3x3Tile { automatic, four, six };
+void set_winograd3x3_tile(Winograd3x3Tile tile);
+// ENGINE_CONV_WINOGRAD_TILE=auto|4|6 (unset or empty: automatic); another value throws
+// std::invalid_argument naming it.
+Winograd3x3Tile winograd3x3_tile_from_environment();
+// The output tile, 4 or 6, on which conv2d_forward (backward_input false) or conv2d_backward_input
+// (true) runs `shape` (the forward's) by Winograd 3x3; 0 where it does not. The weight gradient
+// follows the forward.
+int conv2d_winograd3x3_tile(const Conv2dShape& shape, bool backward_input, Precision precision = Precision::fp32);
 // Whether conv2d_forward (backward_input false) or conv2d_backward_input (true) runs `shape`, the
 // forward conv's shape in both cases, by Winograd; conv2d_backward_weight follows the forward.
 bool conv2d_uses_winograd(const Conv2dShape& shape, bool backward_input, Precision precision = Precision::fp32);

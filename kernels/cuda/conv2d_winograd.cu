@@ -29,6 +29,13 @@
 namespace kernels::cuda {
 namespace {
 
+// out[0] = a + b, out[1] = a - b: the rows of a pair of points p and -p, whose even and odd
+// parts every transform forms once.
+__device__ __forceinline__ void plus_minus(float a, float b, float* out) {
+  out[0] = a + b;
+  out[1] = a - b;
+}
+
 // F(4x4, 3x3): the points 0, 1, -1, 2, -2 and infinity, in kernels/cpu/conv2d_winograd.cpp's
 // expressions and order. Each 1-D transform's operation count is for the profiler.
 struct F4x4 {
@@ -39,10 +46,8 @@ struct F4x4 {
   static __device__ __forceinline__ void input_1d(const float* d, float* out) {
     const float a = d[4] - 4.f * d[2], b = d[3] - 4.f * d[1], c = d[4] - d[2], e = 2.f * (d[3] - d[1]);
     out[0] = 4.f * d[0] - 5.f * d[2] + d[4];
-    out[1] = a + b;
-    out[2] = a - b;
-    out[3] = c + e;
-    out[4] = c - e;
+    plus_minus(a, b, out + 1);
+    plus_minus(c, e, out + 3);
     out[5] = 4.f * d[1] - 5.f * d[3] + d[5];
   }
   // G: 3 -> 6.
@@ -68,10 +73,8 @@ struct F4x4 {
   static __device__ __forceinline__ void output_grad_1d(const float* g, float* out) {
     const float even = g[0] + g[2], odd = g[1] + g[3], even4 = g[0] + 4.f * g[2], odd2 = 2.f * g[1] + 8.f * g[3];
     out[0] = g[0];
-    out[1] = even + odd;
-    out[2] = even - odd;
-    out[3] = even4 + odd2;
-    out[4] = even4 - odd2;
+    plus_minus(even, odd, out + 1);
+    plus_minus(even4, odd2, out + 3);
     out[5] = g[3];
   }
   // G^T: 6 -> 3, the adjoint of G (dw = G^T dU G).
@@ -105,14 +108,11 @@ struct F6x6 {
     out[0] = d[0] - d[6] + 5.25f * (d[4] - d[2]);
     out[7] = d[7] - d[1] + 5.25f * (d[3] - d[5]);
     const float a1 = d[2] + d[6] - 4.25f * d[4], b1 = d[1] + d[5] - 4.25f * d[3];
-    out[1] = a1 + b1;
-    out[2] = a1 - b1;
+    plus_minus(a1, b1, out + 1);
     const float a2 = d[6] + 0.25f * d[2] - 1.25f * d[4], b2 = 0.5f * d[1] - 2.5f * d[3] + 2.f * d[5];
-    out[3] = a2 + b2;
-    out[4] = a2 - b2;
+    plus_minus(a2, b2, out + 3);
     const float a3 = d[6] + 4.f * (d[2] - 1.25f * d[4]), b3 = 2.f * d[1] - 2.5f * d[3] + 0.5f * d[5];
-    out[5] = a3 + b3;
-    out[6] = a3 - b3;
+    plus_minus(a3, b3, out + 5);
   }
   static constexpr float two_ninths = 2.f / 9, ninetieth = 1.f / 90, one_45th = 1.f / 45, two_45ths = 2.f / 45,
                          eight_45ths = 8.f / 45, sixteen_45ths = 16.f / 45, thirty_two_45ths = 32.f / 45;
@@ -123,11 +123,9 @@ struct F6x6 {
     out[1] = -two_ninths * (even + g[1]);
     out[2] = -two_ninths * (even - g[1]);
     const float a = ninetieth * g[0] + two_45ths * g[2], b = one_45th * g[1];
-    out[3] = a + b;
-    out[4] = a - b;
+    plus_minus(a, b, out + 3);
     const float c = thirty_two_45ths * g[0] + eight_45ths * g[2], e = sixteen_45ths * g[1];
-    out[5] = c + e;
-    out[6] = c - e;
+    plus_minus(c, e, out + 5);
     out[7] = g[2];
   }
   // A^T: 8 -> 6.
@@ -147,12 +145,9 @@ struct F6x6 {
     const float even_quarter = g[0] + 0.25f * g[2] + 0.0625f * g[4],
                 odd_half = 0.5f * g[1] + 0.125f * g[3] + 0.03125f * g[5];
     out[0] = g[0];
-    out[1] = even + odd;
-    out[2] = even - odd;
-    out[3] = even4 + odd2;
-    out[4] = even4 - odd2;
-    out[5] = even_quarter + odd_half;
-    out[6] = even_quarter - odd_half;
+    plus_minus(even, odd, out + 1);
+    plus_minus(even4, odd2, out + 3);
+    plus_minus(even_quarter, odd_half, out + 5);
     out[7] = g[5];
   }
   // G^T: 8 -> 3, the adjoint of G.
@@ -173,8 +168,7 @@ struct F4x4Stride2Grad {
   static __device__ __forceinline__ void output_grad_1d(const float* g, float* out) {
     const float even = g[0] + g[2], odd = g[1] + g[3];
     out[0] = g[0];
-    out[1] = even + odd;
-    out[2] = even - odd;
+    plus_minus(even, odd, out + 1);
     out[3] = g[0] + 0.5f * g[1] + 0.25f * g[2] + 0.125f * g[3];
     out[4] = g[3];
   }

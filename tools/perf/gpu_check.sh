@@ -144,6 +144,9 @@ run() {
     # Our kernels without Winograd (the implicit GEMM for the 3x3 stride-1 convs), to time the one against the other.
     step "translate_b${b}_ours_nowinograd" 40 env ENGINE_CONV_WINOGRAD=never "$BIN/bench_sargan" --device cuda --batch_size "$b" --repeats 10
     step "train_b${b}_ours_nowinograd" 40 env ENGINE_CONV_WINOGRAD=never "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
+    # F(4x4, 3x3) everywhere, to time F(6x6, 3x3) where the rule takes it (the training iteration's
+    # 3x3 data gradients; docs/kernels.md, "conv2d_winograd.cu").
+    step "train_b${b}_ours_tile4" 40 env ENGINE_CONV_WINOGRAD_TILE=4 "$BIN/bench_train" --device cuda --batch_size "$b" --repeats 5
     if [[ -n "$py" ]]; then
       for p in fp32 tf32; do
         step "translate_b${b}_torch_$p" 60 "$py" "$ROOT/tools/reference/bench_sargan_torch.py" --device cuda --precision "$p" --batch_size "$b" --repeats 10
@@ -196,7 +199,7 @@ for w in ("translate", "train"):
     for b in (1, 8):
         k = f"{w}_b{b}"
         rows.append({"workload": f"{w}, batch {b}", "ours_ms": ours_ms(k + "_ours"), "ours_graph_ms": ours_ms(k + "_ours_graph"),
-                     "ours_nowinograd_ms": ours_ms(k + "_ours_nowinograd"),
+                     "ours_nowinograd_ms": ours_ms(k + "_ours_nowinograd"), "ours_tile4_ms": ours_ms(k + "_ours_tile4"),
                      "ours_cudnn_ms": ours_ms(k + "_cudnn"),
                      "ours_tf32_ms": ours_ms(k + "_ours_tf32"), "torch_fp32_ms": torch_ms(k + "_torch_fp32"), "torch_tf32_ms": torch_ms(k + "_torch_tf32")})
 bench = None
@@ -210,11 +213,11 @@ json.dump(doc, open(tmp, "w"), indent=1)
 os.replace(tmp, os.path.join(out, "gpu_check.json"))
 print("\nsteps: " + ", ".join(f"{s['step']} {s['status']}" for s in steps))
 fmt = lambda v: "-" if v is None else f"{v:.1f}"
-print(f"\n{'workload':<20} {'ours ms':>9} {'ours graph':>11} {'no Winograd':>12} {'ours+cuDNN':>11} {'ours tf32':>10} {'PyTorch fp32':>13} {'PyTorch tf32':>13} "
+print(f"\n{'workload':<20} {'ours ms':>9} {'ours graph':>11} {'no Winograd':>12} {'F(4x4) only':>12} {'ours+cuDNN':>11} {'ours tf32':>10} {'PyTorch fp32':>13} {'PyTorch tf32':>13} "
       f"{'ours/fp32':>10} {'tf32/tf32':>10}")
 ratio = lambda a, b: "-" if not a or not b else f"{a / b:.2f}x"
 for r in rows:
-    print(f"{r['workload']:<20} {fmt(r['ours_ms']):>9} {fmt(r['ours_graph_ms']):>11} {fmt(r['ours_nowinograd_ms']):>12} {fmt(r['ours_cudnn_ms']):>11} {fmt(r['ours_tf32_ms']):>10} "
+    print(f"{r['workload']:<20} {fmt(r['ours_ms']):>9} {fmt(r['ours_graph_ms']):>11} {fmt(r['ours_nowinograd_ms']):>12} {fmt(r['ours_tile4_ms']):>12} {fmt(r['ours_cudnn_ms']):>11} {fmt(r['ours_tf32_ms']):>10} "
           f"{fmt(r['torch_fp32_ms']):>13} {fmt(r['torch_tf32_ms']):>13} {ratio(r['ours_ms'], r['torch_fp32_ms']):>10} "
           f"{ratio(r['ours_tf32_ms'], r['torch_tf32_ms']):>10}")
 print(f"\nall results: {os.path.join(out, 'gpu_check.json')}")

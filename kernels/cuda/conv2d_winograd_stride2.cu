@@ -36,7 +36,9 @@ struct ShapeS2 {
 
 ShapeS2 shape_of(const Conv2dShape& s, bool backward) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
-  ShapeS2 t{i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), i(s.h_out), i(s.w_out), backward};
+  // The tiles and the GEMM's sides (zero here) follow from the rest.
+  ShapeS2 t{i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), i(s.h_out), i(s.w_out), backward,
+            0, 0, 0, 0, 0};
   const int grid_h = backward ? (t.h_in + 1) / 2 : t.h_out, grid_w = backward ? (t.w_in + 1) / 2 : t.w_out;
   t.tiles_h = (grid_h + tile - 1) / tile, t.tiles_w = (grid_w + tile - 1) / tile;
   t.groups = backward ? output_phases : 1;

@@ -27,10 +27,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "common.cuh"
 #include "conv2d_direct.cuh"
@@ -770,6 +772,28 @@ void winograd_weight_product(const WinogradProduct& p, const float* m, const flo
                                            PhaseMatrices{v, p.inner, p.tiles, vec4}, u, store);
 }
 
+namespace {
+
+// A setting's environment variable: Setting::automatic where it is unset, empty or "auto", else
+// the choice it names; another value throws naming the variable and what it accepts.
+template <class Setting>
+Setting setting_from_environment(const char* variable,
+                                 std::initializer_list<std::pair<const char*, Setting>> choices) {
+  const char* value = std::getenv(variable);
+  const std::string name = value != nullptr ? value : "";
+  if (name.empty() || name == "auto") return Setting::automatic;
+  std::string expected = "auto";
+  size_t listed = 0;
+  for (const auto& [choice, setting] : choices) {
+    if (name == choice) return setting;
+    expected += ++listed == choices.size() ? " or " : ", ";
+    expected += choice;
+  }
+  throw std::invalid_argument(std::string(variable) + "=" + name + ": expected " + expected);
+}
+
+}  // namespace
+
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 
 void set_conv_winograd(ConvWinograd mode) { winograd_mode_set = mode; }
@@ -777,12 +801,8 @@ void set_conv_winograd(ConvWinograd mode) { winograd_mode_set = mode; }
 void set_winograd3x3_tile(Winograd3x3Tile tile) { winograd3x3_tile_set = tile; }
 
 Winograd3x3Tile winograd3x3_tile_from_environment() {
-  const char* value = std::getenv("ENGINE_CONV_WINOGRAD_TILE");
-  const std::string name = value != nullptr ? value : "";
-  if (name.empty() || name == "auto") return Winograd3x3Tile::automatic;
-  if (name == "4") return Winograd3x3Tile::four;
-  if (name == "6") return Winograd3x3Tile::six;
-  throw std::invalid_argument("ENGINE_CONV_WINOGRAD_TILE=" + name + ": expected auto, 4 or 6");
+  return setting_from_environment<Winograd3x3Tile>("ENGINE_CONV_WINOGRAD_TILE",
+                                                   {{"4", Winograd3x3Tile::four}, {"6", Winograd3x3Tile::six}});
 }
 
 int conv2d_winograd3x3_tile(const Conv2dShape& shape, bool backward_input, Precision precision) {
@@ -792,12 +812,8 @@ int conv2d_winograd3x3_tile(const Conv2dShape& shape, bool backward_input, Preci
 }
 
 ConvWinograd conv_winograd_from_environment() {
-  const char* value = std::getenv("ENGINE_CONV_WINOGRAD");
-  const std::string name = value != nullptr ? value : "";
-  if (name.empty() || name == "auto") return ConvWinograd::automatic;
-  if (name == "always") return ConvWinograd::always;
-  if (name == "never") return ConvWinograd::never;
-  throw std::invalid_argument("ENGINE_CONV_WINOGRAD=" + name + ": expected auto, always or never");
+  return setting_from_environment<ConvWinograd>("ENGINE_CONV_WINOGRAD",
+                                                {{"always", ConvWinograd::always}, {"never", ConvWinograd::never}});
 }
 
 bool conv2d_uses_winograd(const Conv2dShape& shape, bool backward_input, Precision precision) {

@@ -16,7 +16,9 @@ build=${1:?usage: tools/ci/test_distributed.sh BUILD_DIR [cpu|cuda]}
 device=${2:-cpu}
 sargan=$(realpath "$build/bin/sargan")
 if ! command -v mpirun >/dev/null 2>&1; then echo "distributed ($device): SKIPPED (no mpirun)"; exit 0; fi
-if ! ldd "$sargan" | grep -q libmpi; then
+# grep without -q reads ldd's whole output: under pipefail, -q's early exit would kill ldd with
+# SIGPIPE and read as "no MPI" (a run of 7 Dec 2026 skipped the emulated build so).
+if ! ldd "$sargan" | grep libmpi >/dev/null; then
   echo "distributed ($device): SKIPPED (built without MPI)"; exit 0
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root in containers
@@ -128,7 +130,7 @@ fi
 rank1_pid() {  # the process of rank 1 of the run writing into $1
   local p
   for p in $(pgrep -f -- "$work/$1/m"); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && { echo "$p"; return; }
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -x "OMPI_COMM_WORLD_RANK=1" >/dev/null && { echo "$p"; return; }
   done
 }
 fail_run() {  # name signal timeout

@@ -28,6 +28,8 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
+#include <string>
 #include <utility>
 
 #include "conv_reference.h"
@@ -767,24 +769,41 @@ TEST_CASE("conv2d Winograd rule", "[cuda][kernel][conv2d][winograd]") {
   }
 }
 
-TEST_CASE("conv2d Winograd mode from ENGINE_CONV_WINOGRAD", "[cuda][kernel][conv2d][winograd]") {
-  using kernels::cuda::conv_winograd_from_environment;
-  using kernels::cuda::ConvWinograd;
+namespace {
+
+// A setting read from `variable` by `parse`: automatic when unset, empty or "auto", each of
+// `names`' values, and a bad value's error, which names the variable and what it accepts.
+template <class Setting>
+void check_setting_from_environment(const char* variable, Setting (*parse)(),
+                                    std::initializer_list<std::pair<const char*, Setting>> names, const char* bad,
+                                    const std::string& message) {
   struct Unset {
-    ~Unset() { unsetenv("ENGINE_CONV_WINOGRAD"); }
-  } unset;
-  unsetenv("ENGINE_CONV_WINOGRAD");
-  CHECK(conv_winograd_from_environment() == ConvWinograd::automatic);
-  const std::pair<const char*, ConvWinograd> names[] = {
-      {"", ConvWinograd::automatic}, {"auto", ConvWinograd::automatic}, {"always", ConvWinograd::always},
-      {"never", ConvWinograd::never}};
-  for (const auto& [name, mode] : names) {
-    setenv("ENGINE_CONV_WINOGRAD", name, 1);
-    CHECK(conv_winograd_from_environment() == mode);
+    const char* variable;
+    ~Unset() { unsetenv(variable); }
+  } unset{variable};
+  unsetenv(variable);
+  CHECK(parse() == Setting::automatic);
+  for (const char* automatic : {"", "auto"}) {
+    setenv(variable, automatic, 1);
+    CHECK(parse() == Setting::automatic);
   }
-  setenv("ENGINE_CONV_WINOGRAD", "off", 1);
-  CHECK_THROWS_WITH(conv_winograd_from_environment(),
-                    Catch::Contains("ENGINE_CONV_WINOGRAD=off: expected auto, always or never"));
+  for (const auto& [name, setting] : names) {
+    INFO(variable << "=" << name);
+    setenv(variable, name, 1);
+    CHECK(parse() == setting);
+  }
+  setenv(variable, bad, 1);
+  CHECK_THROWS_WITH(parse(), Catch::Contains(message));
+}
+
+}  // namespace
+
+TEST_CASE("conv2d Winograd mode from ENGINE_CONV_WINOGRAD", "[cuda][kernel][conv2d][winograd]") {
+  using kernels::cuda::ConvWinograd;
+  check_setting_from_environment<ConvWinograd>(
+      "ENGINE_CONV_WINOGRAD", kernels::cuda::conv_winograd_from_environment,
+      {{"always", ConvWinograd::always}, {"never", ConvWinograd::never}}, "off",
+      "ENGINE_CONV_WINOGRAD=off: expected auto, always or never");
 }
 
 // The 3x3 output tile (include/kernels/conv2d.h): F(6x6, 3x3) where its tiles' products are at
@@ -820,23 +839,11 @@ TEST_CASE("conv2d Winograd 3x3 output tile rule", "[cuda][kernel][conv2d][winogr
 }
 
 TEST_CASE("conv2d Winograd 3x3 output tile from ENGINE_CONV_WINOGRAD_TILE", "[cuda][kernel][conv2d][winograd]") {
-  using kernels::cuda::winograd3x3_tile_from_environment;
   using kernels::cuda::Winograd3x3Tile;
-  struct Unset {
-    ~Unset() { unsetenv("ENGINE_CONV_WINOGRAD_TILE"); }
-  } unset;
-  unsetenv("ENGINE_CONV_WINOGRAD_TILE");
-  CHECK(winograd3x3_tile_from_environment() == Winograd3x3Tile::automatic);
-  const std::pair<const char*, Winograd3x3Tile> names[] = {
-      {"", Winograd3x3Tile::automatic}, {"auto", Winograd3x3Tile::automatic}, {"4", Winograd3x3Tile::four},
-      {"6", Winograd3x3Tile::six}};
-  for (const auto& [name, tile] : names) {
-    setenv("ENGINE_CONV_WINOGRAD_TILE", name, 1);
-    CHECK(winograd3x3_tile_from_environment() == tile);
-  }
-  setenv("ENGINE_CONV_WINOGRAD_TILE", "8", 1);
-  CHECK_THROWS_WITH(winograd3x3_tile_from_environment(),
-                    Catch::Contains("ENGINE_CONV_WINOGRAD_TILE=8: expected auto, 4 or 6"));
+  check_setting_from_environment<Winograd3x3Tile>(
+      "ENGINE_CONV_WINOGRAD_TILE", kernels::cuda::winograd3x3_tile_from_environment,
+      {{"4", Winograd3x3Tile::four}, {"6", Winograd3x3Tile::six}}, "8",
+      "ENGINE_CONV_WINOGRAD_TILE=8: expected auto, 4 or 6");
 }
 
 // What the emulator profiler's H200 model is told of a convolution by Winograd: each of its four

@@ -655,13 +655,35 @@ Dims dims_of(const Conv2dShape& s) {
           FastDivisor(std::max(w_out, 1))};
 }
 
-// set_conv_winograd's mode, else ENGINE_CONV_WINOGRAD's (read once).
+// A setting's environment variable: Setting::automatic where it is unset, empty or "auto", else
+// the choice it names; another value throws naming the variable and what it accepts.
+template <class Setting>
+Setting setting_from_environment(const char* variable,
+                                 std::initializer_list<std::pair<const char*, Setting>> choices) {
+  const char* value = std::getenv(variable);
+  const std::string name = value != nullptr ? value : "";
+  if (name.empty() || name == "auto") return Setting::automatic;
+  std::string expected = "auto";
+  size_t listed = 0;
+  for (const auto& [choice, setting] : choices) {
+    if (name == choice) return setting;
+    expected += ++listed == choices.size() ? " or " : ", ";
+    expected += choice;
+  }
+  throw std::invalid_argument(std::string(variable) + "=" + name + ": expected " + expected);
+}
+
+// The setting a set_* function gave (`set`), else its environment variable's, read on first use.
+template <class Setting>
+Setting setting_in_force(std::optional<Setting>& set, Setting (*from_environment)()) {
+  if (!set) set = from_environment();
+  return *set;
+}
+
+// set_conv_winograd's mode, else ENGINE_CONV_WINOGRAD's.
 std::optional<ConvWinograd> winograd_mode_set;
 
-ConvWinograd winograd_mode() {
-  if (!winograd_mode_set) winograd_mode_set = conv_winograd_from_environment();
-  return *winograd_mode_set;
-}
+ConvWinograd winograd_mode() { return setting_in_force(winograd_mode_set, conv_winograd_from_environment); }
 
 // A Winograd product's size in the checks below: phases GEMMs of rows x inner by inner x tiles.
 bool winograd_indexable(int64_t phases, int64_t rows, int64_t inner, int64_t tiles) {
@@ -691,13 +713,8 @@ bool winograd_runs(bool supported, bool pays) {
 
 int64_t tiles_of4(int64_t size) { return (size + 3) / 4; }
 
-// set_winograd3x3_tile's setting, else ENGINE_CONV_WINOGRAD_TILE's (read once).
+// set_winograd3x3_tile's setting, else ENGINE_CONV_WINOGRAD_TILE's.
 std::optional<Winograd3x3Tile> winograd3x3_tile_set;
-
-Winograd3x3Tile winograd3x3_tile_setting() {
-  if (!winograd3x3_tile_set) winograd3x3_tile_set = winograd3x3_tile_from_environment();
-  return *winograd3x3_tile_set;
-}
 
 // Winograd 3x3 (F(4x4, 3x3) or F(6x6, 3x3)) of the conv s: 3x3, stride 1, padding 0-2 (a data
 // gradient's conv has 2 - pad), sizes consistent, where it pays on F(4x4, 3x3)'s tiles; fp32
@@ -723,7 +740,7 @@ bool backward_input_by_winograd3x3(const Conv2dShape& s, Precision precision) {
 // 3x3)'s tiles, 64 positions each, form at most 90% of the products of F(4x4, 3x3)'s 36 (the
 // transforms' traffic, V and M, shrinks with them).
 int winograd3x3_tile(const Conv2dShape& s) {
-  switch (winograd3x3_tile_setting()) {
+  switch (setting_in_force(winograd3x3_tile_set, winograd3x3_tile_from_environment)) {
     case Winograd3x3Tile::four: return 4;
     case Winograd3x3Tile::six: return 6;
     default: break;
@@ -771,28 +788,6 @@ void winograd_weight_product(const WinogradProduct& p, const float* m, const flo
                                            PhaseMatrices{m, p.rows, p.tiles, vec4},
                                            PhaseMatrices{v, p.inner, p.tiles, vec4}, u, store);
 }
-
-namespace {
-
-// A setting's environment variable: Setting::automatic where it is unset, empty or "auto", else
-// the choice it names; another value throws naming the variable and what it accepts.
-template <class Setting>
-Setting setting_from_environment(const char* variable,
-                                 std::initializer_list<std::pair<const char*, Setting>> choices) {
-  const char* value = std::getenv(variable);
-  const std::string name = value != nullptr ? value : "";
-  if (name.empty() || name == "auto") return Setting::automatic;
-  std::string expected = "auto";
-  size_t listed = 0;
-  for (const auto& [choice, setting] : choices) {
-    if (name == choice) return setting;
-    expected += ++listed == choices.size() ? " or " : ", ";
-    expected += choice;
-  }
-  throw std::invalid_argument(std::string(variable) + "=" + name + ": expected " + expected);
-}
-
-}  // namespace
 
 void set_conv_tile(ConvTile tile) { forced_tile = tile; }
 

@@ -82,7 +82,8 @@ CANDIDATES = [  # (name, finite points, m, r)
 ]
 
 if __name__ == "__main__":
-    print(f"{'transform, finite points (and infinity)':<40} {'worst':>9} {'mean':>9}  (of the magnitude; tests allow 1e-5)")
+    print(f"{'transform, finite points (and infinity)':<40} {'worst':>9} {'mean':>9}"
+          "  (of the magnitude; tests allow 1e-5)")
     for name, points, m, r in CANDIDATES:
         worst, mean = error(points, m, r)
         print(f"{name:<40} {worst:9.2e} {mean:9.2e}", flush=True)

@@ -46,6 +46,27 @@ void check_options(const char* op, const Conv2dOptions& options) {
   ENGINE_CHECK(options.padding >= 0, op, ": expected padding >= 0, got ", options.padding);
 }
 
+// conv_transpose2d and conv2d_weight_grad pad with zeros only (the gradients of a reflect conv2d
+// go through reflection_pad2d's).
+void check_zero_padding(const char* op, const Conv2dOptions& options) {
+  ENGINE_CHECK(options.padding_mode == PaddingMode::zeros, op, ": expected padding_mode zeros, got reflect");
+}
+
+// Where a reflect conv2d runs as the pad op and the zero-padding conv: when it records a gradient
+// (the backward is the two ops'), and where the kernels cannot take the reflection (the vendor
+// baselines).
+bool pads_first(const Device& device, const std::vector<Tensor>& inputs) {
+  if (grad_mode_enabled())
+    for (const Tensor& t : inputs)
+      if (t.defined() && t.requires_grad()) return true;
+#if ENGINE_WITH_CUDA_BASELINES
+  if (device.is_cuda() && kernels::conv_impl() != kernels::ConvImpl::ours) return true;
+#else
+  (void)device;
+#endif
+  return false;
+}
+
 // A convolution's multiply-adds x 2, for the emulator profiler's H200 model (docs/perf.md).
 double conv_flops(const kernels::Conv2dShape& s) {
   return 2.0 * s.n * s.c_out * s.h_out * s.w_out * s.c_in * s.k_h * s.k_w;
@@ -74,6 +95,9 @@ kernels::Conv2dShape conv_shape(const char* op, const Shape& x, const Shape& wei
   s.k_w = weight[3];
   s.stride = options.stride;
   s.pad = options.padding;
+  s.reflect = options.padding_mode == PaddingMode::reflect;
+  ENGINE_CHECK(!s.reflect || (s.pad < s.h_in && s.pad < s.w_in), op, ": expected reflect padding ",
+               "smaller than the input's height and width, got padding ", s.pad, " for input ", shape_str(x));
   s.h_out = (padded_h - s.k_h) / s.stride + 1;
   s.w_out = (padded_w - s.k_w) / s.stride + 1;
   return s;
@@ -101,6 +125,9 @@ Tensor conv2d_with_epilogue(const char* op, const Tensor& x, const Tensor& weigh
   ENGINE_CHECK(!slope || *slope >= 0.f, op, ": expected a negative slope >= 0, got ", *slope);
   const kernels::Conv2dShape s = conv_shape(op, x.shape(), weight.shape(), options);
   if (bias.defined()) check_bias(op, bias, s.c_out);
+  if (s.reflect && pads_first(device, {x, weight, bias}))
+    return conv2d_with_epilogue(op, reflection_pad2d(x, options.padding), weight, bias, slope,
+                                {options.stride, 0, PaddingMode::zeros});
   Tensor y = Tensor::empty({s.n, s.c_out, s.h_out, s.w_out}, device);
   const kernels::ConvEpilogue epilogue{bias.defined() ? bias.data() : nullptr, slope.has_value(), slope.value_or(0.f)};
   const kernels::FlopScope flops(conv_flops(s));
@@ -136,6 +163,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   ops::check_rank(op, "weight", weight, 4);
   const Device device = ops::common_device(op, {x, weight, bias});
   check_options(op, options);
+  check_zero_padding(op, options);
   ENGINE_CHECK(x.size(1) == weight.size(0), op, ": expected input with ", weight.size(0),
                " channels for weight [Ci, Co, Kh, Kw] = ", shape_str(weight.shape()), ", got input ",
                shape_str(x.shape()));
@@ -175,6 +203,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
   ops::check_rank(op, "grad_y", grad_y, 4);
   const Device device = ops::common_device(op, {x, grad_y});
   check_options(op, options);
+  check_zero_padding(op, options);
   const kernels::Conv2dShape s = conv_shape(op, x.shape(), weight_shape, options);
   const Shape expected{s.n, s.c_out, s.h_out, s.w_out};
   ENGINE_CHECK(grad_y.shape() == expected, op, ": expected grad_y of shape ", shape_str(expected),

@@ -36,6 +36,7 @@
 #include "kernels/conv2d_winograd.h"
 #include "kernels/conv2d_winograd_stride2.h"
 #include "kernels/fixed_order_gemm.h"
+#include "kernels/reflection_pad2d.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -399,11 +400,18 @@ void forward_epilogue(const Conv2dShape& s, float* y, const ConvEpilogue& e) {
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
                     Precision /*always fp32*/) {
+  if (s.reflect) {  // the padded input, then the zero-padding conv: the bits of the two ops
+    const Conv2dShape padded = reflection_padded(s);
+    std::vector<float> x_padded(static_cast<size_t>(padded.n * padded.c_in * padded.h_in * padded.w_in));
+    reflection_pad2d_forward(s.n * s.c_in, s.h_in, s.w_in, s.pad, x, x_padded.data());
+    return conv2d_forward(padded, x_padded.data(), w, y, epilogue);
+  }
   forward_any(s, x, w, y);
   if (!epilogue.empty()) forward_epilogue(s, y, epilogue);
 }
 
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, Precision /*always fp32*/) {
+  require_zero_padding("conv2d_backward_input (cpu)", s);
   if (use_transposed(s)) {
     const std::vector<float> w_t = flipped(w, s.c_out, s.c_in, s.k_h);
     conv2d_forward(transposed_stride1(s), dy, w_t.data(), dx);
@@ -438,6 +446,7 @@ void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w
 }
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw, Precision /*always fp32*/) {
+  require_zero_padding("conv2d_backward_weight (cpu)", s);
   const int64_t k = patch_size(s), weights = s.c_out * k;
   if (s.n == 0) {
     std::fill(dw, dw + weights, 0.f);

@@ -178,6 +178,7 @@ struct F4x4Stride2Grad {
 struct Shape3x3 {
   int n, c_in, h_in, w_in, c_out, pad, h_out, w_out;
   int tiles_h, tiles_w;  // ceil(h_out / tile), ceil(w_out / tile)
+  bool reflect;          // the padding reflects x (the forward only)
   int tiles() const { return n * tiles_h * tiles_w; }
 };
 
@@ -186,7 +187,7 @@ Shape3x3 shape_of(const Conv2dShape& s) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
   const int h_out = i(s.h_out), w_out = i(s.w_out);
   const int tiles_h = (h_out + F::tile - 1) / F::tile, tiles_w = (w_out + F::tile - 1) / F::tile;
-  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out, tiles_h, tiles_w};
+  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out, tiles_h, tiles_w, s.reflect};
 }
 
 // Thread i = co c_in + ci: u[xi][co][ci]. w[co][ci] is w[co co_stride + ci ci_stride + tap],
@@ -230,14 +231,15 @@ __global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(Shape
     const WinogradTiles::At at = index.at(i);
     const float* image = x + (at.n * s.c_in + at.channel) * s.h_in * s.w_in;
     const int ih0 = at.th * F::tile - s.pad, iw0 = at.tw * F::tile - s.pad;
+    int rows[alpha];
+#pragma unroll
+    for (int a = 0; a < alpha; ++a) rows[a] = source_index(ih0 + a, s.h_in, s.pad, s.reflect);
     float half[alpha][alpha], column[alpha], row[alpha];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {
+      const int iw = source_index(iw0 + b, s.w_in, s.pad, s.reflect);
 #pragma unroll
-      for (int a = 0; a < alpha; ++a) {
-        const int ih = ih0 + a, iw = iw0 + b;  // negative ones wrap past h_in, w_in
-        column[a] = unsigned(ih) < unsigned(s.h_in) && unsigned(iw) < unsigned(s.w_in) ? image[ih * s.w_in + iw] : 0.f;
-      }
+      for (int a = 0; a < alpha; ++a) column[a] = rows[a] >= 0 && iw >= 0 ? image[rows[a] * s.w_in + iw] : 0.f;
       F::input_1d(column, row);
 #pragma unroll
       for (int a = 0; a < alpha; ++a) half[a][b] = row[a];

@@ -28,7 +28,8 @@ void winograd3x3_conv(int tile, const Conv2dShape& shape, const float* x, const 
 void winograd3x3_backward_weight(int tile, const Conv2dShape& shape, const float* x, const float* dy, float* dw);
 
 // F(4x4, 2x2) of a 4x4 stride-2 conv `shape` (conv2d_winograd_stride2.cu): its forward, then the
-// epilogue, and its data gradient (which is also conv_transpose2d's forward).
+// epilogue, and its data gradient (which is also conv_transpose2d's forward). The forward also
+// takes a 3x3 stride-2 conv: the 4x4 one with zeros in the kernel's last row and column.
 void winograd4x4s2_forward(const Conv2dShape& shape, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue);
 void winograd4x4s2_backward_input(const Conv2dShape& shape, const float* dy, const float* w, float* dx);
@@ -68,6 +69,16 @@ struct WinogradTiles {
     return {c, t, n, th, r - th * across.divisor};
   }
 };
+
+// The index of x that an input transform reads at i (a row or a column, i >= -pad), or -1 for a
+// zero: inside x, x's own; in the padding, zero or (Conv2dShape::reflect) the reflection; past
+// the padding (the last tiles' overhang), zero, as the conv of the padded tensor reads there, so
+// that a reflect conv has the bits of padding first.
+__device__ __forceinline__ int source_index(int i, int size, int pad, bool reflect) {
+  if (unsigned(i) < unsigned(size)) return i;
+  if (!reflect || i >= size + pad) return -1;
+  return i < 0 ? -i : 2 * (size - 1) - i;
+}
 
 // The stride-2 weight gradient's transform of dy (defined beside F(4x4, 3x3)'s in
 // conv2d_winograd.cu, whose kernel it shares): dM[xi][c][t] = (A dy_tile A^T)[xi] with F(4x4,

@@ -25,17 +25,19 @@ class NormWrapper : public engine::Module {
 
 ConvLayer::ConvLayer(int64_t c_in, int64_t c_out, int64_t kernel, Scale scale, bool norm, bool relu,
                      engine::Philox& rng)
-    : padding_(static_cast<int>(kernel / 2)), scale_(scale), relu_(relu) {
+    : scale_(scale), relu_(relu) {
   ENGINE_CHECK(kernel % 2 == 1, "ConvLayer: kernel must be odd, got ", kernel);
   const int stride = scale == Scale::down ? 2 : 1;
+  // The authors' ReflectionPad2d before a padding-free conv, as one reflect-padding conv.
   conv2d_ = register_module("conv2d", std::make_shared<engine::nn::Conv2d>(c_in, c_out, kernel, stride,
-                                                                           0, !norm, rng));
+                                                                           static_cast<int>(kernel / 2), !norm, rng));
+  conv2d_->options.padding_mode = engine::PaddingMode::reflect;
   if (norm) norm_ = register_module("norm", std::make_shared<NormWrapper>(c_out))->norm;
 }
 
 Tensor ConvLayer::forward(const Tensor& x) {
   Tensor h = scale_ == Scale::up ? engine::upsample_nearest2d_x2(x) : x;
-  h = conv2d_->forward(engine::reflection_pad2d(h, padding_));
+  h = conv2d_->forward(h);
   if (norm_ && relu_) return engine::instance_norm2d_relu(h, norm_->weight, norm_->bias, norm_->eps);
   if (norm_) h = norm_->forward(h);
   return relu_ ? engine::relu(h) : h;

@@ -385,3 +385,58 @@ TEST_CASE("conv2d_leaky_relu: the bits of leaky_relu(conv2d(x, w, b)), to second
     CHECK(fused_second[1].defined() == separate_second[1].defined());
   }
 }
+
+// padding_mode reflect is torch's: conv2d of reflection_pad2d(x) with no padding. The values, and
+// the gradients to second order, must be the two ops' bits, with gradients recorded or not; on the
+// cuda device too, where nothing records (the kernels then take the reflection themselves;
+// tests/kernels/cuda/conv2d_kernel_test.cpp checks the in-place reading).
+TEST_CASE("conv2d with padding_mode reflect: the bits of reflection_pad2d then conv2d, to second order",
+          "[cpu][cuda]") {
+  struct Case {
+    const char* name;
+    Shape x, w;
+    int stride, padding;
+  };
+  const Case cases[] = {{"3x3 s1 p1 (the generator's)", {2, 3, 6, 5}, {4, 3, 3, 3}, 1, 1},
+                        {"3x3 s2 p1, odd sizes", {1, 2, 7, 9}, {3, 2, 3, 3}, 2, 1},
+                        {"7x7 s1 p3", {1, 2, 8, 9}, {2, 2, 7, 7}, 1, 3},
+                        {"3x3 s1 p2", {1, 3, 4, 3}, {2, 3, 3, 3}, 1, 2}};
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Tensor x = test::random_tensor(c.x, 31), w = test::random_tensor(c.w, 32), b = test::random_tensor({c.w[0]}, 33);
+    const engine::Conv2dOptions reflect{c.stride, c.padding, engine::PaddingMode::reflect};
+    const engine::Conv2dOptions unpadded{c.stride, 0};
+    const auto fused = [&] { return engine::conv2d(x, w, b, reflect); };
+    const auto separate = [&] { return engine::conv2d(engine::reflection_pad2d(x, c.padding), w, b, unpadded); };
+    CHECK(fused().to_vector() == separate().to_vector());
+    if (engine::cuda_available()) {
+      const engine::Device gpu = engine::Device::cuda();
+      const Tensor y = engine::conv2d(x.to(gpu), w.to(gpu), b.to(gpu), reflect);
+      const Tensor y_separate =
+          engine::conv2d(engine::reflection_pad2d(x.to(gpu), c.padding), w.to(gpu), b.to(gpu), unpadded);
+      CHECK(y.to(engine::Device::cpu()).to_vector() == y_separate.to(engine::Device::cpu()).to_vector());
+    }
+    for (Tensor* t : {&x, &w, &b}) t->set_requires_grad(true);
+    const Tensor y = fused(), y_separate = separate();
+    CHECK(y.to_vector() == y_separate.to_vector());
+    const Tensor r = test::random_tensor(y.shape(), 34);
+    const auto first = engine::grad({engine::sum(y * r)}, {x, w, b});
+    const auto first_separate = engine::grad({engine::sum(y_separate * r)}, {x, w, b});
+    for (size_t i = 0; i < first.size(); ++i) CHECK(first[i].to_vector() == first_separate[i].to_vector());
+    auto second = [&](const Tensor& out) {
+      const Tensor dx = engine::grad({engine::sum(out * r)}, {x}, {}, true, true)[0];
+      return engine::grad({engine::sum(dx * dx)}, {w}, {})[0];
+    };
+    CHECK(second(fused()).to_vector() == second(separate()).to_vector());
+  }
+  using Catch::Contains;
+  const Tensor x = Tensor::zeros({1, 2, 3, 5}), w = Tensor::zeros({2, 2, 3, 3});
+  REQUIRE_THROWS_WITH(engine::conv2d(x, w, Tensor(), {1, 3, engine::PaddingMode::reflect}),
+                      Contains("conv2d") && Contains("reflect padding smaller than the input's") &&
+                          Contains("padding 3") && Contains("[1, 2, 3, 5]"));
+  REQUIRE_THROWS_WITH(engine::conv_transpose2d(x, w, Tensor(), {1, 1, engine::PaddingMode::reflect}),
+                      Contains("conv_transpose2d") && Contains("padding_mode zeros, got reflect"));
+  REQUIRE_THROWS_WITH(engine::conv2d_weight_grad(x, Tensor::zeros({1, 2, 3, 5}), w.shape(),
+                                                 {1, 1, engine::PaddingMode::reflect}),
+                      Contains("conv2d_weight_grad") && Contains("padding_mode zeros, got reflect"));
+}

@@ -164,8 +164,11 @@ run() {
     echo "gpu_check: no mpirun on this machine: the 1-rank NCCL training is skipped"
   fi
   # Every bench row, plus G's residual conv at 256x256 images (a 64x64 output): the one shape
-  # whose forward and weight gradient run F(6x6, 3x3) (docs/kernels.md, "conv2d_winograd.cu").
-  step bench_json 90 "$BIN/bench" --device cuda --repeats 5 --json "$OUT/bench_cuda.json" --conv 1,256,66,66,256,3,1,0
+  # whose forward and weight gradient run F(6x6, 3x3) (docs/kernels.md, "conv2d_winograd.cu"),
+  # and the hourglass's first down-sampling conv as translate batch 8 runs it (56 images): the
+  # one whose forward runs 3x3 stride 2 by F(4x4, 2x2) ("conv2d_winograd_stride2.cu").
+  step bench_json 90 "$BIN/bench" --device cuda --repeats 5 --json "$OUT/bench_cuda.json" \
+    --conv 1,256,66,66,256,3,1,0 --conv 56,256,34,34,64,3,2,0
   if command -v compute-sanitizer >/dev/null; then
     step memcheck 90 compute-sanitizer --tool memcheck --error-exitcode 1 "$BIN/test_cuda" "[kernel]"
     step racecheck 90 compute-sanitizer --tool racecheck --error-exitcode 1 "$BIN/test_cuda" "[instance_norm]"

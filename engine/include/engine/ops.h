@@ -62,11 +62,18 @@ Tensor flatten(const Tensor& x, int64_t start_dim = 1);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 
 // ---- convolution (engine/ops/conv2d.cpp) ----
+// torch's padding_mode: zeros, or reflect (reflection_pad2d's pad, padding < H and < W; conv2d
+// only).
+enum class PaddingMode { zeros, reflect };
 struct Conv2dOptions {
   int stride = 1;
-  int padding = 0;  // zeros, on every side
+  int padding = 0;  // on every side
+  PaddingMode padding_mode = PaddingMode::zeros;
 };
-// x [N,Ci,H,W], weight [Co,Ci,K,K] (square or not), bias [Co] or undefined -> [N,Co,Ho,Wo]
+// x [N,Ci,H,W], weight [Co,Ci,K,K] (square or not), bias [Co] or undefined -> [N,Co,Ho,Wo].
+// With padding_mode reflect: the values and gradients of conv2d(reflection_pad2d(x, padding), ...)
+// with no padding, bit for bit; where nothing records a gradient the CUDA kernels read the
+// reflection in place where they can (kernels/conv2d.h), saving the padded tensor's pass.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               Conv2dOptions options = {});
 // leaky_relu(conv2d(x, weight, bias), negative_slope >= 0) with the bias and the activation

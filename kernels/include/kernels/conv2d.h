@@ -1,5 +1,5 @@
 #pragma once
-// 2-d convolution (cross-correlation, as torch.nn.functional.conv2d) with one stride and one zero
+// 2-d convolution (cross-correlation, as torch.nn.functional.conv2d) with one stride and one
 // padding for both spatial dimensions, and its two gradients. Legend: N batch, Ci input channels,
 // Co output channels, H/W input size, Kh/Kw kernel size, Ho/Wo output size.
 //
@@ -18,6 +18,8 @@
 // in (a translation does not depend on the batch size); the weight gradient, a sum over the batch,
 // does not promise that, nor do the CUDA kernels, whose split of the GEMM follows the problem size.
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "kernels/precision.h"
 
@@ -30,7 +32,26 @@ struct Conv2dShape {
   int64_t k_h = 0, k_w = 0;
   int64_t stride = 1, pad = 0;
   int64_t h_out = 0, w_out = 0;
+  // The padding: zeros, or with `reflect` torch's padding_mode="reflect" (the pad of
+  // kernels/reflection_pad2d.h; pad < H and pad < W). Only conv2d_forward takes `reflect`: the
+  // result is that of the zero-padding conv of reflection_padded(s) on the padded input, bit for
+  // bit; where a kernel cannot read the reflection in place (the CUDA Winograd transforms do), it
+  // pads into a workspace first. The gradients take zero padding only.
+  bool reflect = false;
 };
+
+// The gradients' check: throws std::invalid_argument, naming `function`, where s reflects.
+inline void require_zero_padding(const char* function, const Conv2dShape& s) {
+  if (s.reflect) throw std::invalid_argument(std::string(function) + ": the gradients take zero padding only");
+}
+
+// The zero-padding conv on the reflection-padded input that a `reflect` conv s equals.
+inline Conv2dShape reflection_padded(const Conv2dShape& s) {
+  Conv2dShape p = s;
+  p.h_in += 2 * s.pad, p.w_in += 2 * s.pad;
+  p.pad = 0, p.reflect = false;
+  return p;
+}
 
 // The transpose of a stride-1 conv with a square kernel: its forward maps dy to dx, so it is the
 // input gradient of `s` when run with s's kernel flipped and its channels swapped (sizes swapped,

@@ -39,6 +39,7 @@
 #include "kernels/emu_profile.h"
 #include "kernels/profile_flops.h"
 #endif
+#include "kernels/reflection_pad2d.h"
 #include "test_util.h"
 
 using kernel_test::DeviceBuffer;
@@ -724,8 +725,8 @@ TEST_CASE("conv2d by Winograd applies the forward's epilogue", "[cuda][kernel][c
 // Where the rule takes Winograd: G's residual convs from batch 1 (256 -> 256 at 34x34, padding 0:
 // 6.0e8 products an image) and its attention conv from batch 2 (256 -> 64: 1.5e8 an image, under
 // 2^28 at batch 1), both ways; not the hourglass (64 channels at 18x18: 9.4e6 products an image,
-// under 2^28 until batch 29), 3x3 stride 2, other kernels, padding past 2, TF32, a forced tile,
-// or the mode never. For 4x4 stride 2: G's down-sampling convs (and so its transposed convs,
+// under 2^28 until batch 29), 3x3 stride 2 at batch 1 (its forward: a test below), other
+// kernels, padding past 2, TF32, a forced tile, or the mode never. For 4x4 stride 2: G's down-sampling convs (and so its transposed convs,
 // their data gradients) from batch 1; not D's first (3 channels: 12 forward channels, 3 GEMM rows
 // backward), D 3 at batch 1 (1.3e8 products) but at batch 2, D 4 at batch 1 (an 8x8 output: 4
 // tiles) but at batch 8, D 5 (one tile an image) or D 6 (a 2x2 output: a quarter of each tile).
@@ -889,4 +890,133 @@ TEST_CASE("conv2d by Winograd tells the profiler its own FLOPs", "[cuda][kernel]
 #else
   WARN("SKIPPED: the FLOPs are the CPU emulator profiler's");
 #endif
+}
+
+namespace {
+
+// The launches' kernel names of f, recorded by the emulator's profiler (empty where it is absent).
+template <class F>
+std::vector<std::string> launched_kernels(F&& f) {
+  std::vector<std::string> names;
+#if defined(ENGINE_CUDA_EMULATED)
+  if (!kernels::emu::profile_available()) return names;
+  kernels::emu::set_profiling(true, /*sampled_blocks_only=*/true);
+  kernels::emu::take_launch_profiles();
+  f();
+  kernels::emu::set_profiling(false);
+  for (const kernels::emu::LaunchProfile& launch : kernels::emu::take_launch_profiles()) names.push_back(launch.kernel);
+#else
+  f();
+#endif
+  return names;
+}
+
+}  // namespace
+
+// A reflect conv (Conv2dShape::reflect) gives the bits of reflection_pad2d then the zero-padding
+// conv, under every emulator schedule: the Winograd forwards read the reflection in their input
+// transforms (3x3 on both output tiles; 3x3 stride 2 on the 4x4 stride-2 one), at pads 1 and 2,
+// odd sizes and the last tiles' overhang past the padding (zeros, as the padded tensor's conv
+// reads); the other paths pad into a workspace first (7x7). The profiler, where the build has
+// it, shows which: no pad kernel on the Winograd paths, one on the others.
+TEST_CASE("conv2d forward with reflect padding: the bits of padding first; Winograd reads the reflection in place",
+          "[cuda][kernel][conv2d][winograd]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::Winograd3x3Tile;
+  const WinogradModeAtExit restore;
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
+  const Winograd3x3Tile tile = GENERATE(Winograd3x3Tile::four, Winograd3x3Tile::six);
+  kernels::cuda::set_winograd3x3_tile(tile);
+  const ConvCase cases[] = {
+      {1, 32, 12, 12, 32, 3, 1, 1},  // whole tiles of 4 and of 6
+      {2, 5, 9, 7, 6, 3, 1, 1},      // odd sizes: partial tiles overhang the padding
+      {1, 8, 6, 7, 4, 3, 1, 2},      // pad 2
+      {1, 6, 9, 10, 7, 3, 2, 1},     // 3x3 stride 2, odd rows
+      {1, 4, 11, 9, 3, 7, 1, 3},     // 7x7 (G's output conv's kernel): padded first
+  };
+  for (const ConvCase& c : cases) {
+    kernels::Conv2dShape s = shape_of(c);
+    s.reflect = true;
+    const kernels::Conv2dShape padded = kernels::reflection_padded(s);
+    const bool in_place = kernels::cuda::conv2d_uses_winograd(s, false);
+    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] k " << c.k << " stride " << c.stride
+               << " pad " << c.pad << (tile == Winograd3x3Tile::six ? ", tiles of 6" : ", tiles of 4"));
+    CHECK(in_place == (c.k == 3));
+    const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+    const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
+    const size_t y_size = static_cast<size_t>(s.n * s.c_out * s.h_out * s.w_out);
+    DeviceBuffer<float> x_d(x), w_d(w), x_padded(static_cast<size_t>(padded.n * padded.c_in * padded.h_in * padded.w_in)),
+        y_d(y_size), y_padded_first(y_size);
+    kernels::cuda::reflection_pad2d_forward(s.n * s.c_in, s.h_in, s.w_in, s.pad, x_d.get(), x_padded.get());
+    kernels::cuda::conv2d_forward(padded, x_padded.get(), w_d.get(), y_padded_first.get());
+    const std::vector<float> expected = y_padded_first.to_host();
+    auto run = [&] {
+      kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+      return y_d.to_host();
+    };
+    CHECK(kernel_test::same_bits(run(), expected));
+    kernel_test::require_schedule_independent(run, "conv2d reflect");
+    const std::vector<std::string> launched = launched_kernels(run);
+    const bool pads = std::any_of(launched.begin(), launched.end(), [](const std::string& name) {
+      return name.find("reflection_pad2d") != std::string::npos;
+    });
+    if (!launched.empty()) CHECK(pads == !in_place);
+  }
+  // The gradients take zero padding only.
+  kernels::Conv2dShape s = shape_of({1, 2, 4, 4, 2, 3, 1, 1});
+  s.reflect = true;
+  DeviceBuffer<float> a(32), b(18), c(32);
+  CHECK_THROWS_WITH(kernels::cuda::conv2d_backward_input(s, a.get(), b.get(), c.get()),
+                    Catch::Contains("conv2d_backward_input (cuda)") && Catch::Contains("zero padding only"));
+  CHECK_THROWS_WITH(kernels::cuda::conv2d_backward_weight(s, a.get(), c.get(), b.get()),
+                    Catch::Contains("conv2d_backward_weight (cuda)") && Catch::Contains("zero padding only"));
+}
+
+// A 3x3 stride-2 forward by F(4x4, 2x2), its kernel zero-extended to 4x4: against the convolution
+// in double within the stride-2 tables' 1e-5 of the channels' magnitude, the bits under every
+// schedule, on GEMM tiles of two families; the gradients stay on the implicit GEMM (checked
+// against the same reference). The rule takes it for the hourglass's first down-sampling conv at
+// batch 8 translating 7 expressions (256 -> 64 at 34x34 reflect-padded: 1.1e9 products over 2),
+// not at batch 8 training (1.5e8).
+TEST_CASE("conv2d 3x3 stride 2 forward by Winograd F(4x4, 2x2)", "[cuda][kernel][conv2d][winograd]") {
+  REQUIRE_CUDA_DEVICE();
+  using kernels::cuda::ConvTile;
+  const WinogradModeAtExit restore;
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
+  const ConvCase cases[] = {
+      {1, 6, 9, 10, 7, 3, 2, 1},     // odd rows: the last output row's zero-extended taps past the padding
+      {2, 5, 13, 9, 4, 3, 2, 0},     // pad 0, partial tiles
+      {1, 4, 8, 11, 5, 3, 2, 2},     // pad 2
+      {1, 70, 12, 14, 66, 3, 2, 1},  // 70 -> 66 channels: partial 64-wide tiles both ways, split-K
+  };
+  for (const ConvTile tile : {ConvTile::automatic, ConvTile::wide4}) {
+    kernels::cuda::set_conv_tile(tile);
+    for (const ConvCase& c : cases) {
+      if (tile != ConvTile::automatic && c.c_in > 8) continue;
+      const kernels::Conv2dShape s = shape_of(c);
+      INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " pad " << c.pad
+                 << ", tile " << int(tile));
+      REQUIRE(kernels::cuda::conv2d_uses_winograd(s, false));
+      CHECK_FALSE(kernels::cuda::conv2d_uses_winograd(s, true));
+      const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
+      const auto w = test::random_values(s.c_out * s.c_in * 9, 2);
+      const auto dy = test::random_values(s.n * s.c_out * s.h_out * s.w_out, 3);
+      const test::ConvReference ref = test::direct_conv(s, x, w, dy);
+      DeviceBuffer<float> x_d(x), w_d(w), dy_d(dy), y_d(dy.size()), dw_d(w.size());
+      auto run = [&] {
+        kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
+        return y_d.to_host();
+      };
+      test::expect_within_magnitude(run(), ref.y, test::winograd_channel_magnitude(s, x, w, false), 1e-5,
+                                    "3x3 stride-2 winograd forward");
+      kernel_test::require_schedule_independent(run, "conv2d 3x3 stride-2 winograd");
+      kernels::cuda::conv2d_backward_weight(s, x_d.get(), dy_d.get(), dw_d.get());
+      test::expect_within_magnitude(dw_d.to_host(), ref.dw, test::winograd_weight_grad_magnitude(s, x, dy), 1e-5,
+                                    "3x3 stride-2 weight gradient (implicit GEMM)");
+    }
+  }
+  kernels::cuda::set_conv_tile(ConvTile::automatic);
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::automatic);
+  CHECK(kernels::cuda::conv2d_uses_winograd(shape_of({56, 256, 34, 34, 64, 3, 2, 0}), false));
+  CHECK_FALSE(kernels::cuda::conv2d_uses_winograd(shape_of({8, 256, 34, 34, 64, 3, 2, 0}), false));
 }

@@ -18,7 +18,8 @@ namespace models::sargan {
 enum class Scale { none, down, up };
 
 // [nearest x2 if up] -> reflection pad k/2 -> conv k x k (stride 2 if down; bias only without a
-// norm) -> [InstanceNorm2d(affine), instance statistics] -> [ReLU].
+// norm) -> [InstanceNorm2d(affine), instance statistics] -> [ReLU]. The pad and the conv are one
+// conv2d with padding_mode reflect (engine/ops.h).
 // [N,Ci,H,W] -> [N,Co,H',W'] with H' = ceil(H/2) if down, 2H if up, else H (odd k).
 class ConvLayer : public engine::Layer {
  public:
@@ -27,7 +28,6 @@ class ConvLayer : public engine::Layer {
   engine::Tensor forward(const engine::Tensor& x) override;
 
  private:
-  int padding_;
   Scale scale_;
   bool relu_;
   std::shared_ptr<engine::nn::Conv2d> conv2d_;

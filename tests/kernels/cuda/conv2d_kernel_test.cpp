@@ -140,6 +140,12 @@ struct WinogradModeAtExit {
   }
 };
 
+// Winograd wherever it is supported, on the given 3x3 output tile (a WinogradModeAtExit restores).
+void force_winograd(kernels::cuda::Winograd3x3Tile tile) {
+  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
+  kernels::cuda::set_winograd3x3_tile(tile);
+}
+
 kernels::Conv2dShape shape_of(const ConvCase& c) {
   kernels::Conv2dShape s;
   s.n = c.n, s.c_in = c.c_in, s.h_in = c.h, s.w_in = c.w, s.c_out = c.c_out, s.k_h = c.k, s.k_w = c.k;
@@ -643,8 +649,7 @@ TEST_CASE("conv2d by Winograd F(4x4, 3x3) and F(4x4, 2x2): forward and data grad
   using kernels::cuda::ConvTile;
   using kernels::cuda::ConvWinograd;
   const WinogradModeAtExit restore;
-  kernels::cuda::set_conv_winograd(ConvWinograd::always);
-  kernels::cuda::set_winograd3x3_tile(kernels::cuda::Winograd3x3Tile::four);
+  force_winograd(kernels::cuda::Winograd3x3Tile::four);
   check_winograd_table(winograd_cases);
   check_winograd_table(winograd_stride2_cases);
   // The phased GEMM (36 phases; 25 forward, 100 data gradient) on every tile shape.
@@ -677,8 +682,7 @@ TEST_CASE("conv2d by Winograd F(6x6, 3x3): forward and data gradient against the
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::ConvTile;
   const WinogradModeAtExit restore;
-  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
-  kernels::cuda::set_winograd3x3_tile(kernels::cuda::Winograd3x3Tile::six);
+  force_winograd(kernels::cuda::Winograd3x3Tile::six);
   REQUIRE(kernels::cuda::conv2d_winograd3x3_tile(shape_of(winograd_cases[0]), false) == 6);
   check_winograd_table(winograd_cases);
   // The products' phases are the GEMM's loop, shared with F(4x4) (every tile above): one tile of
@@ -699,9 +703,8 @@ TEST_CASE("conv2d by Winograd applies the forward's epilogue", "[cuda][kernel][c
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::Winograd3x3Tile;
   const WinogradModeAtExit restore;
-  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
   const Winograd3x3Tile tile = GENERATE(Winograd3x3Tile::four, Winograd3x3Tile::six);
-  kernels::cuda::set_winograd3x3_tile(tile);
+  force_winograd(tile);
   INFO("3x3 output tile " << (tile == Winograd3x3Tile::six ? 6 : 4));
   const kernels::Conv2dShape s = shape_of(winograd_cases[3]);
   const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
@@ -924,9 +927,8 @@ TEST_CASE("conv2d forward with reflect padding: the bits of padding first; Winog
   REQUIRE_CUDA_DEVICE();
   using kernels::cuda::Winograd3x3Tile;
   const WinogradModeAtExit restore;
-  kernels::cuda::set_conv_winograd(kernels::cuda::ConvWinograd::always);
   const Winograd3x3Tile tile = GENERATE(Winograd3x3Tile::four, Winograd3x3Tile::six);
-  kernels::cuda::set_winograd3x3_tile(tile);
+  force_winograd(tile);
   const ConvCase cases[] = {
       {1, 32, 12, 12, 32, 3, 1, 1},  // whole tiles of 4 and of 6
       {2, 5, 9, 7, 6, 3, 1, 1},      // odd sizes: partial tiles overhang the padding

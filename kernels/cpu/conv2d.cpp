@@ -42,6 +42,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace kernels::cpu {
@@ -402,9 +403,11 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, float*
                     Precision /*always fp32*/) {
   if (s.reflect) {  // the padded input, then the zero-padding conv: the bits of the two ops
     const Conv2dShape padded = reflection_padded(s);
-    std::vector<float> x_padded(static_cast<size_t>(padded.n * padded.c_in * padded.h_in * padded.w_in));
-    reflection_pad2d_forward(s.n * s.c_in, s.h_in, s.w_in, s.pad, x, x_padded.data());
-    return conv2d_forward(padded, x_padded.data(), w, y, epilogue);
+    // Uninitialised: the pad writes every element.
+    const size_t padded_size = static_cast<size_t>(padded.n * padded.c_in * padded.h_in * padded.w_in);
+    const std::unique_ptr<float[]> x_padded(new float[padded_size]);
+    reflection_pad2d_forward(s.n * s.c_in, s.h_in, s.w_in, s.pad, x, x_padded.get());
+    return conv2d_forward(padded, x_padded.get(), w, y, epilogue);
   }
   forward_any(s, x, w, y);
   if (!epilogue.empty()) forward_epilogue(s, y, epilogue);

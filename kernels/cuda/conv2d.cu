@@ -833,6 +833,11 @@ int conv2d_forward_direct_slices(const Conv2dShape& shape) {
   return forced_tile == ConvTile::automatic && direct_conv_fits(shape) ? direct_conv_slices(shape) : 0;
 }
 
+int conv2d_backward_input_direct_slices(const Conv2dShape& shape) {
+  return forced_tile == ConvTile::automatic && direct_data_grad_fits(shape) ? direct_conv_slices(transposed_stride1(shape))
+                                                                            : 0;
+}
+
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, float* y, const ConvEpilogue& epilogue,
                     Precision precision) {
   const Dims s = dims_of(shape);
@@ -873,6 +878,8 @@ void conv2d_backward_input(const Conv2dShape& shape, const float* dy, const floa
     return winograd3x3_conv(winograd3x3_tile(transposed), transposed, dy, w, true, dx, {});
   }
   if (winograd4x4s2_runs(shape, true, precision)) return winograd4x4s2_backward_input(shape, dy, w, dx);
+  if (const int slices = conv2d_backward_input_direct_slices(shape); slices > 0)
+    return conv2d_direct_backward_input(shape, slices, dy, w, dx);
   // Phase 0 has the most pixels; the taps differ between phases when k is not a multiple of the stride.
   const int phases = s.stride * s.stride, m = phase_of(s, 0).pixels(s);
   int k = 0;

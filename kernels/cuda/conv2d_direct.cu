@@ -1,5 +1,6 @@
-// The forward of a stride-1 convolution with at most 4 output channels as a direct convolution
-// (contract: conv2d_direct.cuh; docs/kernels.md, "conv2d_direct.cu").
+// The forward of a stride-1 convolution with at most 4 output channels, and the data gradient of
+// one with at most 16 input channels, as a direct convolution (contract: conv2d_direct.cuh;
+// docs/kernels.md, "conv2d_direct.cu").
 //
 // Why not the implicit GEMM: with Co <= 4 the GEMM's n side is at most 4 wide, so every x-patch
 // value a tile gathers (a division, a bounds test and an address each) serves at most 4 products
@@ -25,6 +26,14 @@
 // Everything is in a fixed order: the same bits on every run and every schedule, and an image's
 // output does not depend on the batch it is in (the slices are chosen per launch, so the split
 // may differ between batch sizes; the bits of one launch do not depend on the other images).
+//
+// The data gradient of a stride-1 conv is the stride-1 conv of dy with the kernel flipped and its
+// channels swapped (transposed_stride1), whose output channels are the forward's input channels:
+// G's input conv (10 channels: the image's 3 and 7 expression maps) has 10. The weights are read
+// flipped in place (DirectConv's strides and `flip`), and more than 4 output channels are computed
+// in groups of 4 by blocks side by side along x (and a last group of the remainder, by a second
+// launch of that many channels), each group's sums in the order above: where the implicit GEMM's
+// 16-wide tile computed 16 channels' products for 10, this computes exactly 10.
 //
 // Shared-memory rows are 65 floats (65 = 1 mod 32): lane (row i < 8, column group j < 4) of a warp
 // reading column 8 j + t of staged row i + r hits bank (i + r + 8 j + t) mod 32, 32 different banks
@@ -57,10 +66,13 @@ static_assert(groups * plane_size % 4 == 0 && weight_count % 4 == 0, "float4-ali
 
 struct DirectConv {
   const float* x;
-  const float* w;
-  float* out;  // y, or with slices the workspace: slice z's sums at out + z * slice_size
+  const float* w;  // tap (co, ci, r, q) at co co_stride + ci ci_stride + (r k_w + q, or flipped)
+  float* out;      // y, or with slices the workspace: slice z's sums at out + z * slice_size
   int c_in, h_in, w_in, h_out, w_out, k_h, k_w, pad;
   int slices, slice_channels, group_channels, slice_size;
+  int c_out, co_first, width_tiles;  // y's channels; the launch's first, in groups along x
+  int co_stride, ci_stride;
+  bool flip;              // taps read at (k_h - 1 - r, k_w - 1 - q)
   ConvEpilogue epilogue;  // empty with slices: the summing launch applies it
 };
 
@@ -69,9 +81,12 @@ struct DirectConv {
 struct Staging {
   int x_at[plane_loads];    // offset in the channel's plane, or -1: outside the image or the window
   int w_at[weight_loads];   // offset in w of the group's channel 0, or -1: no such tap or channel
+  const float* w_first;     // the block's first output channel's taps
   float x_value[plane_loads], w_value[weight_loads];
 
-  __device__ __forceinline__ Staging(const DirectConv& p, int c_out, int t, int oh0, int ow0) {
+  // c_out: the block's output channels, from co_first.
+  __device__ __forceinline__ Staging(const DirectConv& p, int co_first, int c_out, int t, int oh0, int ow0)
+      : w_first(p.w + co_first * p.co_stride) {
 #pragma unroll
     for (int i = 0; i < plane_loads; ++i) {
       const int e = t + group_threads * i, ih = oh0 - p.pad + e / staged_cols, iw = ow0 - p.pad + e % staged_cols;
@@ -82,14 +97,15 @@ struct Staging {
     for (int i = 0; i < weight_loads; ++i) {
       const int e = t + group_threads * i, co = e % 4, r = e / 4 / max_taps, q = e / 4 % max_taps;
       const bool tap = e < weight_count && co < c_out && r < p.k_h && q < p.k_w;
-      w_at[i] = tap ? (co * p.c_in * p.k_h + r) * p.k_w + q : -1;
+      const int at = p.flip ? (p.k_h - 1 - r) * p.k_w + p.k_w - 1 - q : r * p.k_w + q;
+      w_at[i] = tap ? co * p.co_stride + at : -1;
     }
   }
 
   // Channel ci of image n into registers; zeros where ci is past the group's channels (!live).
   __device__ __forceinline__ void fetch(const DirectConv& p, int n, int ci, bool live) {
     const float* plane = p.x + (live ? (n * p.c_in + ci) * p.h_in * p.w_in : 0);
-    const float* taps = p.w + (live ? ci * p.k_h * p.k_w : 0);
+    const float* taps = w_first + (live ? ci * p.ci_stride : 0);
 #pragma unroll
     for (int i = 0; i < plane_loads; ++i) x_value[i] = live && x_at[i] >= 0 ? plane[x_at[i]] : 0.f;
 #pragma unroll
@@ -143,13 +159,14 @@ __global__ void __launch_bounds__(direct_threads, 2) conv2d_direct_kernel(Direct
   float* plane = shared + group * plane_size;
   float* taps = shared + groups * plane_size + group * weight_count;
   const int n = blockIdx.z / p.slices, slice = blockIdx.z % p.slices;
-  const int oh0 = blockIdx.y * tile_rows, ow0 = blockIdx.x * tile_cols;
+  const int channel_group = blockIdx.x / p.width_tiles, co_first = p.co_first + Co * channel_group;
+  const int oh0 = blockIdx.y * tile_rows, ow0 = (blockIdx.x - channel_group * p.width_tiles) * tile_cols;
   const int row = t / 32 * 8 + t % 32 / 4, col = t % 4 * row_pixels;  // the thread's first pixel in the tile
   const int slice_first = slice * p.slice_channels, first_channel = slice_first + group * p.group_channels;
   const int slice_end = p.c_in < slice_first + p.slice_channels ? p.c_in : slice_first + p.slice_channels;
   const int channel_end = slice_end < first_channel + p.group_channels ? slice_end : first_channel + p.group_channels;
 
-  Staging staging(p, Co, t, oh0, ow0);
+  Staging staging(p, co_first, Co, t, oh0, ow0);
   staging.fetch(p, n, first_channel, first_channel < channel_end);
   staging.store(t, plane, taps);
   __syncthreads();
@@ -184,7 +201,8 @@ __global__ void __launch_bounds__(direct_threads, 2) conv2d_direct_kernel(Direct
       for (int g = 1; g < groups; ++g) v += partials[((g - 1) * Co + co) * partial_size + px];
       const int ow = ow0 + col + px;
       if (oh < p.h_out && ow < p.w_out)
-        p.out[slice * p.slice_size + ((n * Co + co) * p.h_out + oh) * p.w_out + ow] = apply_epilogue(p.epilogue, co, v);
+        p.out[slice * p.slice_size + ((n * p.c_out + co_first + co) * p.h_out + oh) * p.w_out + ow] =
+            apply_epilogue(p.epilogue, co_first + co, v);
     }
 }
 
@@ -201,15 +219,55 @@ __global__ void direct_slices_sum_kernel(int count, int slices, const float* par
 
 ScratchBuffer<float> slice_scratch;
 
+// The blocks of a conv s's launches: its output tiles once per group of 4 output channels (and
+// once for the remainder's).
 int64_t tiles_of(const Conv2dShape& s) {
-  return (s.w_out + tile_cols - 1) / tile_cols * ((s.h_out + tile_rows - 1) / tile_rows) * s.n;
+  return (s.w_out + tile_cols - 1) / tile_cols * ((s.h_out + tile_rows - 1) / tile_rows) * s.n * ((s.c_out + 3) / 4);
+}
+
+// Shapes both directions take: stride 1, kernels of at most 7x7, an output of at least 16x16 (its
+// 16x32 block tiles at least half used) and a batch that fits gridDim.z.
+bool direct_shape(const Conv2dShape& s) {
+  return s.stride == 1 && s.k_h >= 1 && s.k_h <= max_taps && s.k_w >= 1 && s.k_w <= max_taps &&
+         s.h_out >= tile_rows && s.w_out >= tile_rows && s.n >= 1 && s.n <= 65535;
+}
+
+// y = conv2d(x, w) of s (its taps as DirectConv's strides and flip say), then the epilogue: the
+// groups of 4 output channels by one launch, the remainder's by another, the slices' sums by a third.
+void run(const Conv2dShape& s, int slices, const float* x, const float* w, int co_stride, int ci_stride, bool flip,
+         float* y, const ConvEpilogue& epilogue) {
+  auto i = [](int64_t v) { return static_cast<int>(v); };
+  const int count = i(s.n * s.c_out * s.h_out * s.w_out), slice_channels = i((s.c_in + slices - 1) / slices);
+  const int width_tiles = i((s.w_out + tile_cols - 1) / tile_cols), fours = i(s.c_out / 4), rest = i(s.c_out % 4);
+  float* out = slices > 1 ? slice_scratch.get(size_t(slices) * count) : y;
+  DirectConv p{x, w, out,
+               i(s.c_in), i(s.h_in), i(s.w_in), i(s.h_out), i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad),
+               slices, slice_channels, (slice_channels + groups - 1) / groups, count,
+               i(s.c_out), 0, width_tiles, co_stride, ci_stride, flip,
+               slices > 1 ? ConvEpilogue{} : epilogue};
+  auto grid = [&](int channel_groups) {
+    return dim3(static_cast<unsigned>(width_tiles * channel_groups),
+                static_cast<unsigned>((s.h_out + tile_rows - 1) / tile_rows), static_cast<unsigned>(s.n * slices));
+  };
+  if (fours > 0) launch(conv2d_direct_kernel<4>, {grid(fours), dim3(direct_threads), 0, stream()}, p);
+  if (rest > 0) {
+    p.co_first = 4 * fours;
+    void (*kernel)(DirectConv) = rest == 1   ? conv2d_direct_kernel<1>
+                                 : rest == 2 ? conv2d_direct_kernel<2>
+                                             : conv2d_direct_kernel<3>;
+    launch(kernel, {grid(1), dim3(direct_threads), 0, stream()}, p);
+  }
+  if (slices > 1)
+    launch(direct_slices_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, out,
+           y, epilogue, FastDivisor(i(s.h_out * s.w_out)), i(s.c_out));
 }
 
 }  // namespace
 
-bool direct_conv_fits(const Conv2dShape& s) {
-  return s.stride == 1 && s.c_out >= 1 && s.c_out <= 4 && s.k_h >= 1 && s.k_h <= max_taps && s.k_w >= 1 &&
-         s.k_w <= max_taps && s.h_out >= tile_rows && s.w_out >= tile_rows && s.n >= 1 && s.n <= 65535;
+bool direct_conv_fits(const Conv2dShape& s) { return direct_shape(s) && s.c_out >= 1 && s.c_out <= 4; }
+
+bool direct_data_grad_fits(const Conv2dShape& s) {
+  return s.k_h == s.k_w && s.pad <= s.k_h - 1 && s.c_in >= 1 && s.c_in <= 16 && direct_shape(transposed_stride1(s));
 }
 
 // At least 8 input channels a slice (2 steps a group: the staging of a step is amortised over
@@ -223,25 +281,16 @@ int direct_conv_slices(const Conv2dShape& s) {
   return wave_slices(tiles_of(s), int64_t(blocks_per_sm) * sm_count, most);
 }
 
-void conv2d_direct_forward(const Conv2dShape& s, int slices, const float* x, const float* w, float* y,
+void conv2d_direct_forward(const Conv2dShape& shape, int slices, const float* x, const float* w, float* y,
                            const ConvEpilogue& epilogue) {
-  auto i = [](int64_t v) { return static_cast<int>(v); };
-  const int count = i(s.n * s.c_out * s.h_out * s.w_out), slice_channels = i((s.c_in + slices - 1) / slices);
-  float* out = slices > 1 ? slice_scratch.get(size_t(slices) * count) : y;
-  const DirectConv p{x, w, out,
-                     i(s.c_in), i(s.h_in), i(s.w_in), i(s.h_out), i(s.w_out), i(s.k_h), i(s.k_w), i(s.pad),
-                     slices, slice_channels, (slice_channels + groups - 1) / groups, count,
-                     slices > 1 ? ConvEpilogue{} : epilogue};
-  const dim3 grid(static_cast<unsigned>((s.w_out + tile_cols - 1) / tile_cols),
-                  static_cast<unsigned>((s.h_out + tile_rows - 1) / tile_rows), static_cast<unsigned>(s.n * slices));
-  void (*kernel)(DirectConv) = s.c_out == 1   ? conv2d_direct_kernel<1>
-                               : s.c_out == 2 ? conv2d_direct_kernel<2>
-                               : s.c_out == 3 ? conv2d_direct_kernel<3>
-                                              : conv2d_direct_kernel<4>;
-  launch(kernel, {grid, dim3(direct_threads), 0, stream()}, p);
-  if (slices > 1)
-    launch(direct_slices_sum_kernel, {dim3(grid_for(count)), dim3(elementwise_block), 0, stream()}, count, slices, out,
-           y, epilogue, FastDivisor(i(s.h_out * s.w_out)), i(s.c_out));
+  const int taps = static_cast<int>(shape.k_h * shape.k_w);
+  run(shape, slices, x, w, static_cast<int>(shape.c_in) * taps, taps, false, y, epilogue);
+}
+
+// The transposed conv's tap (co', ci', r, q) is the forward's w[ci'][co'][K - 1 - r][K - 1 - q].
+void conv2d_direct_backward_input(const Conv2dShape& shape, int slices, const float* dy, const float* w, float* dx) {
+  const int taps = static_cast<int>(shape.k_h * shape.k_w);
+  run(transposed_stride1(shape), slices, dy, w, taps, static_cast<int>(shape.c_in) * taps, true, dx, {});
 }
 
 }  // namespace kernels::cuda

@@ -128,6 +128,11 @@ void set_conv_tile(ConvTile tile);
 // either precision, like the narrow tiles. 0 where it does not; else the slices its input
 // channels are split into across blocks (1: none; the order of its sums depends on it).
 int conv2d_forward_direct_slices(const Conv2dShape& shape);
+// The same for conv2d_backward_input of `shape` (the forward's): the direct kernel on the
+// transposed conv, where the forward is stride 1 with a square kernel of at most 7x7 and has 1 to
+// 16 input channels (the data gradient's outputs; G's input conv: 10) and an input of at least
+// 16x16. 0 where it does not, else the slices of dy's channels.
+int conv2d_backward_input_direct_slices(const Conv2dShape& shape);
 // Winograd, fp32 only, for the forward, the data gradient and the weight gradient of 3x3 stride-1
 // convolutions with padding 0 to 2 (F(4x4, 3x3) or F(6x6, 3x3), kernels/cuda/conv2d_winograd.cu) and of 4x4
 // stride-2 ones (F(4x4, 2x2), conv2d_winograd_stride2.cu). Its rounding differs from the implicit

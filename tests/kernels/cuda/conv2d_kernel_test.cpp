@@ -390,6 +390,65 @@ TEST_CASE("conv2d forward of few output channels: the direct kernel against the 
   CHECK(kernels::cuda::conv2d_forward_direct_slices(shape_of(direct_cases[0])) == 0);
 }
 
+// The data gradient of a stride-1 conv with at most 16 input channels: the direct kernel on the
+// transposed conv, its taps read flipped in place, its output channels (the forward's input
+// channels) in groups of 4 and a remainder.
+const ConvCase direct_data_grad_cases[] = {
+    {1, 10, 16, 16, 8, 7, 1, 3},    // G's input conv, 10 channels: groups 4 and 4, then 2
+    {2, 3, 19, 21, 5, 3, 1, 1},     // 3 channels, batch 2, partial tiles: the remainder's launch only
+    {1, 16, 16, 17, 6, 5, 1, 2},    // 16 channels: four groups of 4
+    {1, 7, 20, 17, 40, 3, 1, 1},    // 4 and 3; dy's 40 channels in slices across blocks
+    {1, 5, 18, 18, 4, 3, 1, 0},     // pad 0: the transposed conv's pad 2
+    {1, 4, 16, 20, 3, 1, 1, 0},     // 1x1
+};
+
+// The forward's kernel w [Co][Ci][K][K] as the transposed conv's [Ci][Co][K][K], taps flipped.
+std::vector<float> flipped_transposed(const kernels::Conv2dShape& s, const std::vector<float>& w) {
+  const int64_t k = s.k_h, taps = k * k;
+  std::vector<float> t(w.size());
+  for (int64_t co = 0; co < s.c_out; ++co)
+    for (int64_t ci = 0; ci < s.c_in; ++ci)
+      for (int64_t tap = 0; tap < taps; ++tap) t[(ci * s.c_out + co) * taps + tap] = w[(co * s.c_in + ci) * taps + taps - 1 - tap];
+  return t;
+}
+
+TEST_CASE("conv2d data gradient of few input channels: the direct kernel against the CPU and its own order",
+          "[cuda][kernel][conv2d]") {
+  REQUIRE_CUDA_DEVICE();
+  const AutomaticTileAtExit restore;
+  for (const ConvCase& c : direct_data_grad_cases) {
+    const kernels::Conv2dShape s = shape_of(c);
+    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k << " pad "
+               << c.pad);
+    const int slices = kernels::cuda::conv2d_backward_input_direct_slices(s);
+    REQUIRE(slices > 0);
+    const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
+    const auto dy = test::random_values(s.n * s.c_out * s.h_out * s.w_out, 3);
+    std::vector<float> cpu(s.n * s.c_in * s.h_in * s.w_in);
+    kernels::cpu::conv2d_backward_input(s, dy.data(), w.data(), cpu.data());
+    DeviceBuffer<float> w_d(w), dy_d(dy), dx_d(cpu.size());
+    auto run = [&] {
+      kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
+      return dx_d.to_host();
+    };
+    const std::vector<float> dx = run();
+    test::expect_close(dx, cpu, 1e-4, 1e-4, "direct data gradient");
+    CHECK(kernel_test::same_bits(dx, direct_kernel_order(kernels::transposed_stride1(s), slices, dy,
+                                                         flipped_transposed(s, w))));
+    kernel_test::require_schedule_independent(run, "conv2d direct data gradient");
+  }
+  // G's input conv (10 -> 64, 7x7, 128x128): 64 dy channels, 3 channel groups of 32 tiles an
+  // image; at batch 8 (768 blocks) no slices, at batch 1 (96 blocks on 264 slots) 8.
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of({8, 10, 128, 128, 64, 7, 1, 3})) == 1);
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of({1, 10, 128, 128, 64, 7, 1, 3})) == 8);
+  // Where the rule leaves the GEMM: 17 input channels, stride 2, an input under 16x16, a forced tile.
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of({1, 17, 16, 16, 4, 3, 1, 1})) == 0);
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of({1, 3, 32, 32, 4, 3, 2, 1})) == 0);
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of({1, 3, 15, 32, 4, 3, 1, 1})) == 0);
+  kernels::cuda::set_conv_tile(kernels::cuda::ConvTile::tall4);
+  CHECK(kernels::cuda::conv2d_backward_input_direct_slices(shape_of(direct_data_grad_cases[0])) == 0);
+}
+
 // Split-K's tiles count their slices in tickets that the last slice returns to zero. Under the
 // emulator's sampled profiling (ENGINE_EMU_PROFILE=sampled) most blocks are skipped and the
 // tickets would keep their counts: the launcher zeroes them after such a launch, so that the

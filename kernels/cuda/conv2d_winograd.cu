@@ -230,16 +230,12 @@ __global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(Shape
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
     const WinogradTiles::At at = index.at(i);
     const float* image = x + (at.n * s.c_in + at.channel) * s.h_in * s.w_in;
-    const int ih0 = at.th * F::tile - s.pad, iw0 = at.tw * F::tile - s.pad;
-    int rows[alpha];
-#pragma unroll
-    for (int a = 0; a < alpha; ++a) rows[a] = source_index(ih0 + a, s.h_in, s.pad, s.reflect);
+    const int ih0 = at.th * F::tile - s.pad, iw0 = at.tw * F::tile - s.pad, reflected = s.reflect ? s.pad : 0;
     float half[alpha][alpha], column[alpha], row[alpha];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {
-      const int iw = source_index(iw0 + b, s.w_in, s.pad, s.reflect);
 #pragma unroll
-      for (int a = 0; a < alpha; ++a) column[a] = rows[a] >= 0 && iw >= 0 ? image[rows[a] * s.w_in + iw] : 0.f;
+      for (int a = 0; a < alpha; ++a) column[a] = padded_value(image, ih0 + a, iw0 + b, s.h_in, s.w_in, reflected);
       F::input_1d(column, row);
 #pragma unroll
       for (int a = 0; a < alpha; ++a) half[a][b] = row[a];

@@ -70,14 +70,19 @@ struct WinogradTiles {
   }
 };
 
-// The index of x that an input transform reads at i (a row or a column, i >= -pad), or -1 for a
-// zero: inside x, x's own; in the padding, zero or (Conv2dShape::reflect) the reflection; past
-// the padding (the last tiles' overhang), zero, as the conv of the padded tensor reads there, so
-// that a reflect conv has the bits of padding first.
-__device__ __forceinline__ int source_index(int i, int size, int pad, bool reflect) {
-  if (unsigned(i) < unsigned(size)) return i;
-  if (!reflect || i >= size + pad) return -1;
-  return i < 0 ? -i : 2 * (size - 1) - i;
+// The value an input transform reads at (ih, iw) of x's h x w `image` (coordinates of the padded
+// input less the padding): inside x, x's own; within `reflected` rows or columns of x's edges
+// (Conv2dShape::reflect: its pad; else 0), the reflection; else zero: the zero padding, and past
+// a reflect padding (the last tiles' overhang) as the conv of the padded tensor reads there. One
+// code for both paddings, not a template on the mode: the reflect and zero-padding transforms must
+// be one compiled instance so that a reflect conv has the bits of padding first (two instances
+// may contract the transforms' products into FMAs differently).
+__device__ __forceinline__ float padded_value(const float* image, int ih, int iw, int h, int w, int reflected) {
+  if (ih < 0 && ih >= -reflected) ih = -ih;
+  if (ih >= h && ih < h + reflected) ih = 2 * (h - 1) - ih;
+  if (iw < 0 && iw >= -reflected) iw = -iw;
+  if (iw >= w && iw < w + reflected) iw = 2 * (w - 1) - iw;
+  return unsigned(ih) < unsigned(h) && unsigned(iw) < unsigned(w) ? image[ih * w + iw] : 0.f;  // negative ones wrap
 }
 
 // The stride-2 weight gradient's transform of dy (defined beside F(4x4, 3x3)'s in

@@ -164,18 +164,12 @@ __global__ void __launch_bounds__(elementwise_block) winograd4x4s2_input_kernel(
       image = in + (at.n * s.c_out + k) * s.h_out * s.w_out, h = s.h_out, w = s.w_out, step = 1;
       row0 = tile * at.th + o.top, col0 = tile * at.tw + o.left;
     }
-    int rows[alpha], cols[alpha];  // dy's reads pad with zeros (pad 0: inside dy, or -1)
-    const int pad = s.backward ? 0 : s.pad;
-#pragma unroll
-    for (int a = 0; a < alpha; ++a) {
-      rows[a] = source_index(row0 + step * a, h, pad, s.reflect);
-      cols[a] = source_index(col0 + step * a, w, pad, s.reflect);
-    }
+    const int reflected = s.reflect ? s.pad : 0;  // the forward's only: s.reflect is false in the data gradient
     float d[alpha][alpha];
 #pragma unroll
     for (int a = 0; a < alpha; ++a)
 #pragma unroll
-      for (int b = 0; b < alpha; ++b) d[a][b] = rows[a] >= 0 && cols[b] >= 0 ? image[rows[a] * w + cols[b]] : 0.f;
+      for (int b = 0; b < alpha; ++b) d[a][b] = padded_value(image, row0 + step * a, col0 + step * b, h, w, reflected);
     float half[alpha][alpha], row[alpha];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {

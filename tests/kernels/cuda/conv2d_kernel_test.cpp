@@ -28,6 +28,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -345,6 +346,25 @@ std::vector<float> direct_kernel_order(const kernels::Conv2dShape& s, int64_t sl
   return y;
 }
 
+std::string case_name(const ConvCase& c) {
+  return "x [" + std::to_string(c.n) + "," + std::to_string(c.c_in) + "," + std::to_string(c.h) + "," +
+         std::to_string(c.w) + "] -> " + std::to_string(c.c_out) + " k" + std::to_string(c.k) + " pad " +
+         std::to_string(c.pad);
+}
+
+// A direct kernel's result, run(), against the CPU's (1e-4 abs + rel), and bit for bit the plain
+// loop in the kernel's order of the conv `s` (for a data gradient, the transposed conv) of `in`
+// and `w`, under every emulator schedule. Returns it.
+std::vector<float> check_direct(const std::function<std::vector<float>()>& run, const std::vector<float>& cpu,
+                                const kernels::Conv2dShape& s, int slices, const std::vector<float>& in,
+                                const std::vector<float>& w, const char* what) {
+  const std::vector<float> out = run();
+  test::expect_close(out, cpu, 1e-4, 1e-4, what);
+  CHECK(kernel_test::same_bits(out, direct_kernel_order(s, slices, in, w)));
+  kernel_test::require_schedule_independent(run, what);
+  return out;
+}
+
 TEST_CASE("conv2d forward of few output channels: the direct kernel against the CPU and its own order",
           "[cuda][kernel][conv2d]") {
   REQUIRE_CUDA_DEVICE();
@@ -353,8 +373,7 @@ TEST_CASE("conv2d forward of few output channels: the direct kernel against the 
   for (const ConvCase& c : direct_cases) {
     if (c.h >= 64 && std::getenv("ENGINE_TEST_SMALL") != nullptr) continue;
     const kernels::Conv2dShape s = shape_of(c);
-    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k << " pad "
-               << c.pad);
+    INFO(case_name(c));
     const int slices = kernels::cuda::conv2d_forward_direct_slices(s);
     REQUIRE(slices > 0);
     const auto x = test::random_values(s.n * s.c_in * s.h_in * s.w_in, 1);
@@ -366,10 +385,7 @@ TEST_CASE("conv2d forward of few output channels: the direct kernel against the 
       kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get());
       return y_d.to_host();
     };
-    const std::vector<float> y = run();
-    test::expect_close(y, cpu, 1e-4, 1e-4, "direct forward");
-    CHECK(kernel_test::same_bits(y, direct_kernel_order(s, slices, x, w)));
-    kernel_test::require_schedule_independent(run, "conv2d direct forward");
+    const std::vector<float> y = check_direct(run, cpu, s, slices, x, w, "conv2d direct forward");
     // Under TF32 too (fp32 arithmetic: the bits of fp32).
     kernels::cuda::conv2d_forward(s, x_d.get(), w_d.get(), y_d.get(), kernels::Precision::tf32);
     CHECK(kernel_test::same_bits(y_d.to_host(), y));
@@ -418,8 +434,7 @@ TEST_CASE("conv2d data gradient of few input channels: the direct kernel against
   const AutomaticTileAtExit restore;
   for (const ConvCase& c : direct_data_grad_cases) {
     const kernels::Conv2dShape s = shape_of(c);
-    INFO("x [" << c.n << "," << c.c_in << "," << c.h << "," << c.w << "] -> " << c.c_out << " k" << c.k << " pad "
-               << c.pad);
+    INFO(case_name(c));
     const int slices = kernels::cuda::conv2d_backward_input_direct_slices(s);
     REQUIRE(slices > 0);
     const auto w = test::random_values(s.c_out * s.c_in * s.k_h * s.k_w, 2);
@@ -431,11 +446,8 @@ TEST_CASE("conv2d data gradient of few input channels: the direct kernel against
       kernels::cuda::conv2d_backward_input(s, dy_d.get(), w_d.get(), dx_d.get());
       return dx_d.to_host();
     };
-    const std::vector<float> dx = run();
-    test::expect_close(dx, cpu, 1e-4, 1e-4, "direct data gradient");
-    CHECK(kernel_test::same_bits(dx, direct_kernel_order(kernels::transposed_stride1(s), slices, dy,
-                                                         flipped_transposed(s, w))));
-    kernel_test::require_schedule_independent(run, "conv2d direct data gradient");
+    check_direct(run, cpu, kernels::transposed_stride1(s), slices, dy, flipped_transposed(s, w),
+                 "conv2d direct data gradient");
   }
   // G's input conv (10 -> 64, 7x7, 128x128): 64 dy channels, 3 channel groups of 32 tiles an
   // image; at batch 8 (768 blocks) no slices, at batch 1 (96 blocks on 264 slots) 8.

@@ -843,16 +843,15 @@ void conv2d_forward(const Conv2dShape& shape, const float* x, const float* w, fl
   const Dims s = dims_of(shape);
   const int m = s.n * s.h_out * s.w_out, k = s.c_in * s.k_h * s.k_w, pixels = s.h_out * s.w_out;
   if (m == 0 || s.c_out == 0) return;
-  if (shape.reflect && !winograd3x3_runs(shape, precision) && !winograd4x4s2_runs(shape, false, precision)) {
-    // Only the Winograd transforms read the reflection in place.
+  if (winograd3x3_runs(shape, precision))
+    return winograd3x3_conv(winograd3x3_tile(shape), shape, x, w, false, y, epilogue);
+  if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_forward(shape, x, w, y, epilogue);
+  if (shape.reflect) {  // only the Winograd transforms above read the reflection in place
     const Conv2dShape padded = reflection_padded(shape);
     float* x_padded = reflection_padded_input.get(size_t(padded.n) * padded.c_in * padded.h_in * padded.w_in);
     reflection_pad2d_forward(shape.n * shape.c_in, shape.h_in, shape.w_in, shape.pad, x, x_padded);
     return conv2d_forward(padded, x_padded, w, y, epilogue, precision);
   }
-  if (winograd3x3_runs(shape, precision))
-    return winograd3x3_conv(winograd3x3_tile(shape), shape, x, w, false, y, epilogue);
-  if (winograd4x4s2_runs(shape, false, precision)) return winograd4x4s2_forward(shape, x, w, y, epilogue);
   if (const int slices = conv2d_forward_direct_slices(shape); slices > 0)
     return conv2d_direct_forward(shape, slices, x, w, y, epilogue);
   StoreNchw store{};

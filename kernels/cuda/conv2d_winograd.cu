@@ -178,7 +178,7 @@ struct F4x4Stride2Grad {
 struct Shape3x3 {
   int n, c_in, h_in, w_in, c_out, pad, h_out, w_out;
   int tiles_h, tiles_w;  // ceil(h_out / tile), ceil(w_out / tile)
-  bool reflect;          // the padding reflects x (the forward only)
+  int reflected;         // rows and columns the padding reflects: pad for a reflect conv, else 0
   int tiles() const { return n * tiles_h * tiles_w; }
 };
 
@@ -187,7 +187,7 @@ Shape3x3 shape_of(const Conv2dShape& s) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
   const int h_out = i(s.h_out), w_out = i(s.w_out);
   const int tiles_h = (h_out + F::tile - 1) / F::tile, tiles_w = (w_out + F::tile - 1) / F::tile;
-  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out, tiles_h, tiles_w, s.reflect};
+  return {i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.pad), h_out, w_out, tiles_h, tiles_w, s.reflect ? i(s.pad) : 0};
 }
 
 // Thread i = co c_in + ci: u[xi][co][ci]. w[co][ci] is w[co co_stride + ci ci_stride + tap],
@@ -230,12 +230,12 @@ __global__ void __launch_bounds__(elementwise_block) winograd_input_kernel(Shape
   for (int i = blockIdx.x * int(blockDim.x) + threadIdx.x; i < plane; i += int(gridDim.x) * blockDim.x) {
     const WinogradTiles::At at = index.at(i);
     const float* image = x + (at.n * s.c_in + at.channel) * s.h_in * s.w_in;
-    const int ih0 = at.th * F::tile - s.pad, iw0 = at.tw * F::tile - s.pad, reflected = s.reflect ? s.pad : 0;
+    const int ih0 = at.th * F::tile - s.pad, iw0 = at.tw * F::tile - s.pad;
     float half[alpha][alpha], column[alpha], row[alpha];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {
 #pragma unroll
-      for (int a = 0; a < alpha; ++a) column[a] = padded_value(image, ih0 + a, iw0 + b, s.h_in, s.w_in, reflected);
+      for (int a = 0; a < alpha; ++a) column[a] = padded_value(image, ih0 + a, iw0 + b, s.h_in, s.w_in, s.reflected);
       F::input_1d(column, row);
 #pragma unroll
       for (int a = 0; a < alpha; ++a) half[a][b] = row[a];

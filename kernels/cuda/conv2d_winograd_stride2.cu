@@ -31,7 +31,7 @@ constexpr int tile = 4, alpha = tile + 1, positions = alpha * alpha, output_phas
 // The conv and its GEMMs.
 struct ShapeS2 {
   int n, c_in, h_in, w_in, c_out, kernel, pad, h_out, w_out;  // kernel: 4, or 3 in the forward
-  bool reflect;          // the padding reflects x (the forward only)
+  int reflected;         // rows and columns the padding reflects: pad for a reflect conv, else 0
   bool backward;         // the data gradient
   int tiles_h, tiles_w;  // of the forward's output, or of dx's phase (0, 0)
   int groups, rows, inner;
@@ -42,7 +42,7 @@ ShapeS2 shape_of(const Conv2dShape& s, bool backward) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
   // The tiles and the GEMM's sides (zero here) follow from the rest.
   ShapeS2 t{i(s.n), i(s.c_in), i(s.h_in), i(s.w_in), i(s.c_out), i(s.k_h), i(s.pad), i(s.h_out), i(s.w_out),
-            s.reflect, backward, 0, 0, 0, 0, 0};
+            s.reflect ? i(s.pad) : 0, backward, 0, 0, 0, 0, 0};
   const int grid_h = backward ? (t.h_in + 1) / 2 : t.h_out, grid_w = backward ? (t.w_in + 1) / 2 : t.w_out;
   t.tiles_h = (grid_h + tile - 1) / tile, t.tiles_w = (grid_w + tile - 1) / tile;
   t.groups = backward ? output_phases : 1;
@@ -164,12 +164,11 @@ __global__ void __launch_bounds__(elementwise_block) winograd4x4s2_input_kernel(
       image = in + (at.n * s.c_out + k) * s.h_out * s.w_out, h = s.h_out, w = s.w_out, step = 1;
       row0 = tile * at.th + o.top, col0 = tile * at.tw + o.left;
     }
-    const int reflected = s.reflect ? s.pad : 0;  // the forward's only: s.reflect is false in the data gradient
     float d[alpha][alpha];
 #pragma unroll
     for (int a = 0; a < alpha; ++a)
 #pragma unroll
-      for (int b = 0; b < alpha; ++b) d[a][b] = padded_value(image, row0 + step * a, col0 + step * b, h, w, reflected);
+      for (int b = 0; b < alpha; ++b) d[a][b] = padded_value(image, row0 + step * a, col0 + step * b, h, w, s.reflected);
     float half[alpha][alpha], row[alpha];
 #pragma unroll
     for (int b = 0; b < alpha; ++b) {

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
     std::printf("mean |drawn source face - drawn target face| over the whole image: %.2f / 255\n",
                 r.source_target_distance);
     std::printf("output-to-target / source-to-target: %.3f\n", r.target_ratio());
+    std::printf("inside the expression mask (%.1f%% of the image): mean |output - drawn target| %.2f / 255, "
+                "|drawn source - drawn target| %.2f / 255 (%.3f); outside it the drawings are equal and the "
+                "output is the identity line's %.2f / 255 from them\n",
+                100 * r.mask_share, r.target_distance_inside, r.source_target_distance_inside,
+                r.target_distance_inside / r.source_target_distance_inside, r.kept_distance);
     std::printf("by expression pair (row source, column target; output-to-target / source-to-target):\n    ");
     for (int t = 0; t < num_expressions; ++t) std::printf("%7s", expression_codes()[size_t(t)].c_str());
     for (int s = 0; s < num_expressions; ++s) {

@@ -183,7 +183,7 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   Translator translator(g, engine::Device::cpu());
   TranslationReport report;
   std::vector<int64_t> per_target_total(num_expressions, 0), per_target_right(num_expressions, 0);
-  double kept = 0, other = 0;
+  double kept = 0, other = 0, target_inside = 0, source_inside = 0, share = 0;
   int64_t others = 0;
   const auto add = [](LaplacianSum& total, const LaplacianSum& part) {
     total.sum += part.sum;
@@ -194,6 +194,7 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
     const std::vector<uint8_t> mask = expression_mask(identity, image_size, mask_grow);
     std::vector<uint8_t> inside(mask.size());
     for (size_t p = 0; p < mask.size(); ++p) inside[p] = !mask[p];
+    const double identity_share = double(std::count(mask.begin(), mask.end(), 1)) / double(mask.size());
     std::vector<Image> drawn;
     for (int e = 0; e < num_expressions; ++e) drawn.push_back(draw_face(identity, e, image_size));
     const std::vector<std::vector<Image>> outputs = translator.translate(drawn);
@@ -208,6 +209,9 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
         kept += mean_distance(drawn[size_t(s)], y, mask);
         report.output_to_target.add(s, t, mean_distance(drawn[size_t(t)], y, {}));
         report.source_to_target.add(s, t, mean_distance(drawn[size_t(t)], drawn[size_t(s)], {}));
+        target_inside += mean_distance(drawn[size_t(t)], y, inside);
+        source_inside += mean_distance(drawn[size_t(t)], drawn[size_t(s)], inside);
+        share += identity_share;
         add(report.output_laplacian_outside, abs_laplacian(y, mask));
         add(report.target_laplacian_outside, abs_laplacian(drawn[size_t(t)], mask));
         add(report.output_laplacian_inside, abs_laplacian(y, inside));
@@ -230,6 +234,9 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   }
   report.accuracy = report.translations ? double(right) / double(report.translations) : 0.0;
   report.kept_distance = report.translations ? kept / double(report.translations) : 0.0;
+  report.target_distance_inside = report.translations ? target_inside / double(report.translations) : 0.0;
+  report.source_target_distance_inside = report.translations ? source_inside / double(report.translations) : 0.0;
+  report.mask_share = report.translations ? share / double(report.translations) : 0.0;
   report.target_distance = report.output_to_target.mean();
   report.source_target_distance = report.source_to_target.mean();
   report.other_person_distance = others ? other / double(others) : 0.0;

@@ -95,6 +95,12 @@ TEST_CASE("evaluate_translations: a generator that returns its input scores exac
   CHECK(r.target_distance == Approx(r.source_target_distance).epsilon(1e-12));
   CHECK(r.target_ratio() == Approx(1).epsilon(1e-12));
   CHECK(r.worst_pair_ratio() == Approx(1).epsilon(1e-12));
+  // The drawings differ only inside the mask, so there the distance is larger than over the
+  // whole image (a mask read the wrong way round would measure the equal outside: 0).
+  CHECK(r.mask_share > 0.02);
+  CHECK(r.mask_share < 0.5);
+  CHECK(r.target_distance_inside == Approx(r.source_target_distance_inside).epsilon(1e-12));
+  CHECK(r.source_target_distance_inside > 1.5 * r.source_target_distance);
   // Outside the mask the drawn target equals the source (faces.h), so the speckle ratio is 1.
   // Inside it each output is the source's features, not the target's, but over all 42 pairs every
   // expression is a source 6 times and a target 6 times: the sums, hence the ratio, agree too.

@@ -81,6 +81,9 @@ struct TranslationReport {
   double other_person_distance = 0;  // the same between identity i and i+1, same expression
   double target_distance = 0;     // mean |output - drawn target face| over the whole image
   double source_target_distance = 0;  // mean |drawn source - drawn target| (the unchanged input's score)
+  // The same two inside the expression mask, where the drawings differ (outside it they are equal,
+  // and |output - drawn target| there is kept_distance), and the mask's mean share of the image.
+  double target_distance_inside = 0, source_target_distance_inside = 0, mask_share = 0;
   PairSums output_to_target, source_to_target;  // the two distances by expression pair
   // Speckle: mean |Laplacian| of the outputs and of the drawn targets, outside the expression
   // mask (where the output should equal the input) and inside it (the redrawn features).

@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
     std::printf("mean |drawn source face - drawn target face| over the whole image: %.2f / 255\n",
                 r.source_target_distance);
     std::printf("output-to-target / source-to-target: %.3f\n", r.target_ratio());
+    std::printf("for scale: the drawn targets with their features one pixel off (inside the expression mask, moved "
+                "up, down, left or right) are %.2f / 255 from them: %.3f of source-to-target\n",
+                r.one_pixel_off_distance, r.one_pixel_off_ratio());
     std::printf("inside the expression mask (%.1f%% of the image): mean |output - drawn target| %.2f / 255, "
                 "|drawn source - drawn target| %.2f / 255 (%.3f); outside it the drawings are equal and the "
                 "output is the identity line's %.2f / 255 from them\n",

@@ -110,6 +110,19 @@ LaplacianSum abs_laplacian(const Image& a, const std::vector<uint8_t>& mask) {
   return r;
 }
 
+Image move_features(const Image& face, const std::vector<uint8_t>& mask, int dy, int dx) {
+  ENGINE_CHECK(mask.size() == size_t(face.width) * size_t(face.height), "move_features: the mask has ", mask.size(),
+               " entries for a ", face.width, "x", face.height, " image");
+  Image moved = face;
+  for (int y = 0; y < face.height; ++y)
+    for (int x = 0; x < face.width; ++x) {
+      if (!mask[size_t(y) * face.width + x]) continue;
+      const int from_y = std::clamp(y - dy, 0, face.height - 1), from_x = std::clamp(x - dx, 0, face.width - 1);
+      for (int c = 0; c < face.channels; ++c) moved.at(y, x, c) = face.at(from_y, from_x, c);
+    }
+  return moved;
+}
+
 void PairSums::add(int source, int target, double value) {
   sum[size_t(source) * num_expressions + target] += value;
   ++count[size_t(source) * num_expressions + target];
@@ -183,7 +196,7 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   Translator translator(g, engine::Device::cpu());
   TranslationReport report;
   std::vector<int64_t> per_target_total(num_expressions, 0), per_target_right(num_expressions, 0);
-  double kept = 0, other = 0, target_inside = 0, source_inside = 0, share = 0;
+  double kept = 0, other = 0, target_inside = 0, source_inside = 0, share = 0, one_pixel_off = 0;
   int64_t others = 0;
   const auto add = [](LaplacianSum& total, const LaplacianSum& part) {
     total.sum += part.sum;
@@ -196,7 +209,15 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
     for (size_t p = 0; p < mask.size(); ++p) inside[p] = !mask[p];
     const double identity_share = double(std::count(mask.begin(), mask.end(), 1)) / double(mask.size());
     std::vector<Image> drawn;
-    for (int e = 0; e < num_expressions; ++e) drawn.push_back(draw_face(identity, e, image_size));
+    std::vector<double> drawn_one_pixel_off;
+    for (int e = 0; e < num_expressions; ++e) {
+      drawn.push_back(draw_face(identity, e, image_size));
+      constexpr int moves[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
+      double off = 0;
+      for (const auto& move : moves)
+        off += mean_distance(drawn.back(), move_features(drawn.back(), mask, move[0], move[1]), {});
+      drawn_one_pixel_off.push_back(off / 4);
+    }
     const std::vector<std::vector<Image>> outputs = translator.translate(drawn);
     std::vector<Image> translated;
     std::vector<int64_t> targets;
@@ -211,6 +232,7 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
         report.source_to_target.add(s, t, mean_distance(drawn[size_t(t)], drawn[size_t(s)], {}));
         target_inside += mean_distance(drawn[size_t(t)], y, inside);
         source_inside += mean_distance(drawn[size_t(t)], drawn[size_t(s)], inside);
+        one_pixel_off += drawn_one_pixel_off[size_t(t)];
         share += identity_share;
         add(report.output_laplacian_outside, abs_laplacian(y, mask));
         add(report.target_laplacian_outside, abs_laplacian(drawn[size_t(t)], mask));
@@ -237,6 +259,7 @@ TranslationReport evaluate_translations(Generator& g, ExpressionClassifier& clas
   report.target_distance_inside = report.translations ? target_inside / double(report.translations) : 0.0;
   report.source_target_distance_inside = report.translations ? source_inside / double(report.translations) : 0.0;
   report.mask_share = report.translations ? share / double(report.translations) : 0.0;
+  report.one_pixel_off_distance = report.translations ? one_pixel_off / double(report.translations) : 0.0;
   report.target_distance = report.output_to_target.mean();
   report.source_target_distance = report.source_to_target.mean();
   report.other_person_distance = others ? other / double(others) : 0.0;

@@ -59,6 +59,32 @@ TEST_CASE("abs_laplacian: a lone bright pixel, a smooth ramp, and the mask", "[e
   CHECK(abs_laplacian(ramp, {}).count == 16 * 3);
 }
 
+TEST_CASE("move_features moves only the masked pixels, from dy, dx away, clamped at the border",
+          "[expression_eval]") {
+  Image face = filled(4, 0);
+  face.at(1, 1, 0) = 90;
+  std::vector<uint8_t> mask(16, 0);
+  mask[1 * 4 + 1] = mask[2 * 4 + 1] = mask[0] = 1;  // (1,1), (2,1) and the corner (0,0)
+  face.at(0, 0, 2) = 7;
+  face.at(3, 3, 1) = 50;  // outside the mask: stays
+  const Image down = move_features(face, mask, 1, 0);
+  CHECK(down.at(1, 1, 0) == 0);   // from (0,1)
+  CHECK(down.at(2, 1, 0) == 90);  // from (1,1)
+  CHECK(down.at(0, 0, 2) == 7);   // from (-1,0), clamped to itself
+  CHECK(down.at(3, 3, 1) == 50);
+  CHECK(mean_distance(face, down, {}) == Approx(180.0 / 48));
+  const Image up = move_features(face, mask, -1, 0);
+  CHECK(up.at(1, 1, 0) == 0);  // from (2,1)
+  CHECK(up.at(2, 1, 0) == 0);  // from (3,1)
+  CHECK(up.at(0, 0, 2) == 0);  // from (1,0)
+  CHECK(mean_distance(face, up, {}) == Approx((90.0 + 7) / 48));
+  const Image right = move_features(face, mask, 0, 1);
+  CHECK(right.at(1, 1, 0) == 0);  // from (1,0)
+  CHECK(right.at(0, 0, 2) == 7);  // from (0,-1), clamped to itself
+  CHECK(mean_distance(face, move_features(face, mask, 0, 0), {}) == 0);
+  CHECK_THROWS(move_features(face, std::vector<uint8_t>(15, 0), 1, 0));
+}
+
 TEST_CASE("PairSums keeps each expression pair apart", "[expression_eval]") {
   PairSums p;
   p.add(0, 1, 2);
@@ -107,6 +133,13 @@ TEST_CASE("evaluate_translations: a generator that returns its input scores exac
   CHECK(r.speckle_outside() == Approx(1).epsilon(1e-12));
   CHECK(r.speckle_inside() == Approx(1).epsilon(1e-12));
   CHECK(r.output_laplacian_inside.mean() > 0);
+  // The yardstick measures the drawn targets alone: a generator with other weights scores the same.
+  CHECK(r.one_pixel_off_distance > 0);
+  Generator other(config, rng);
+  const TranslationReport r_other = evaluate_translations(other, classifier, 32, 3, 2);
+  CHECK(r_other.target_distance != r.target_distance);
+  CHECK(r_other.one_pixel_off_distance == r.one_pixel_off_distance);
+  CHECK(r.one_pixel_off_ratio() == Approx(r.one_pixel_off_distance / r.source_target_distance));
 }
 
 TEST_CASE("translation_grid: the drawn source, then one translation per expression, enlarged", "[expression_eval]") {

@@ -64,6 +64,11 @@ struct LaplacianSum {
 };
 LaplacianSum abs_laplacian(const engine::Image& a, const std::vector<uint8_t>& mask);
 
+// `face` with every pixel where mask is 1 taken from (dy, dx) pixels away, i.e. from (y - dy,
+// x - dx) clamped to the image: the expression features drawn right but dy, dx pixels off, the
+// rest of the face in place. The yardstick of the distance to the drawn target.
+engine::Image move_features(const engine::Image& face, const std::vector<uint8_t>& mask, int dy, int dx);
+
 // Sums of a per-translation measure, overall and by (source, target) expression pair.
 struct PairSums {
   std::vector<double> sum = std::vector<double>(size_t(data::num_expressions) * data::num_expressions, 0.0);
@@ -84,6 +89,9 @@ struct TranslationReport {
   // The same two inside the expression mask, where the drawings differ (outside it they are equal,
   // and |output - drawn target| there is kept_distance), and the mask's mean share of the image.
   double target_distance_inside = 0, source_target_distance_inside = 0, mask_share = 0;
+  // A yardstick for target_distance: mean |move_features(drawn target) - drawn target| over the
+  // four one-pixel moves (up, down, left, right), i.e. the score of the ideal features one pixel off.
+  double one_pixel_off_distance = 0;
   PairSums output_to_target, source_to_target;  // the two distances by expression pair
   // Speckle: mean |Laplacian| of the outputs and of the drawn targets, outside the expression
   // mask (where the output should equal the input) and inside it (the redrawn features).
@@ -91,6 +99,7 @@ struct TranslationReport {
   LaplacianSum output_laplacian_inside, target_laplacian_inside;
 
   double target_ratio() const { return target_distance / source_target_distance; }
+  double one_pixel_off_ratio() const { return one_pixel_off_distance / source_target_distance; }
   double pair_ratio(int s, int t) const { return output_to_target.mean(s, t) / source_to_target.mean(s, t); }
   double worst_pair_ratio() const;  // the largest pair_ratio over source != target
   double speckle_outside() const { return output_laplacian_outside.mean() / target_laplacian_outside.mean(); }

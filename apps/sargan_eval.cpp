@@ -3,7 +3,8 @@
 // on held-out faces, then translates faces of a third seed into every other expression and
 // reports the share classified as their target, the identity-kept distances, the distance to the
 // ideal answer (the same identity drawn with the target expression) against the unchanged input's,
-// overall and by expression pair, and the speckle (|Laplacian|) against the drawn target's.
+// overall and by expression pair, beside the score of the ideal features one pixel off (a
+// yardstick), and the speckle (|Laplacian|) against the drawn target's.
 //   sargan_eval --weights G.safetensors [--g_conv_dim 16] [--image_size 32] [--identities 50]
 //               [--faces_seed 3] [--classifier_faces_seed 2] [--classifier_iterations 600]
 //               [--classifier classifier.safetensors] [--save_classifier PATH] [--threshold 0.25]

@@ -8,6 +8,12 @@
 #                                       the SARGAN benchmarks (ours, ours with CUDA graphs, ours+cuDNN, ours tf32, PyTorch fp32/tf32),
 #                                       bench --json, compute-sanitizer; writes OUT_DIR/gpu_check.json
 #                                       (default results/gpu-check-<date>/) and prints one table last.
+#   tools/perf/gpu_check.sh train [OUT_DIR] [SECONDS]
+#                                       there: trains a 128x128 demo-model candidate from scratch for
+#                                       about SECONDS (default 360) and leaves five generator
+#                                       checkpoints, config.json, metrics.csv and train.log in OUT_DIR
+#                                       (default results/gpu-train-<date>/): 8 files, what a GPU lease
+#                                       brings back (docs/training.md, "Training on a GPU").
 #
 # `run` never stops at a failed step: every step has its own time limit (GPU_CHECK_SCALE
 # multiplies them all), its log under OUT_DIR, and its status in the JSON. Whole run: about
@@ -104,20 +110,28 @@ PY
   export LD_LIBRARY_PATH="$BIN/../lib${dirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 }
 
-run() {
-  OUT="${1:-$ROOT/results/gpu-check-$(date -u +%Y-%m-%d)}"
-  mkdir -p "$OUT"
+# Sets BIN: the unpacked pack's executables, or build-gpu/bin when the GPU machine built its own,
+# or GPU_CHECK_BIN (a folder of executables: how `train` is tried on a machine without a GPU).
+unpack_bin() {
   local unpack="$ROOT/gpu-pack/run"
-  if [[ -f "$PACK/gpu-pack.tar.xz" ]]; then
+  if [[ -n "${GPU_CHECK_BIN:-}" ]]; then
+    BIN="$GPU_CHECK_BIN"
+  elif [[ -f "$PACK/gpu-pack.tar.xz" ]]; then
     rm -rf "$unpack" && mkdir -p "$unpack" && tar -C "$unpack" -xJf "$PACK/gpu-pack.tar.xz"
     BIN="$unpack/bin"
   elif [[ -x "$ROOT/build-gpu/bin/test_cuda" ]]; then
     BIN="$ROOT/build-gpu/bin"  # built on the GPU machine itself
   else
-    echo "gpu_check run: no gpu-pack/gpu-pack.tar.xz (run 'tools/perf/gpu_check.sh pack' first) and no build-gpu/" >&2
+    echo "gpu_check: no gpu-pack/gpu-pack.tar.xz (run 'tools/perf/gpu_check.sh pack' first) and no build-gpu/" >&2
     exit 1
   fi
   find_vendor_libs
+}
+
+run() {
+  OUT="${1:-$ROOT/results/gpu-check-$(date -u +%Y-%m-%d)}"
+  mkdir -p "$OUT"
+  unpack_bin
   export ENGINE_SOURCE_DIR="$ROOT"  # the tests' fixtures, wherever the checkout was copied
   local py="" candidate
   for candidate in python3 /usr/bin/python3 python; do  # the one with PyTorch
@@ -176,6 +190,54 @@ run() {
   summarise
 }
 
+# ---- train ----
+# The recipe of the 64x64 demo's first run (docs/training.md) at the authors' image size and
+# critic (d_conv_dim 64, 2x2 at the last level), G at width 32 (a 4.7 MB checkpoint, within the
+# demo's few MB; the authors' width 64 makes 12.8 MB), learning rates decaying linearly over the
+# second half. A 50-iteration probe measures the speed; the run gets the iterations that fit the
+# rest of the budget (a multiple of 50, so its five checkpoints fall on whole steps).
+# GPU_TRAIN_SIZE, GPU_TRAIN_FACES (identities per expression) and GPU_TRAIN_DEVICE (cuda or cpu)
+# shrink it for a try on a machine without a GPU.
+train() {
+  OUT="${1:-$ROOT/results/gpu-train-$(date -u +%Y-%m-%d)}"
+  local budget="${2:-360}" size="${GPU_TRAIN_SIZE:-128}" per_class="${GPU_TRAIN_FACES:-2000}"
+  local device="${GPU_TRAIN_DEVICE:-cuda}" start work repeat=0 graph=()
+  start=$(date +%s)
+  mkdir -p "$OUT"
+  unpack_bin
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  while (((2 << repeat) < size)); do repeat=$((repeat + 1)); done  # the critic ends at 2x2
+  [[ "$device" == cuda ]] && graph=(--cuda_graph)
+  local log="$OUT/train.log"
+  "$BIN/sargan" make-faces --out "$work/faces" --per_class "$per_class" --image_size "$size" --seed 1 >"$log" 2>&1 ||
+    { echo "gpu_check train: make-faces failed (log $log)" >&2; return 1; }
+  local common=(--mode train --device "$device" "${graph[@]}" --image_dir "$work/faces" --image_size "$size"
+    --g_conv_dim 32 --d_conv_dim 64 --d_repeat_num "$repeat" --batch_size 16 --n_critic 3 --lambda_cls 1
+    --lambda_rec 10 --lambda_gp 10 --g_lr 2e-4 --d_lr 2e-4 --lr_decay linear --keep_last 0 --seed 1)
+  local probe_start probe_s
+  probe_start=$(date +%s.%N)
+  "$BIN/sargan" "${common[@]}" --num_iters 50 --num_iters_decay 25 --lr_update_step 5 --log_step 50 \
+    --sample_step 1000 --model_save_step 50 --model_save_dir "$work/probe/models" --sample_dir "$work/probe/samples" \
+    --log_dir "$work/probe/logs" >>"$log" 2>&1 || { echo "gpu_check train: the probe run failed (log $log)" >&2; return 1; }
+  probe_s=$(awk -v a="$probe_start" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')
+  local left=$((budget - ($(date +%s) - start))) iters
+  iters=$(awk -v p="$probe_s" -v l="$left" 'BEGIN{n = int(0.9 * l * 50 / p / 50) * 50; print (n < 50 ? 50 : n)}')
+  local save=$((iters / 5))
+  echo "gpu_check train: probe 50 iterations in ${probe_s}s; ${left}s left: $iters iterations, a checkpoint every $save" |
+    tee -a "$log"
+  "$BIN/sargan" "${common[@]}" --num_iters "$iters" --num_iters_decay $((iters / 2)) --lr_update_step $((iters / 50)) \
+    --log_step $((save / 10 > 0 ? save / 10 : 1)) --sample_step "$iters" --model_save_step "$save" \
+    --model_save_dir "$work/run/models" --sample_dir "$work/run/samples" --log_dir "$work/run/logs" >>"$log" 2>&1 ||
+    echo "gpu_check train: the run failed (log $log); the checkpoints it wrote are kept" | tee -a "$log" >&2
+  local k
+  for k in 1 2 3 4 5; do
+    [[ -f "$work/run/models/$((k * save))-G.safetensors" ]] && cp "$work/run/models/$((k * save))-G.safetensors" "$OUT/"
+  done
+  cp "$work/run/models/config.json" "$work/run/logs/metrics.csv" "$OUT/" 2>/dev/null
+  echo "gpu_check train: $(($(date +%s) - start))s in all; in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')" | tee -a "$log"
+}
+
 # One JSON of everything (steps, workload times, the bench) and the final table.
 summarise() {
   local py=python3
@@ -232,5 +294,6 @@ PY
 case "${1:-}" in
   pack) shift; pack "$@" ;;
   run) shift; run "$@" ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  train) shift; train "$@" ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

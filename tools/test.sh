@@ -2,7 +2,8 @@
 # The project's test command: every build variant, each with its tests.
 #   0. The layer lint (tools/check/lint_layers.sh): apps -> models -> engine -> kernels, front doors only.
 #   1. CPU only (ENGINE_CUDA=OFF): every CPU test.
-#      Then the engine installed and used as a library (examples/translate_one), and, where the
+#      Then the engine installed and used as a library (examples/translate_one), the plumbing of
+#      tools/perf/gpu_check.sh train (tools/ci/test_gpu_train.sh), and, where the
 #      aarch64 cross toolchain is installed (tools/ci/install_cross_deps.sh), the aarch64 cross build
 #      and its emulator and SARGAN tests under qemu.
 #   2. Where the CUDA toolkit is installed:
@@ -73,6 +74,7 @@ stage "layer lint" tools/check/lint_layers.sh
 stage "cpu-only build" configure_build build-ci/cpu -DENGINE_CUDA=OFF
 stage "cpu-only tests" run_ctest build-ci/cpu
 stage "cpu-only engine installed, examples/translate_one built and run against it" tools/check/check_install.sh build-ci/cpu
+stage "gpu_check.sh train, small on the cpu: the plumbing of a GPU lease's training run" tools/ci/test_gpu_train.sh build-ci/cpu
 
 if command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64-static >/dev/null 2>&1 &&
    dpkg-query -W -f='${Status}\n' libopenblas-openmp-dev:arm64 libstdc++6:arm64 2>/dev/null | grep -c "install ok installed" | grep -qx 2; then

@@ -215,20 +215,24 @@ train() {
   local common=(--mode train --device "$device" "${graph[@]}" --image_dir "$work/faces" --image_size "$size"
     --g_conv_dim 32 --d_conv_dim 64 --d_repeat_num "$repeat" --batch_size 16 --n_critic 3 --lambda_cls 1
     --lambda_rec 10 --lambda_gp 10 --g_lr 2e-4 --d_lr 2e-4 --lr_decay linear --keep_last 0 --seed 1)
+  train_in() {  # folder, flags...: a training run with the recipe, its outputs under folder, logged
+    local dir=$1
+    shift
+    "$BIN/sargan" "${common[@]}" --model_save_dir "$dir/models" --sample_dir "$dir/samples" --log_dir "$dir/logs" \
+      "$@" >>"$log" 2>&1
+  }
   local probe_start probe_s
   probe_start=$(date +%s.%N)
-  "$BIN/sargan" "${common[@]}" --num_iters 50 --num_iters_decay 25 --lr_update_step 5 --log_step 50 \
-    --sample_step 1000 --model_save_step 50 --model_save_dir "$work/probe/models" --sample_dir "$work/probe/samples" \
-    --log_dir "$work/probe/logs" >>"$log" 2>&1 || { echo "gpu_check train: the probe run failed (log $log)" >&2; return 1; }
+  train_in "$work/probe" --num_iters 50 --num_iters_decay 25 --lr_update_step 5 --log_step 50 --sample_step 1000 \
+    --model_save_step 50 || { echo "gpu_check train: the probe run failed (log $log)" >&2; return 1; }
   probe_s=$(awk -v a="$probe_start" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')
   local left=$((budget - ($(date +%s) - start))) iters
   iters=$(awk -v p="$probe_s" -v l="$left" 'BEGIN{n = int(0.9 * l * 50 / p / 50) * 50; print (n < 50 ? 50 : n)}')
   local save=$((iters / 5))
   echo "gpu_check train: probe 50 iterations in ${probe_s}s; ${left}s left: $iters iterations, a checkpoint every $save" |
     tee -a "$log"
-  "$BIN/sargan" "${common[@]}" --num_iters "$iters" --num_iters_decay $((iters / 2)) --lr_update_step $((iters / 50)) \
-    --log_step $((save / 10 > 0 ? save / 10 : 1)) --sample_step "$iters" --model_save_step "$save" \
-    --model_save_dir "$work/run/models" --sample_dir "$work/run/samples" --log_dir "$work/run/logs" >>"$log" 2>&1 ||
+  train_in "$work/run" --num_iters "$iters" --num_iters_decay $((iters / 2)) --lr_update_step $((iters / 50)) \
+    --log_step $((save / 10 > 0 ? save / 10 : 1)) --sample_step "$iters" --model_save_step "$save" ||
     echo "gpu_check train: the run failed (log $log); the checkpoints it wrote are kept" | tee -a "$log" >&2
   local k
   for k in 1 2 3 4 5; do

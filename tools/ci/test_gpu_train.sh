@@ -28,4 +28,20 @@ check "config.json: 32x32, G 32 wide, critic 64 wide ending at 2x2 (d_repeat_num
   '[[ "$(key image_size) $(key g_conv_dim) $(key d_conv_dim) $(key d_repeat_num) $(key num_iters)" == "32 32 64 4 $iters" ]]'
 check "metrics.csv reaches step $iters" '[[ "$(tail -1 "$out/metrics.csv" | cut -d, -f1)" == "$iters" ]]'
 check "8 files, what a lease brings back" '[[ $(ls "$out" | wc -l) -eq 8 ]]'
+# A run that fails after the probe: the script says so by its exit status (a lease's caller sees
+# it), and its log says why. A stand-in trainer, instant: every call succeeds but the run's.
+fake=$(mktemp -d "${TMPDIR:-/tmp}/gpu_train_fake.XXXXXX")
+trap 'rm -rf "$out" "$fake"' EXIT
+cat >"$fake/sargan" <<'STANDIN'
+#!/usr/bin/env bash
+[[ "$*" != *"/run/models"* ]] && exit 0
+echo "stand-in trainer: this run fails" >&2
+exit 3
+STANDIN
+chmod +x "$fake/sargan"
+GPU_CHECK_BIN="$fake" GPU_TRAIN_DEVICE=cpu GPU_TRAIN_SIZE=32 GPU_TRAIN_FACES=2 \
+  "$root/tools/perf/gpu_check.sh" train "$fake/out" 1 >/dev/null 2>&1
+status=$?
+check "a run that fails after the probe makes the script exit non-zero (status $status)" '((status != 0))'
+check "and its log says the run failed" 'grep -q "the run failed" "$fake/out/train.log"'
 ((failures == 0))

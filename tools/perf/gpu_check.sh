@@ -14,6 +14,7 @@
 #                                       checkpoints, config.json, metrics.csv and train.log in OUT_DIR
 #                                       (default results/gpu-train-<date>/): 8 files, what a GPU lease
 #                                       brings back (docs/training.md, "Training on a GPU").
+#                                       Exits non-zero when a training run fails, keeping what it wrote.
 #
 # `run` never stops at a failed step: every step has its own time limit (GPU_CHECK_SCALE
 # multiplies them all), its log under OUT_DIR, and its status in the JSON. Whole run: about
@@ -231,15 +232,19 @@ train() {
   local save=$((iters / 5))
   echo "gpu_check train: probe 50 iterations in ${probe_s}s; ${left}s left: $iters iterations, a checkpoint every $save" |
     tee -a "$log"
+  local status=0
   train_in "$work/run" --num_iters "$iters" --num_iters_decay $((iters / 2)) --lr_update_step $((iters / 50)) \
-    --log_step $((save / 10 > 0 ? save / 10 : 1)) --sample_step "$iters" --model_save_step "$save" ||
+    --log_step $((save / 10 > 0 ? save / 10 : 1)) --sample_step "$iters" --model_save_step "$save" || {
+    status=1
     echo "gpu_check train: the run failed (log $log); the checkpoints it wrote are kept" | tee -a "$log" >&2
+  }
   local k
   for k in 1 2 3 4 5; do
     [[ -f "$work/run/models/$((k * save))-G.safetensors" ]] && cp "$work/run/models/$((k * save))-G.safetensors" "$OUT/"
   done
   cp "$work/run/models/config.json" "$work/run/logs/metrics.csv" "$OUT/" 2>/dev/null
   echo "gpu_check train: $(($(date +%s) - start))s in all; in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')" | tee -a "$log"
+  return $status
 }
 
 # One JSON of everything (steps, workload times, the bench) and the final table.
